@@ -1,0 +1,45 @@
+/**
+ * Prints a signed development token, e.g.
+ *   npm run token -- --role coordinator --care-giver SE2321000016-CG01 --unit SE2321000016-U001
+ * Signs with JWT_SECRET (or the built-in development secret), adding JWT_ISSUER / JWT_AUDIENCE when set.
+ */
+import { parseArgs } from 'node:util';
+import { createSigner } from 'fast-jwt';
+import { loadConfig } from '../src/config.js';
+
+const { values } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'coordinator' },
+    sub: { type: 'string', default: 'SE2321000016-P001' },
+    'care-giver': { type: 'string', default: 'SE2321000016-CG01' },
+    unit: { type: 'string', multiple: true, default: ['SE2321000016-U001'] },
+    name: { type: 'string' },
+    'expires-in': { type: 'string', default: '8h' },
+  },
+});
+
+const config = loadConfig();
+if (config.jwt.kind !== 'secret') {
+  process.stderr.write(
+    'npm run token signs with JWT_SECRET; with JWT_PUBLIC_KEY, get tokens from your identity provider\n',
+  );
+  process.exit(1);
+}
+const expiresIn = /^(\d+)([smhd])$/.exec(values['expires-in'] ?? '8h');
+const seconds = expiresIn ? Number(expiresIn[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[expiresIn[2] as 's'] : 8 * 3600;
+const sign = createSigner({
+  key: config.jwt.secret,
+  algorithm: 'HS256',
+  expiresIn: seconds * 1000,
+  ...(config.jwt.issuer ? { iss: config.jwt.issuer } : {}),
+  ...(config.jwt.audience ? { aud: config.jwt.audience } : {}),
+});
+process.stdout.write(
+  `${sign({
+    sub: values.sub,
+    role: values.role,
+    careGiverId: values['care-giver'],
+    units: values.unit,
+    ...(values.name ? { name: values.name } : {}),
+  })}\n`,
+);

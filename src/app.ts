@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { loggerOptions } from './lib/logger.js';
+import { auditRoutes } from './modules/audit/routes.js';
+import { certificatesRoutes } from './modules/certificates/routes.js';
+import { consentsRoutes } from './modules/consents/routes.js';
+import { coordinationRoutes } from './modules/coordination/routes.js';
+import { sickLeavesRoutes } from './modules/sick-leaves/routes.js';
+import { authPlugin } from './plugins/auth.js';
+import { docsPlugin } from './plugins/docs.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { healthPlugin } from './plugins/health.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { createServices, type Services } from './services.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    config: Readonly<Config>;
+    database: Database;
+  }
+}
+
+export interface AppOptions {
+  config: Readonly<Config>;
+  database: Database;
+  /** A ready pino logger (tests pass one that captures output); otherwise one is made from the config. */
+  logger?: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the whole app from config and a database; it neither listens nor reads the environment. */
+export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
+  const base: FastifyServerOptions = {
+    bodyLimit: config.bodyLimitBytes,
+    // On close: refuse new connections, let in-flight requests finish, and drop idle keep-alive sockets at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    // Accept a caller's x-request-id when it is a plain token; otherwise make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+  };
+  const app = (logger
+    ? Fastify({ ...base, loggerInstance: logger as FastifyBaseLogger })
+    : Fastify({ ...base, logger: loggerOptions(config.logLevel) })
+  ).withTypeProvider<ZodTypeProvider>() as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: anything else is 415 rather than a string handed to a schema.
+  app.removeContentTypeParser('text/plain');
+
+  app.decorate('config', config);
+  app.decorate('database', database);
+  app.decorate('services', createServices(database, config));
+
+  await app.register(errorsPlugin);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(helmet, { global: true });
+  await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false });
+  // Registered before authentication (which runs in preHandler), so requests with a bad token count too.
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    allowList: (request) => request.url.startsWith('/health/'),
+  });
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    retryAfter: 2,
+    exposeStatusRoute: false,
+  });
+  await app.register(metricsPlugin, { database });
+  await app.register(docsPlugin, { enabled: config.docsEnabled });
+  await app.register(authPlugin, { jwt: config.jwt });
+  await app.register(healthPlugin, { database });
+
+  await app.register(certificatesRoutes);
+  await app.register(sickLeavesRoutes);
+  await app.register(consentsRoutes);
+  await app.register(coordinationRoutes);
+  await app.register(auditRoutes);
+  return app;
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/** Used only outside production so that a fresh clone starts with no setup; production must set its own key. */
+export const DEVELOPMENT_JWT_SECRET = 'samverkan-development-secret-do-not-use-in-production';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    DATABASE_READ_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    DATA_DIR: z.string().min(1).default('./data'),
+    JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    JWT_PUBLIC_KEY: optionalText.pipe(
+      z.string().includes('-----BEGIN', { message: 'must be a PEM encoded public key' }).optional(),
+    ),
+    JWT_ISSUER: optionalText,
+    JWT_AUDIENCE: optionalText,
+    CORS_ORIGINS: optionalText,
+    DOCS_ENABLED: flag.default(true),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(5 * 1024 * 1024),
+    RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1_000),
+    RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
+    MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    LOG_HASH_KEY: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' });
+    }
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET or JWT_PUBLIC_KEY is required' });
+    }
+  });
+
+export type Jwt =
+  | { kind: 'secret'; secret: string; algorithms: ['HS256']; development: boolean }
+  | { kind: 'publicKey'; publicKey: string; algorithms: ('RS256' | 'ES256')[] };
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  logLevel: string;
+  database: {
+    url?: string;
+    readUrl?: string;
+    dataDir: string;
+    poolMax: number;
+    connectTimeoutMs: number;
+    statementTimeoutMs: number;
+  };
+  jwt: Jwt & { issuer?: string; audience?: string };
+  corsOrigins: string[];
+  docsEnabled: boolean;
+  bodyLimitBytes: number;
+  rateLimit: { max: number; windowMs: number };
+  maxEventLoopDelayMs: number;
+  shutdownGraceMs: number;
+  /** Key for the keyed hash that lets technical logs correlate a patient without naming them. */
+  logHashKey: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Reads every setting from the environment in one place; a bad value throws naming the variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const jwt: Jwt = env.JWT_PUBLIC_KEY
+    ? { kind: 'publicKey', publicKey: env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n'), algorithms: ['RS256', 'ES256'] }
+    : {
+        kind: 'secret',
+        secret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+        algorithms: ['HS256'],
+        development: !env.JWT_SECRET,
+      };
+  return deepFreeze({
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    database: {
+      url: env.DATABASE_URL,
+      readUrl: env.DATABASE_READ_URL,
+      dataDir: env.DATA_DIR,
+      poolMax: env.DATABASE_POOL_MAX,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
+    jwt: { ...jwt, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    corsOrigins: env.CORS_ORIGINS
+      ? env.CORS_ORIGINS.split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : [],
+    docsEnabled: env.DOCS_ENABLED,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    logHashKey: env.LOG_HASH_KEY ?? (env.JWT_SECRET || DEVELOPMENT_JWT_SECRET),
+  });
+}

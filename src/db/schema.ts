@@ -1,0 +1,228 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  char,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// Dates are calendar days and stay strings end to end ('YYYY-MM-DD'): no time zone can shift them.
+const day = (name: string) => date(name, { mode: 'string' });
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
+
+/** Care givers (vårdgivare) as last named by a certificate; the newest signing time wins a name change. */
+export const careGivers = pgTable('care_givers', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  nameSignedAt: instant('name_signed_at').notNull(),
+});
+
+/** Care units (vårdenheter); a unit belongs to exactly one care giver. */
+export const units = pgTable(
+  'units',
+  {
+    id: text('id').primaryKey(),
+    careGiverId: text('care_giver_id')
+      .notNull()
+      .references(() => careGivers.id),
+    name: text('name').notNull(),
+    nameSignedAt: instant('name_signed_at').notNull(),
+  },
+  (t) => [index('units_care_giver_idx').on(t.careGiverId)],
+);
+
+/**
+ * Sick-leave certificates (läkarintyg). `counts` is kept by the certificates service: false once the certificate is
+ * revoked, replaced or supplemented by a non-revoked certificate, or is never counted (AG types, test, smittskydd).
+ * `startDate`/`endDate` span all periods so the engine can find candidates with one indexed range query.
+ */
+export const certificates = pgTable(
+  'certificates',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    careGiverId: text('care_giver_id').notNull(),
+    unitId: text('unit_id').notNull(),
+    patientId: char('patient_id', { length: 12 }).notNull(),
+    patientName: text('patient_name'),
+    doctorId: text('doctor_id').notNull(),
+    doctorName: text('doctor_name'),
+    signedAt: instant('signed_at').notNull(),
+    startDate: day('start_date').notNull(),
+    endDate: day('end_date').notNull(),
+    occupations: text('occupations').array().notNull(),
+    infectionControl: boolean('infection_control').notNull().default(false),
+    test: boolean('test').notNull().default(false),
+    counts: boolean('counts').notNull(),
+    /** The id of the non-revoked certificate that replaces or supplements this one, if any. */
+    supersededBy: text('superseded_by'),
+    revokedAt: instant('revoked_at'),
+    revokedBy: text('revoked_by'),
+    revokeReason: text('revoke_reason'),
+    /** SHA-256 of the canonical content: equal for an identical re-post, different for a conflicting one. */
+    contentHash: char('content_hash', { length: 64 }).notNull(),
+    /** The certificate exactly as accepted (normalised), returned on read. */
+    content: jsonb('content').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    createdBy: text('created_by').notNull(),
+  },
+  (t) => [
+    index('certificates_unit_window_idx').on(t.careGiverId, t.unitId, t.endDate, t.startDate).where(sql`${t.counts}`),
+    index('certificates_patient_idx').on(t.careGiverId, t.patientId, t.startDate),
+  ],
+);
+
+export const certificatePeriods = pgTable(
+  'certificate_periods',
+  {
+    certificateId: text('certificate_id')
+      .notNull()
+      .references(() => certificates.id),
+    ordinal: smallint('ordinal').notNull(),
+    degree: smallint('degree').notNull(),
+    startDate: day('start_date').notNull(),
+    endDate: day('end_date').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.certificateId, t.ordinal] })],
+);
+
+export const certificateDiagnoses = pgTable(
+  'certificate_diagnoses',
+  {
+    certificateId: text('certificate_id')
+      .notNull()
+      .references(() => certificates.id),
+    ordinal: smallint('ordinal').notNull(),
+    code: text('code').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.certificateId, t.ordinal] })],
+);
+
+/** `replaces` / `supplements` / `extends`: one relation per certificate, to a target that may arrive later. */
+export const certificateRelations = pgTable(
+  'certificate_relations',
+  {
+    certificateId: text('certificate_id')
+      .primaryKey()
+      .references(() => certificates.id),
+    kind: text('kind').notNull(),
+    targetId: text('target_id').notNull(),
+  },
+  (t) => [index('certificate_relations_target_idx').on(t.targetId)],
+);
+
+/** Coordinator status of a patient's case at a unit; append-only, the latest inside the case's dates applies. */
+export const coordinationStatuses = pgTable(
+  'coordination_statuses',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    careGiverId: text('care_giver_id').notNull(),
+    unitId: text('unit_id').notNull(),
+    patientId: char('patient_id', { length: 12 }).notNull(),
+    status: text('status').notNull(),
+    setOn: day('set_on').notNull(),
+    setAt: instant('set_at').notNull().defaultNow(),
+    setBy: text('set_by').notNull(),
+  },
+  (t) => [index('coordination_statuses_unit_patient_idx').on(t.careGiverId, t.unitId, t.patientId, t.setAt)],
+);
+
+/** Patient consent (samtycke). Never deleted: revocation and voiding are recorded on the row and are final. */
+export const consents = pgTable(
+  'consents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    careGiverId: text('care_giver_id').notNull(),
+    unitId: text('unit_id').notNull(),
+    patientId: char('patient_id', { length: 12 }).notNull(),
+    kind: text('kind').notNull(),
+    form: text('form').notNull(),
+    actors: text('actors').array().notNull(),
+    purpose: text('purpose'),
+    journalReference: text('journal_reference'),
+    givenOn: day('given_on').notNull(),
+    validFrom: day('valid_from').notNull(),
+    validUntil: day('valid_until').notNull(),
+    recordedBy: text('recorded_by').notNull(),
+    recordedAt: instant('recorded_at').notNull().defaultNow(),
+    revokedAt: instant('revoked_at'),
+    revokedBy: text('revoked_by'),
+    revokeReason: text('revoke_reason'),
+    voidedAt: instant('voided_at'),
+    voidedBy: text('voided_by'),
+    voidReason: text('void_reason'),
+  },
+  (t) => [index('consents_patient_idx').on(t.careGiverId, t.patientId, t.unitId, t.kind)],
+);
+
+/** Coordination efforts (koordineringsinsatser): patient-record data, given only with consent. */
+export const coordinationEfforts = pgTable(
+  'coordination_efforts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    careGiverId: text('care_giver_id').notNull(),
+    unitId: text('unit_id').notNull(),
+    patientId: char('patient_id', { length: 12 }).notNull(),
+    kind: text('kind').notNull(),
+    actor: text('actor'),
+    performedOn: day('performed_on').notNull(),
+    status: text('status').notNull(),
+    note: text('note'),
+    consentId: uuid('consent_id').notNull(),
+    sharingConsentId: uuid('sharing_consent_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [
+    index('coordination_efforts_unit_idx').on(t.careGiverId, t.unitId, t.performedOn, t.id),
+    index('coordination_efforts_patient_idx').on(t.careGiverId, t.patientId, t.performedOn),
+  ],
+);
+
+/**
+ * The audit trail (PDL): append-only, one row per patient per action, chained per care giver: `hash` covers the
+ * row's content and `prevHash`, so an altered or removed row breaks verification. Rows are written only by the
+ * SQL function append_audit_events (see the migration), which serialises each care giver's chain.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: instant('at').notNull(),
+    actorId: text('actor_id').notNull(),
+    role: text('role').notNull(),
+    careGiverId: text('care_giver_id').notNull(),
+    unitId: text('unit_id'),
+    patientId: char('patient_id', { length: 12 }),
+    action: text('action').notNull(),
+    resource: text('resource').notNull(),
+    resourceId: text('resource_id'),
+    requestId: text('request_id'),
+    purpose: text('purpose').notNull(),
+    prevHash: char('prev_hash', { length: 64 }).notNull(),
+    hash: char('hash', { length: 64 }).notNull(),
+  },
+  (t) => [
+    index('audit_events_care_giver_idx').on(t.careGiverId, t.id),
+    index('audit_events_patient_idx').on(t.careGiverId, t.patientId, t.id),
+  ],
+);
+
+/** Chain heads: the last hash of each care giver's audit chain, locked row-wise while appending. */
+export const auditChainHeads = pgTable('audit_chain_heads', {
+  careGiverId: text('care_giver_id').primaryKey(),
+  lastHash: char('last_hash', { length: 64 }).notNull(),
+  lastId: bigint('last_id', { mode: 'number' }).notNull(),
+});

@@ -1,0 +1,53 @@
+import PersonnummerModule from 'personnummer';
+import { daysBetween, type LocalDate } from './calendar.js';
+
+// The package is CommonJS with `module.exports = Personnummer`; its types describe an ES default export.
+const Personnummer = PersonnummerModule as unknown as typeof import('personnummer').default;
+
+/** A patient's identity: personnummer or samordningsnummer, always stored as 12 digits YYYYMMDDNNNC. */
+export interface PersonalIdentity {
+  id: string;
+  birthDate: LocalDate;
+  gender: 'F' | 'M';
+  coordinationNumber: boolean;
+}
+
+// The accepted input forms; the library also takes other spellings that the domain does not allow.
+const INPUT_FORMS = /^(\d{8}-?\d{4}|\d{6}[-+]\d{4})$/;
+
+/**
+ * Parses and validates (real date, day + 60 for a samordningsnummer, Luhn check digit over YYMMDDNNN).
+ * 10-digit input takes its century from the separator: '-' under 100 years old today, '+' 100 or older.
+ */
+export function parsePersonalIdentity(input: string): PersonalIdentity | undefined {
+  if (!INPUT_FORMS.test(input)) return undefined;
+  try {
+    const parsed = Personnummer.parse(input, { allowCoordinationNumber: true, allowInterimNumber: false });
+    const id = parsed.format(true);
+    return { id, birthDate: birthDateOf(id), gender: genderOf(id), coordinationNumber: parsed.isCoordinationNumber() };
+  } catch {
+    return undefined;
+  }
+}
+
+export function isPersonalIdentity(input: string): boolean {
+  return parsePersonalIdentity(input) !== undefined;
+}
+
+/** The birth date in a stored 12-digit id; a samordningsnummer carries the day plus 60. */
+export function birthDateOf(id: string): LocalDate {
+  const day = Number(id.slice(6, 8));
+  return `${id.slice(0, 4)}-${id.slice(4, 6)}-${String(day > 60 ? day - 60 : day).padStart(2, '0')}`;
+}
+
+/** Second-to-last digit: odd is male, even is female. */
+export function genderOf(id: string): 'F' | 'M' {
+  return Number(id[10]) % 2 === 1 ? 'M' : 'F';
+}
+
+/** Age in whole years on a date; a person born on 29 February becomes a year older on 1 March in common years. */
+export function ageOn(birthDate: LocalDate, on: LocalDate): number {
+  let age = Number(on.slice(0, 4)) - Number(birthDate.slice(0, 4));
+  if (on.slice(5) < birthDate.slice(5)) age -= 1;
+  return daysBetween(birthDate, on) < 0 ? 0 : age;
+}

@@ -1,0 +1,23 @@
+import { Forbidden } from './errors.js';
+
+export const ROLES = ['doctor', 'coordinator', 'ehr', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling, from the verified token; services authorise and audit with it. */
+export interface Actor {
+  id: string;
+  role: Role;
+  careGiverId: string;
+  units: readonly string[];
+  name?: string;
+  requestId: string;
+}
+
+/** Inner secrecy: a request may act only for a unit the caller is assigned to. */
+export function assertActsFor(actor: Actor, unitId: string): void {
+  if (!actor.units.includes(unitId)) throw new Forbidden('The token does not give access to this unit');
+}
+
+export function assertRole(actor: Actor, roles: readonly Role[]): void {
+  if (!roles.includes(actor.role)) throw new Forbidden(`The role ${actor.role} may not do this`);
+}

@@ -1,0 +1,43 @@
+import { createHmac } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { LoggerOptions } from 'pino';
+
+/**
+ * Technical logs never carry a personal identity number, a name or free text from a record. Request bodies are
+ * never logged; URLs are logged without their query string (a free-text search could hold a name); these paths are
+ * redacted should any object reach a log line anyway.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.patientId',
+  '*.patient',
+  '*.name',
+  '*.note',
+  '*.purpose',
+  '*.reason',
+  '*.journalReference',
+  'body',
+  '*.body',
+];
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      req: (req: FastifyRequest) => ({
+        method: req.method,
+        url: req.url.split('?')[0],
+        route: req.routeOptions?.url,
+        remoteAddress: req.ip,
+      }),
+    },
+  };
+}
+
+/** A keyed hash for correlating one patient across log lines without naming them. */
+export function pseudonym(key: string, patientId: string): string {
+  return createHmac('sha256', key).update(patientId).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { isValidDate } from '../domain/calendar.js';
+import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../domain/hsa-id.js';
+import { parsePersonalIdentity } from '../domain/personal-identity.js';
+
+/** Shared wire schemas: every module builds its own from these so a rule lives in one place. */
+export const HsaId = z
+  .string()
+  .max(HSA_ID_MAX_LENGTH)
+  .regex(HSA_ID_PATTERN, 'must be an HSA-id: SE + 10 digits + - + code')
+  .meta({ example: 'SE2321000016-U001' });
+
+export const LocalDateSchema = z
+  .string()
+  .refine(isValidDate, 'must be a calendar date YYYY-MM-DD')
+  .meta({ format: 'date', example: '2026-11-25' });
+
+export const Instant = z.iso.datetime({ offset: true }).meta({ example: '2026-11-20T09:30:00Z' });
+
+export const UnitParams = z.object({ unitId: HsaId });
+
+export const Limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+export const CursorSchema = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor from a previous page')
+  .meta({ description: 'Opaque cursor from `nextCursor` of the previous page' });
+
+export const FieldErrorSchema = z.object({ path: z.string(), message: z.string() });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(FieldErrorSchema).optional(),
+    reason: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .meta({
+    id: 'Problem',
+    description: 'RFC 9457 problem details (application/problem+json)',
+    example: {
+      type: 'https://samverkan.example/problems/validation-failed',
+      title: 'Validation failed',
+      status: 400,
+      detail: 'The request is not valid',
+      errors: [{ path: 'patient.id', message: 'must be a valid personnummer or samordningsnummer' }],
+    },
+  });
+
+const problem = (description: string) => Problem.describe(description);
+
+/** Answers every authenticated route can give besides its own. */
+export const problemResponses = {
+  400: problem('The request is not valid (see `errors`)'),
+  401: problem('Missing, expired or invalid bearer token'),
+  403: problem('The token does not allow this role, unit or care giver'),
+  429: problem('Too many requests; retry after the `Retry-After` seconds'),
+  500: problem('Internal error; nothing about it is shown'),
+  503: problem('Temporarily unavailable (database down or overloaded); retry after `Retry-After`'),
+} as const;
+
+export const notFoundResponse = { 404: problem('No such resource visible to the caller') } as const;
+
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Undefined for a cursor that is not ours (treated as a validation error by callers). */
+export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A personnummer or samordningsnummer in any accepted form, answered as 12 digits. */
+export const PatientId = z
+  .string()
+  .max(13)
+  .transform((value, ctx) => {
+    const parsed = parsePersonalIdentity(value);
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: 'must be a valid personnummer or samordningsnummer' });
+      return z.NEVER;
+    }
+    return parsed.id;
+  })
+  .meta({
+    description: 'Personnummer or samordningsnummer: YYYYMMDDNNNN, YYYYMMDD-NNNN, or YYMMDD-NNNN / YYMMDD+NNNN',
+    example: '191212121212',
+  });
+
+/** A date, or an instant, as the lower or upper bound of a time window. */
+export const DateOrInstant = z
+  .union([LocalDateSchema, Instant])
+  .meta({ description: 'A Swedish calendar date (YYYY-MM-DD) or an RFC 3339 instant', example: '2026-11-01' });

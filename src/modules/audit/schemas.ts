@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { CursorSchema, DateOrInstant, HsaId, Limit, PatientId } from '../../lib/schemas.js';
+
+const ACTIONS = ['read', 'create', 'update', 'revoke', 'void', 'check', 'export'] as const;
+
+export const AuditEventSchema = z
+  .object({
+    id: z.string().describe('Position in the care giver’s hash chain'),
+    at: z.string().meta({ format: 'date-time' }),
+    actorId: z.string().describe('HSA-id of the person or system'),
+    role: z.string(),
+    careGiverId: z.string(),
+    unitId: z.string().nullable(),
+    patientId: z.string().nullable().describe('12-digit personal identity number, when the event concerns a patient'),
+    action: z.enum(ACTIONS),
+    resource: z.string().describe('certificate, sick_leave, consent, consent_check, coordination_effort, …'),
+    resourceId: z.string().nullable(),
+    requestId: z.string().nullable(),
+    purpose: z.string().describe('care_and_treatment, or audit_follow_up for the auditor’s own reads'),
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const AuditPageSchema = z
+  .object({ items: z.array(AuditEventSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'AuditEventPage' });
+
+export const AuditListQuerySchema = z.object({
+  unitId: HsaId.optional(),
+  actorId: HsaId.optional(),
+  from: DateOrInstant.optional(),
+  to: DateOrInstant.optional().describe('Exclusive for an instant; a date includes the whole day'),
+  limit: Limit(500, 100),
+  cursor: CursorSchema.optional(),
+});
+
+export const AuditSearchBodySchema = z.object({
+  patientId: PatientId,
+  from: DateOrInstant.optional(),
+  to: DateOrInstant.optional(),
+  limit: Limit(500, 100),
+  cursor: CursorSchema.optional(),
+});
+
+export const AuditCursor = z.object({ id: z.number().int().positive() });
+
+export type AuditEventOut = z.infer<typeof AuditEventSchema>;
+export type AuditPage = z.infer<typeof AuditPageSchema>;
+export type AuditListQuery = z.infer<typeof AuditListQuerySchema>;
+export type AuditSearchBody = z.infer<typeof AuditSearchBodySchema>;

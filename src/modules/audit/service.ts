@@ -1,0 +1,168 @@
+import type { Executor } from '../../db/client.js';
+import { addDays, stockholmDayStart } from '../../domain/calendar.js';
+import { type Actor, assertRole } from '../../lib/actor.js';
+import { ValidationFailed } from '../../lib/errors.js';
+import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
+import { type ChainVerification, verifyChain } from './chain.js';
+import {
+  appendAuditEvents,
+  auditChain,
+  chainHead,
+  findAuditEvents,
+  type NewAuditEvent,
+  type StoredAuditEvent,
+} from './repository.js';
+import {
+  AuditCursor,
+  type AuditEventOut,
+  type AuditListQuery,
+  type AuditPage,
+  type AuditSearchBody,
+} from './schemas.js';
+
+export const AUDIT_ACTIONS = ['read', 'create', 'update', 'revoke', 'void', 'check', 'export'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** The purpose the Patient Data Act asks for; the auditor's own reads are follow-up of the log itself. */
+const CARE_PURPOSE = 'care_and_treatment';
+const FOLLOW_UP_PURPOSE = 'audit_follow_up';
+
+export interface AuditEntry {
+  action: AuditAction;
+  resource: string;
+  resourceId?: string;
+  unitId?: string;
+  patientId?: string;
+}
+
+/**
+ * The audit trail. Services call `record` in the same executor as their write (so a rolled-back write leaves no
+ * event) or after filtering a read (one event per patient actually returned).
+ */
+export class AuditService {
+  constructor(private readonly db: Executor) {}
+
+  async record(actor: Actor, entries: readonly AuditEntry[], ex: Executor = this.db): Promise<void> {
+    await appendAuditEvents(
+      ex,
+      actor.careGiverId,
+      entries.map((e) => this.toNew(actor, e, CARE_PURPOSE)),
+    );
+  }
+
+  /** One `read` event per distinct patient, the PDL's "one entry per patient actually returned". */
+  async readPatients(
+    actor: Actor,
+    unitId: string | undefined,
+    resource: string,
+    patientIds: Iterable<string>,
+    ex: Executor = this.db,
+  ): Promise<void> {
+    const entries = [...new Set(patientIds)].map((patientId) => ({
+      action: 'read' as const,
+      resource,
+      unitId,
+      patientId,
+    }));
+    await this.record(actor, entries, ex);
+  }
+
+  async list(actor: Actor, query: AuditListQuery): Promise<AuditPage> {
+    assertRole(actor, ['auditor']);
+    const beforeId = query.cursor ? this.cursorId(query.cursor) : undefined;
+    const events = await findAuditEvents(this.db, {
+      careGiverId: actor.careGiverId,
+      unitId: query.unitId,
+      actorId: query.actorId,
+      ...this.window(query.from, query.to),
+      beforeId,
+      limit: query.limit + 1,
+    });
+    return this.page(actor, events, query.limit);
+  }
+
+  /** The patient's right to see who accessed their data, within the auditor's care giver. */
+  async searchPatient(actor: Actor, body: AuditSearchBody): Promise<AuditPage> {
+    assertRole(actor, ['auditor']);
+    const beforeId = body.cursor ? this.cursorId(body.cursor) : undefined;
+    const events = await findAuditEvents(this.db, {
+      careGiverId: actor.careGiverId,
+      patientId: body.patientId,
+      ...this.window(body.from, body.to),
+      beforeId,
+      limit: body.limit + 1,
+    });
+    return this.page(actor, events, body.limit);
+  }
+
+  /** Recomputes the care giver's chain; an altered, inserted or removed row breaks it. */
+  async verify(careGiverId: string, ex: Executor = this.db): Promise<ChainVerification> {
+    const events: StoredAuditEvent[] = [];
+    for await (const event of auditChain(ex, careGiverId)) events.push(event);
+    const result = verifyChain(events);
+    const head = await chainHead(ex, careGiverId);
+    const last = events[events.length - 1];
+    if (result.valid && (head ?? undefined) !== (last?.hash ?? undefined)) {
+      return { valid: false, checked: result.checked, brokenAt: last?.id ?? 0 };
+    }
+    return result;
+  }
+
+  private async page(actor: Actor, events: StoredAuditEvent[], limit: number): Promise<AuditPage> {
+    const items = events.slice(0, limit);
+    const nextCursor = events.length > limit ? encodeCursor({ id: items[items.length - 1]!.id }) : null;
+    // Reading the log shows patients too: the auditor's read is itself logged, once per patient shown.
+    const patients = [...new Set(items.flatMap((e) => (e.patientId ? [e.patientId] : [])))];
+    await appendAuditEvents(
+      this.db,
+      actor.careGiverId,
+      patients.map((patientId) =>
+        this.toNew(actor, { action: 'read', resource: 'audit_event', patientId }, FOLLOW_UP_PURPOSE),
+      ),
+    );
+    return { items: items.map(toOut), nextCursor };
+  }
+
+  private window(from?: string, to?: string): { from?: Date; to?: Date } {
+    const at = (v: string, endOfDay: boolean) =>
+      v.length === 10 ? stockholmDayStart(endOfDay ? addDays(v, 1) : v) : new Date(v);
+    return { from: from ? at(from, false) : undefined, to: to ? at(to, true) : undefined };
+  }
+
+  private cursorId(cursor: string): number {
+    const decoded = decodeCursor(cursor, AuditCursor);
+    if (!decoded) throw new ValidationFailed('The cursor is not valid', [{ path: 'cursor', message: 'is not valid' }]);
+    return decoded.id;
+  }
+
+  private toNew(actor: Actor, e: AuditEntry, purpose: string): NewAuditEvent {
+    return {
+      actorId: actor.id,
+      role: actor.role,
+      unitId: e.unitId ?? null,
+      patientId: e.patientId ?? null,
+      action: e.action,
+      resource: e.resource,
+      resourceId: e.resourceId ?? null,
+      requestId: actor.requestId,
+      purpose,
+    };
+  }
+}
+
+function toOut(e: StoredAuditEvent): AuditEventOut {
+  return {
+    id: String(e.id),
+    at: e.at.toISOString(),
+    actorId: e.actorId,
+    role: e.role,
+    careGiverId: e.careGiverId,
+    unitId: e.unitId,
+    patientId: e.patientId,
+    action: e.action as AuditAction,
+    resource: e.resource,
+    resourceId: e.resourceId,
+    requestId: e.requestId,
+    purpose: e.purpose,
+  };
+}

@@ -1,0 +1,81 @@
+import fastifyJwt from '@fastify/jwt';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../domain/hsa-id.js';
+import { type Actor, assertRole, ROLES, type Role } from '../lib/actor.js';
+import { Unauthorized } from '../lib/errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+  interface FastifyInstance {
+    /** preHandler: a valid token whose role is one of `roles`, else 401/403. */
+    requireRole(roles: readonly Role[]): preHandlerAsyncHookHandler;
+  }
+}
+
+const HsaIdClaim = z.string().max(HSA_ID_MAX_LENGTH).regex(HSA_ID_PATTERN);
+const Claims = z.object({
+  sub: HsaIdClaim,
+  role: z.enum(ROLES),
+  careGiverId: HsaIdClaim,
+  units: z.array(HsaIdClaim).max(1_000),
+  name: z.string().max(200).optional(),
+  exp: z.number(),
+});
+
+/** Tokens larger than this are refused before any parsing (no legitimate token comes near it). */
+const MAX_TOKEN_LENGTH = 8_192;
+
+const REASONS: Record<string, string> = {
+  FST_JWT_NO_AUTHORIZATION_IN_HEADER: 'A bearer token is required',
+  FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: 'The token has expired',
+  FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: 'The token is not trusted',
+  FST_JWT_AUTHORIZATION_TOKEN_INVALID: 'The token is invalid',
+  FST_JWT_BAD_REQUEST: 'The authorization header is malformed',
+  FST_JWT_BAD_COOKIE_REQUEST: 'The authorization header is malformed',
+};
+
+export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['jwt'] }) => {
+  const { jwt } = opts;
+  await app.register(fastifyJwt, {
+    secret: jwt.kind === 'secret' ? jwt.secret : { public: jwt.publicKey, private: '' },
+    verify: {
+      algorithms: [...jwt.algorithms],
+      requiredClaims: ['exp'],
+      ...(jwt.issuer ? { allowedIss: jwt.issuer } : {}),
+      ...(jwt.audience ? { allowedAud: jwt.audience } : {}),
+    },
+  });
+
+  app.decorateRequest('actor', null as unknown as Actor);
+
+  async function authenticate(request: FastifyRequest): Promise<Actor> {
+    const header = request.headers.authorization ?? '';
+    if (header.length > MAX_TOKEN_LENGTH) throw new Unauthorized('The token is too large');
+    let payload: unknown;
+    try {
+      payload = await request.jwtVerify();
+    } catch (err) {
+      throw new Unauthorized(REASONS[(err as { code?: string }).code ?? ''] ?? 'The token is invalid');
+    }
+    const claims = Claims.safeParse(payload);
+    if (!claims.success) {
+      throw new Unauthorized(
+        `The token's claims are not valid: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+      );
+    }
+    const { sub, role, careGiverId, units, name } = claims.data;
+    return { id: sub, role, careGiverId, units, name, requestId: String(request.id) };
+  }
+
+  app.decorate('requireRole', (roles: readonly Role[]): preHandlerAsyncHookHandler => {
+    return async (request) => {
+      request.actor = await authenticate(request);
+      assertRole(request.actor, roles);
+    };
+  });
+});

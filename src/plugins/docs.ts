@@ -1,0 +1,58 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+export const API_DESCRIPTION = `Sick-leave overview, coordination efforts and consent for Swedish healthcare (Rehabstöd-style).
+
+All patient data is scoped to the caller's care giver (\`careGiverId\` claim) and units (\`units\` claim); every read
+and write of patient data leaves an audit event. Patient identifiers never travel in URLs: endpoints that take one are
+POSTs with a JSON body. Every 4xx/5xx answer is \`application/problem+json\` (RFC 9457).`;
+
+/**
+ * The OpenAPI document is generated from the routes' zod schemas; `npm run openapi` writes it to openapi.yaml and a
+ * test fails when the committed file differs. The document is registered even when DOCS_ENABLED is off (it is what
+ * openapi.yaml is built from); the flag only hides the interactive reference and /openapi.json.
+ */
+export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boolean }) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'samverkan',
+        version: '1.0.0',
+        description: API_DESCRIPTION,
+        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+      },
+      servers: [{ url: 'http://localhost:3000', description: 'Local development' }],
+      tags: [
+        { name: 'operations', description: 'Health, readiness and metrics' },
+        { name: 'certificates', description: 'Sick-leave certificates sent by EHR systems' },
+        { name: 'sick-leaves', description: 'Sick-leave cases built from certificates' },
+        { name: 'consents', description: 'Patient consent to coordination and information sharing' },
+        { name: 'coordination', description: 'Coordination efforts (koordineringsinsatser) and coordinator status' },
+        { name: 'audit', description: 'The audit trail (who accessed which patient’s data)' },
+      ],
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  if (!opts.enabled) return;
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get(
+    '/openapi.json',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'This OpenAPI document',
+        response: { 200: z.record(z.string(), z.unknown()) },
+      },
+    },
+    async () => app.swagger(),
+  );
+});

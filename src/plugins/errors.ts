@@ -1,0 +1,141 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, type FieldError, PROBLEM_BASE, ServiceUnavailable } from '../lib/errors.js';
+
+interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  [key: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  429: 'Too many requests',
+  431: 'Request header fields too large',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+const SLUGS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported-media-type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed-json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed-json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad-request',
+};
+
+// Connection-level failures from pg and PGlite: the database is unreachable, restarting or out of connections.
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
+]);
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Cannot use a pool after calling end|the database system is (starting up|shutting down)|terminating connection/i;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const err = e as { code?: string; message?: string; cause?: unknown };
+    if (err.code && UNAVAILABLE_SQLSTATES.has(err.code)) return true;
+    if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') return true;
+    if (err.message && UNAVAILABLE_MESSAGES.test(err.message)) return true;
+    e = err.cause;
+  }
+  return false;
+}
+
+function locationPrefix(context: string | undefined): string {
+  if (context === 'querystring') return 'query.';
+  if (context === 'params') return 'params.';
+  if (context === 'headers') return 'headers.';
+  return '';
+}
+
+function toProblem(error: FastifyError | AppError | Error, request: FastifyRequest): ProblemBody {
+  if (error instanceof AppError) {
+    return { type: error.type, title: error.title, status: error.status, detail: error.message, ...error.extra };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const prefix = locationPrefix(error.validationContext);
+    const errors: FieldError[] = error.validation.map((v) => ({
+      path: prefix + v.instancePath.replace(/^\//, '').replace(/\//g, '.'),
+      message: v.message ?? 'is not valid',
+    }));
+    return {
+      type: `${PROBLEM_BASE}validation-failed`,
+      title: 'Validation failed',
+      status: 400,
+      detail: `The request ${error.validationContext ?? 'body'} is not valid`,
+      errors,
+    };
+  }
+  if (isDatabaseUnavailable(error) || (error as FastifyError).statusCode === 503) {
+    const unavailable = new ServiceUnavailable(
+      (error as FastifyError).statusCode === 503
+        ? 'The service is under too much load; retry shortly'
+        : 'The database is not reachable right now; retry shortly',
+    );
+    return {
+      type: unavailable.type,
+      title: unavailable.title,
+      status: 503,
+      detail: unavailable.message,
+    };
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status && status >= 400 && status < 500) {
+    const code = (error as FastifyError).code ?? '';
+    return {
+      type: PROBLEM_BASE + (SLUGS[code] ?? (status === 429 ? 'rate-limited' : 'bad-request')),
+      title: TITLES[status] ?? 'Bad request',
+      status,
+      detail: status === 400 && code.startsWith('FST_ERR_CTP') ? 'The body is not valid JSON' : error.message,
+    };
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return {
+    type: `${PROBLEM_BASE}internal`,
+    title: 'Internal server error',
+    status: 500,
+    detail: isResponseSerializationError(error) ? 'The response could not be produced' : 'An unexpected error occurred',
+  };
+}
+
+export function sendProblem(reply: FastifyReply, problem: ProblemBody): FastifyReply {
+  if (problem.status === 503) reply.header('retry-after', '2');
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/** One place turns every error — ours and Fastify's — into application/problem+json; a 5xx never shows internals. */
+export const errorsPlugin = fp(async (app: FastifyInstance) => {
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error as FastifyError, request);
+    if (problem.status >= 500 && problem.status !== 503) reply.header('cache-control', 'no-store');
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      type: `${PROBLEM_BASE}not-found`,
+      title: 'Not found',
+      status: 404,
+      detail: `No route ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  );
+});

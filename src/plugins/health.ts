@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { z } from 'zod';
+import { type Database, ping } from '../db/client.js';
+import { migrationsApplied } from '../db/migrate.js';
+import { ServiceUnavailable } from '../lib/errors.js';
+import { Problem } from '../lib/schemas.js';
+
+const Status = z.object({ status: z.literal('ok') });
+const Readiness = z.object({ status: z.literal('ready'), database: z.enum(['pg', 'pglite']) });
+
+export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Database }) => {
+  let migrated = false;
+
+  app.get(
+    '/health/live',
+    { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The database is reachable and every migration is applied',
+        response: { 200: Readiness, 503: Problem },
+      },
+    },
+    async () => {
+      try {
+        await ping(opts.database.db);
+        migrated ||= await migrationsApplied(opts.database);
+      } catch {
+        throw new ServiceUnavailable('The database is not reachable');
+      }
+      if (!migrated) throw new ServiceUnavailable('Database migrations are not applied yet');
+      return { status: 'ready' as const, database: opts.database.kind };
+    },
+  );
+});

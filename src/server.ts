@@ -1,0 +1,61 @@
+import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
+import { loggerOptions } from './lib/logger.js';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = pino(loggerOptions(config.logLevel));
+  const startedAt = performance.now();
+  if (config.jwt.kind === 'secret' && config.jwt.development) {
+    logger.warn('JWT_SECRET is not set: using the built-in development secret (never in production)');
+  }
+  const database = await openDatabase({
+    url: config.database.url,
+    readUrl: config.database.readUrl,
+    dataDir: config.database.dataDir,
+    poolMax: config.database.poolMax,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    logger,
+  });
+  await runMigrations(database);
+  const app = await buildApp({ config, database, logger });
+
+  // SIGTERM/SIGINT: stop accepting, finish in-flight requests, close idle keep-alives, then close the database.
+  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error');
+    else logger.info({ signal }, 'shutting down');
+    await app.close();
+    await database.close();
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const where = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  logger.info(
+    {
+      database: database.kind === 'pg' ? 'postgresql' : `pglite (${config.database.dataDir})`,
+      readyMs: Math.round(performance.now() - startedAt),
+    },
+    `samverkan listening on ${where}${config.docsEnabled ? ` — API reference at ${where}/docs` : ''}`,
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`samverkan failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

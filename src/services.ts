@@ -1,0 +1,25 @@
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { AuditService } from './modules/audit/service.js';
+import { CertificateService } from './modules/certificates/service.js';
+import { ConsentService } from './modules/consents/service.js';
+import { CoordinationService } from './modules/coordination/service.js';
+import { SickLeaveService } from './modules/sick-leaves/service.js';
+
+/** Every module's service, wired once per app; routes reach them through `app.services`. */
+export interface Services {
+  audit: AuditService;
+  certificates: CertificateService;
+  consents: ConsentService;
+  coordination: CoordinationService;
+  sickLeaves: SickLeaveService;
+}
+
+export function createServices(database: Database, _config: Readonly<Config>): Services {
+  const audit = new AuditService(database.db);
+  const certificates = new CertificateService(database, audit);
+  const consents = new ConsentService(database, audit);
+  const coordination = new CoordinationService(database, audit, consents);
+  const sickLeaves = new SickLeaveService(database, audit, certificates, coordination);
+  return { audit, certificates, consents, coordination, sickLeaves };
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { runMigrations } from '../../src/db/migrate.js';
+
+/** TEST_DATABASE_URL selects PostgreSQL; otherwise every test file runs on its own in-memory PGlite. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+export interface TestDatabase {
+  database: Database;
+  /** Empties every table between tests (PGlite: one instance per file; PostgreSQL: one database per file). */
+  truncate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TABLES = [
+  'audit_events',
+  'audit_chain_heads',
+  'certificate_periods',
+  'certificate_diagnoses',
+  'certificate_relations',
+  'certificates',
+  'units',
+  'care_givers',
+  'coordination_statuses',
+  'coordination_efforts',
+  'consents',
+];
+
+export async function openTestDatabase(): Promise<TestDatabase> {
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let database: Database;
+  if (TEST_DATABASE_URL) {
+    const name = `samverkan_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const url = new URL(TEST_DATABASE_URL);
+    url.pathname = `/${name}`;
+    database = await openDatabase({ url: url.toString(), poolMax: 10 });
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    };
+  } else {
+    database = await openDatabase({ dataDir: 'memory://' });
+  }
+  await runMigrations(database);
+  return {
+    database,
+    async truncate() {
+      await database.db.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));
+    },
+    async close() {
+      await database.close();
+      await dropDatabase?.();
+    },
+  };
+}
+
+/** A URL for a fresh, empty PostgreSQL database (for tests that start the server process themselves). */
+export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `samverkan_scratch_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import type { Actor } from '../../../src/lib/actor.js';
+import { useTestApp } from '../../helpers/app.js';
+import { AUDITOR, bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, UNIT } from '../../helpers/tokens.js';
+
+const ctx = useTestApp();
+const PATIENT = '191212121212';
+const coordinator: Actor = {
+  id: COORDINATOR,
+  role: 'coordinator',
+  careGiverId: CARE_GIVER,
+  units: [UNIT],
+  requestId: 'r-1',
+};
+
+describe('audit trail', () => {
+  it('records one event per patient read, chained and verifiable', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384', PATIENT]);
+    await audit.record(coordinator, [
+      { action: 'create', resource: 'consent', resourceId: 'x', unitId: UNIT, patientId: PATIENT },
+    ]);
+    const verification = await audit.verify(CARE_GIVER);
+    expect(verification).toEqual({ valid: true, checked: 3 });
+  });
+
+  it('detects an altered row', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+    const db = ctx.database.db;
+    await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
+    await db.execute(
+      sql`update audit_events set actor_id = 'SE2321000016-X999' where id = (select min(id) from audit_events)`,
+    );
+    await db.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
+    const verification = await audit.verify(CARE_GIVER);
+    expect(verification.valid).toBe(false);
+    expect(verification.brokenAt).toBe(1);
+  });
+
+  it('detects a removed last row', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+    const db = ctx.database.db;
+    await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
+    await db.execute(sql`delete from audit_events where id = (select max(id) from audit_events)`);
+    await db.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(false);
+  });
+
+  it('refuses updates and deletes of audit rows', async () => {
+    await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    await expect(ctx.database.db.execute(sql`delete from audit_events`)).rejects.toThrow();
+  });
+
+  it('lets an auditor list the care giver’s events, newest first, with cursor pages', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', ['200001012384']);
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', ['196408233234']);
+    await audit.readPatients({ ...coordinator, careGiverId: OTHER_CARE_GIVER }, UNIT, 'sick_leave', [PATIENT]);
+    const first = await ctx.app.inject({
+      method: 'GET',
+      url: '/v1/audit-events?limit=2',
+      headers: bearer({ role: 'auditor' }),
+    });
+    expect(first.statusCode).toBe(200);
+    const page1 = first.json();
+    expect(page1.items.map((e: { patientId: string }) => e.patientId)).toEqual(['196408233234', '200001012384']);
+    expect(page1.items[0]).toMatchObject({
+      actorId: COORDINATOR,
+      role: 'coordinator',
+      careGiverId: CARE_GIVER,
+      unitId: UNIT,
+      action: 'read',
+      resource: 'sick_leave',
+      requestId: 'r-1',
+    });
+    const second = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/audit-events?limit=2&cursor=${page1.nextCursor}`,
+      headers: bearer({ role: 'auditor' }),
+    });
+    const page2 = second.json();
+    expect(page2.items.map((e: { patientId: string }) => e.patientId)).toEqual([PATIENT]);
+    expect(page2.nextCursor).toBeNull();
+  });
+
+  it('answers a patient’s access-log search and logs the auditor’s own read', async () => {
+    await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: bearer({ role: 'auditor' }),
+      payload: { patientId: '19121212-1212' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toHaveLength(1);
+    expect(res.json().items[0]).toMatchObject({ patientId: PATIENT, actorId: COORDINATOR });
+    const own = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/audit-events?actorId=${AUDITOR}`,
+      headers: bearer({ role: 'auditor' }),
+    });
+    expect(own.json().items[0]).toMatchObject({ actorId: AUDITOR, patientId: PATIENT, purpose: 'audit_follow_up' });
+  });
+
+  it('is for auditors only', async () => {
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: '/v1/audit-events',
+      headers: bearer({ role: 'coordinator' }),
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('rejects a malformed patient id in a search with a 400 naming the field', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: bearer({ role: 'auditor' }),
+      payload: { patientId: '191212121213' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { path: 'patientId', message: 'must be a valid personnummer or samordningsnummer' },
+    ]);
+  });
+});
