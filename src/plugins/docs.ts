@@ -16,6 +16,35 @@ POSTs with a JSON body. Every 4xx/5xx answer is \`application/problem+json\` (RF
  * test fails when the committed file differs. The document is registered even when DOCS_ENABLED is off (it is what
  * openapi.yaml is built from); the flag only hides the interactive reference and /openapi.json.
  */
+type OpenApiDocument = { components?: { schemas?: Record<string, unknown> }; [key: string]: unknown };
+
+/** 'GET /v1/units/:unitId/sick-leaves' → 'getUnitsUnitIdSickLeaves'. */
+function operationId(method: string | string[], url: string): string {
+  const verb = (Array.isArray(method) ? method[0]! : method).toLowerCase();
+  const words = url
+    .replace(/^\/v1\//, '/')
+    .split(/[/:{}-]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1));
+  return verb + words.join('');
+}
+
+/** The zod transform registers input and output variants of every named schema; keep only those referenced. */
+function withoutUnusedSchemas(doc: OpenApiDocument): OpenApiDocument {
+  const schemas = doc.components?.schemas;
+  if (!schemas) return doc;
+  let names = Object.keys(schemas);
+  for (;;) {
+    const text =
+      JSON.stringify({ ...doc, components: { ...doc.components, schemas: undefined } }) +
+      JSON.stringify(names.map((n) => schemas[n]));
+    const used = names.filter((n) => text.includes(`"#/components/schemas/${n}"`));
+    if (used.length === names.length) break;
+    names = used;
+  }
+  return { ...doc, components: { ...doc.components, schemas: Object.fromEntries(names.map((n) => [n, schemas[n]])) } };
+}
+
 export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boolean }) => {
   await app.register(swagger, {
     openapi: {
@@ -26,7 +55,7 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
         description: API_DESCRIPTION,
         license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       },
-      servers: [{ url: 'http://localhost:3000', description: 'Local development' }],
+      servers: [{ url: '/', description: 'This service' }],
       tags: [
         { name: 'operations', description: 'Health, readiness and metrics' },
         { name: 'certificates', description: 'Sick-leave certificates sent by EHR systems' },
@@ -39,8 +68,18 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transform: (input) => {
+      const out = jsonSchemaTransform(input);
+      const schema = out.schema as Record<string, unknown>;
+      // Every operation gets a stable id and an explicit security list (public probes say so with []).
+      schema.operationId ??= operationId(input.route.method, out.url);
+      schema.security ??= [];
+      return out;
+    },
+    transformObject: (input) =>
+      withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument) as ReturnType<
+        typeof jsonSchemaTransformObject
+      >,
   });
   if (!opts.enabled) return;
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

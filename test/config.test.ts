@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('has working defaults for a fresh clone', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.logLevel).toBe('info');
+    expect(config.database.url).toBeUndefined();
+    expect(config.database.dataDir).toBe('./data');
+    expect(config.docsEnabled).toBe(true);
+    expect(config.jwt).toMatchObject({ kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, development: true });
+  });
+
+  it('is frozen', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+  });
+
+  it('names the variable of a bad port', () => {
+    expect(problemsOf({ PORT: 'eighty' })[0]).toMatch(/^PORT:/);
+    expect(problemsOf({ PORT: '70000' })[0]).toMatch(/^PORT:/);
+  });
+
+  it('names a bad log level, database URL and docs flag', () => {
+    expect(problemsOf({ LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL:/);
+    expect(problemsOf({ DATABASE_URL: 'mysql://x' })[0]).toMatch(/^DATABASE_URL:/);
+    expect(problemsOf({ DOCS_ENABLED: 'maybe' })[0]).toMatch(/^DOCS_ENABLED:/);
+  });
+
+  it('refuses a short JWT secret and both kinds of key at once', () => {
+    expect(problemsOf({ JWT_SECRET: 'short' })[0]).toMatch(/^JWT_SECRET:.*32/);
+    const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+    expect(problemsOf({ JWT_SECRET: 'x'.repeat(40), JWT_PUBLIC_KEY: pem })[0]).toMatch(/^JWT_SECRET:.*not both/);
+  });
+
+  it('requires a real key in production', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })[0]).toMatch(/^JWT_SECRET:.*required/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(32) }).jwt).toMatchObject({
+      development: false,
+    });
+  });
+
+  it('pins RS256/ES256 for a public key and splits CORS origins', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+    const config = loadConfig({ JWT_PUBLIC_KEY: pem, CORS_ORIGINS: 'https://a.example, https://b.example' });
+    expect(config.jwt).toMatchObject({ kind: 'publicKey', algorithms: ['RS256', 'ES256'] });
+    expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(problemsOf({ PORT: 'x', RATE_LIMIT_MAX: '0' }).map((p) => p.split(':')[0])).toEqual([
+      'PORT',
+      'RATE_LIMIT_MAX',
+    ]);
+  });
+});

@@ -1,0 +1,78 @@
+import { createSigner } from 'fast-jwt';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
+import { AUDITOR, CARE_GIVER, TEST_SECRET, tokenFor } from '../helpers/tokens.js';
+
+const ISSUER = 'https://idp.example';
+const AUDIENCE = 'samverkan';
+const ctx = useTestApp({ JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
+
+const good = { iss: ISSUER, aud: AUDIENCE };
+const call = (authorization?: string) =>
+  ctx.app.inject({ method: 'GET', url: '/v1/audit-events', headers: authorization ? { authorization } : {} });
+
+function unsigned(payload: object): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
+}
+
+async function expect401(authorization: string | undefined, detail?: RegExp) {
+  const res = await call(authorization);
+  expect(res.statusCode).toBe(401);
+  expect(res.headers['content-type']).toContain('application/problem+json');
+  const body = res.json();
+  expect(body).toMatchObject({ status: 401, title: 'Unauthorized' });
+  expect(body.type).toMatch(/\/unauthorized$/);
+  if (detail) expect(body.detail).toMatch(detail);
+  expect(body.items).toBeUndefined();
+}
+
+describe('authentication', () => {
+  it('accepts a valid token', async () => {
+    const res = await call(`Bearer ${tokenFor({ role: 'auditor' }, good)}`);
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('401 without a token', () => expect401(undefined, /bearer token is required/));
+  it('401 for a malformed header', () => expect401('Token abc'));
+  it('401 for garbage', () => expect401('Bearer not.a.jwt'));
+  it('401 for an expired token', () =>
+    expect401(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, expiresInMs: -60_000 })}`, /expired/));
+  it('401 for alg none', () =>
+    expect401(
+      `Bearer ${unsigned({ sub: AUDITOR, role: 'auditor', careGiverId: CARE_GIVER, units: [], exp: Math.floor(Date.now() / 1000) + 600, iss: ISSUER, aud: AUDIENCE })}`,
+    ));
+  it('401 for a token signed with another key', () =>
+    expect401(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, key: 'another-secret-that-is-long-enough-xxxxx' })}`));
+  it('401 for another algorithm than the pinned one', () => {
+    const hs512 = createSigner({ key: TEST_SECRET, algorithm: 'HS512', expiresIn: 60_000 });
+    return expect401(`Bearer ${hs512({ sub: AUDITOR, role: 'auditor', careGiverId: CARE_GIVER, units: [], ...good })}`);
+  });
+  it('401 for the wrong audience', () =>
+    expect401(`Bearer ${tokenFor({ role: 'auditor' }, { iss: ISSUER, aud: 'other' })}`));
+  it('401 for the wrong issuer', () =>
+    expect401(`Bearer ${tokenFor({ role: 'auditor' }, { iss: 'https://evil.example', aud: AUDIENCE })}`));
+  it('401 for a token without exp', () => {
+    const noExp = createSigner({ key: TEST_SECRET, algorithm: 'HS256' });
+    return expect401(`Bearer ${noExp({ sub: AUDITOR, role: 'auditor', careGiverId: CARE_GIVER, units: [], ...good })}`);
+  });
+  it('401 for a token not valid yet', () =>
+    expect401(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, notBefore: 3_600_000 })}`));
+  it('401 for an oversized token', () => expect401(`Bearer ${'a'.repeat(9_000)}`, /too large/));
+  it('401 for bad claims: unknown role', () =>
+    expect401(`Bearer ${tokenFor({ role: 'janitor' }, good)}`, /claims.*role/));
+  it('401 for bad claims: care giver that is not an HSA-id', () =>
+    expect401(`Bearer ${tokenFor({ role: 'auditor', careGiverId: 'region-x' }, good)}`, /careGiverId/));
+  it('401 for bad claims: units not a list', () =>
+    expect401(
+      `Bearer ${tokenFor({ role: 'auditor', units: 'SE2321000016-U001' as unknown as string[] }, good)}`,
+      /units/,
+    ));
+
+  it('403 problem+json for a role the route does not allow', async () => {
+    const res = await call(`Bearer ${tokenFor({ role: 'doctor' }, good)}`);
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 403, title: 'Forbidden' });
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { assertActsFor } from '../../src/lib/actor.js';
+import { Forbidden } from '../../src/lib/errors.js';
+import { useTestApp } from '../helpers/app.js';
+import { bearer, CARE_GIVER, OTHER_UNIT, UNIT } from '../helpers/tokens.js';
+
+const ctx = useTestApp({ BODY_LIMIT_BYTES: '2048' });
+const auditor = bearer({ role: 'auditor' });
+
+describe('HTTP behaviour shared by every route', () => {
+  it('health: live and ready', async () => {
+    expect((await ctx.app.inject({ url: '/health/live' })).json()).toEqual({ status: 'ok' });
+    const ready = await ctx.app.inject({ url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready' });
+  });
+
+  it('404 problem+json for an unknown route', async () => {
+    const res = await ctx.app.inject({ url: '/v1/nothing-here' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 404, title: 'Not found' });
+    expect(res.json().type).toMatch(/\/not-found$/);
+  });
+
+  it('400 problem+json with errors[] for a bad query', async () => {
+    const res = await ctx.app.inject({ url: '/v1/audit-events?limit=0', headers: auditor });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 400, title: 'Validation failed' });
+    expect(res.json().errors).toEqual([{ path: 'query.limit', message: expect.any(String) }]);
+  });
+
+  it('400 for malformed JSON', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: { ...auditor, 'content-type': 'application/json' },
+      payload: '{"patientId": ',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().type).toMatch(/\/malformed-json$/);
+  });
+
+  it('413 problem+json for a body over the limit', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: { ...auditor, 'content-type': 'application/json' },
+      payload: JSON.stringify({ patientId: '191212121212', pad: 'x'.repeat(4096) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 413 });
+  });
+
+  it('415 problem+json for a body that is not JSON', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: { ...auditor, 'content-type': 'text/plain' },
+      payload: 'patientId=191212121212',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 415 });
+  });
+
+  it('echoes a given x-request-id and makes one otherwise', async () => {
+    const given = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': 'ehr-42.abc' } });
+    expect(given.headers['x-request-id']).toBe('ehr-42.abc');
+    const made = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sets security headers', async () => {
+    const res = await ctx.app.inject({ url: '/health/live' });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBeDefined();
+  });
+
+  it('serves Prometheus metrics with request counts by route', async () => {
+    await ctx.app.inject({ url: '/health/live' });
+    const res = await ctx.app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.body).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/health\/live",status="200"\} \d+/,
+    );
+  });
+
+  it('serves the OpenAPI document and the interactive reference', async () => {
+    const doc = await ctx.app.inject({ url: '/openapi.json' });
+    expect(doc.statusCode).toBe(200);
+    expect(doc.json().openapi).toBe('3.1.0');
+    const docs = await ctx.app.inject({ url: '/docs/' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-type']).toContain('text/html');
+  });
+
+  it('a unit guard refuses a unit that is not in the token', () => {
+    const actor = { id: 'x', role: 'coordinator' as const, careGiverId: CARE_GIVER, units: [UNIT], requestId: 'r' };
+    expect(() => assertActsFor(actor, UNIT)).not.toThrow();
+    expect(() => assertActsFor(actor, OTHER_UNIT)).toThrow(Forbidden);
+  });
+});

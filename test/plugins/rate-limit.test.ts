@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
+import { bearer } from '../helpers/tokens.js';
+
+const ctx = useTestApp({ RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' });
+
+describe('rate limiting', () => {
+  it('counts requests that fail authentication, then refuses even a good token with 429', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await ctx.app.inject({ url: '/v1/audit-events', headers: { authorization: 'Bearer wrong' } });
+      expect(res.statusCode).toBe(401);
+    }
+    const res = await ctx.app.inject({ url: '/v1/audit-events', headers: bearer({ role: 'auditor' }) });
+    expect(res.statusCode).toBe(429);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.json()).toMatchObject({ status: 429, title: 'Too many requests' });
+  });
+
+  it('does not limit health probes', async () => {
+    for (let i = 0; i < 5; i++) expect((await ctx.app.inject({ url: '/health/live' })).statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { createScratchDatabase, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
+import { testConfig } from '../helpers/app.js';
+
+let testDb: TestDatabase;
+beforeAll(async () => {
+  testDb = await openTestDatabase();
+});
+afterAll(() => testDb.close());
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ port, path, host: '127.0.0.1', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('graceful shutdown', () => {
+  it('lets an in-flight request finish, then closes', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const app = await buildApp({ config: testConfig(), database: testDb.database });
+    // A slow route added to this test's app only: it answers once the test lets it.
+    let started!: () => void;
+    const inFlight = new Promise<void>((r) => {
+      started = r;
+    });
+    app.get('/slow', async () => {
+      started();
+      await gate;
+      return { done: true };
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as AddressInfo).port;
+    const pending = get(port, '/slow');
+    await inFlight;
+    const closing = app.close();
+    release();
+    const res = await pending;
+    await closing;
+    expect(res).toEqual({ status: 200, body: '{"done":true}' });
+    await expect(get(port, '/health/live')).rejects.toThrow();
+  });
+
+  it('the server process exits cleanly on SIGTERM', async () => {
+    const scratch = TEST_DATABASE_URL ? await createScratchDatabase() : undefined;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: `/tmp/samverkan-shutdown-${process.pid}`,
+        LOG_LEVEL: 'info',
+        DATABASE_URL: scratch?.url ?? '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c) => {
+      output += c;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not listening: ${output}`)), 45_000);
+      child.stdout.on('data', () => {
+        if (output.includes('samverkan listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(output).toContain('shutting down');
+    await scratch?.drop();
+  }, 60_000);
+});
