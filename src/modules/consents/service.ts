@@ -1,10 +1,226 @@
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
+import { stockholmDate } from '../../domain/calendar.js';
+import {
+  type ConsentActor,
+  type ConsentCheckResult,
+  type ConsentFacts,
+  type ConsentKind,
+  checkConsent,
+  defaultValidUntil,
+} from '../../domain/consent-rules.js';
+import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
+import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib/errors.js';
 import type { AuditService } from '../audit/service.js';
+import {
+  type ConsentRow,
+  findConsent,
+  findConsentsForCheck,
+  findPatientConsents,
+  insertConsent,
+  markRevoked,
+  markVoided,
+} from './repository.js';
+import type { ConsentCheckBody, ConsentCheckOut, ConsentOut, NewConsent, PatientConsentsBody } from './schemas.js';
 
-/** Consents: record, revoke, void and check (issue 5). */
+const STAFF: readonly Role[] = ['coordinator', 'doctor'];
+const RESOURCE = 'consent';
+
+/** What an effort needs: the patient, the unit, the day it is performed and, for sharing, the actor. */
+export interface EffortConsentNeed {
+  careGiverId: string;
+  unitId: string;
+  patientId: string;
+  on: string;
+  /** Set for external collaboration: an information_sharing consent must name this actor. */
+  actor?: string | null;
+}
+
+export interface EffortConsents {
+  consentId: string;
+  sharingConsentId: string | null;
+}
+
+/**
+ * Consents: record, revoke, void and check. A consent belongs to one unit of one care giver; a consent of another
+ * care giver is answered 404 whether or not it exists, one of another unit of the caller's care giver 403.
+ */
 export class ConsentService {
   constructor(
     readonly database: Database,
     readonly audit: AuditService,
   ) {}
+
+  async create(actor: Actor, body: NewConsent): Promise<ConsentOut> {
+    assertRole(actor, STAFF);
+    assertActsFor(actor, body.unitId);
+    const today = stockholmDate();
+    if (body.givenOn > today) {
+      throw new ValidationFailed('A consent cannot be given in the future', [
+        { path: 'givenOn', message: `must not be after today (${today})` },
+      ]);
+    }
+    const validFrom = body.validFrom ?? body.givenOn;
+    return this.database.db.transaction(async (tx) => {
+      const row = await insertConsent(tx, {
+        careGiverId: actor.careGiverId,
+        unitId: body.unitId,
+        patientId: body.patientId,
+        kind: body.kind,
+        form: body.form,
+        actors: [...new Set(body.actors ?? [])],
+        purpose: body.purpose ?? null,
+        journalReference: body.journalReference ?? null,
+        givenOn: body.givenOn,
+        validFrom,
+        validUntil: body.validUntil ?? defaultValidUntil(validFrom),
+        recordedBy: actor.id,
+      });
+      await this.audit.record(actor, [this.entry('create', row)], tx);
+      return toConsent(row, actor);
+    });
+  }
+
+  async get(actor: Actor, id: string): Promise<ConsentOut> {
+    const row = this.visible(actor, await findConsent(this.database.db, id));
+    await this.audit.record(actor, [this.entry('read', row)]);
+    return toConsent(row, actor);
+  }
+
+  async revoke(actor: Actor, id: string, reason: string): Promise<ConsentOut> {
+    return this.close(actor, id, 'revoke', reason);
+  }
+
+  async void(actor: Actor, id: string, reason: string): Promise<ConsentOut> {
+    return this.close(actor, id, 'void', reason);
+  }
+
+  /** The patient's consents at every unit of the caller's care giver, history included. */
+  async listForPatient(actor: Actor, body: PatientConsentsBody): Promise<{ items: ConsentOut[] }> {
+    assertRole(actor, STAFF);
+    assertActsFor(actor, body.unitId);
+    const rows = await findPatientConsents(this.database.db, actor.careGiverId, body.patientId);
+    if (rows.length > 0) {
+      await this.audit.record(actor, [
+        { action: 'read', resource: RESOURCE, unitId: body.unitId, patientId: body.patientId },
+      ]);
+    }
+    return { items: rows.map((row) => toConsent(row, actor)) };
+  }
+
+  async check(actor: Actor, body: ConsentCheckBody): Promise<ConsentCheckOut> {
+    assertRole(actor, STAFF);
+    assertActsFor(actor, body.unitId);
+    const on = body.on ?? stockholmDate();
+    const rows = await findConsentsForCheck(this.database.db, actor.careGiverId, body.unitId, body.patientId, [
+      body.kind,
+    ]);
+    const result = checkConsent(rows.map(toFacts), { kind: body.kind, actor: body.actor, on });
+    await this.audit.record(actor, [
+      {
+        action: 'check',
+        resource: 'consent_check',
+        resourceId: result.consentId,
+        unitId: body.unitId,
+        patientId: body.patientId,
+      },
+    ]);
+    return { ...result, on };
+  }
+
+  /**
+   * Inside the caller's transaction: the consents an effort on `need.on` rests on, read FOR SHARE so that a
+   * concurrent revocation waits for (or is seen by) the write. Throws ConsentRequired (422) naming the reason.
+   */
+  async requireForEffort(tx: Executor, need: EffortConsentNeed): Promise<EffortConsents> {
+    const kinds: ConsentKind[] = need.actor ? ['coordination', 'information_sharing'] : ['coordination'];
+    const rows = await findConsentsForCheck(tx, need.careGiverId, need.unitId, need.patientId, kinds, true);
+    const facts = rows.map(toFacts);
+    const coordination = checkConsent(facts, { kind: 'coordination', on: need.on });
+    if (!coordination.allowed) {
+      throw refusal(`No valid coordination consent of the patient at the unit on ${need.on}`, coordination, {
+        kind: 'coordination',
+      });
+    }
+    if (!need.actor) return { consentId: coordination.consentId, sharingConsentId: null };
+    const sharing = checkConsent(facts, { kind: 'information_sharing', actor: need.actor, on: need.on });
+    if (!sharing.allowed) {
+      throw refusal(`No valid information-sharing consent naming ${need.actor} on ${need.on}`, sharing, {
+        kind: 'information_sharing',
+        actor: need.actor as ConsentActor,
+      });
+    }
+    return { consentId: coordination.consentId, sharingConsentId: sharing.consentId };
+  }
+
+  private async close(actor: Actor, id: string, action: 'revoke' | 'void', reason: string): Promise<ConsentOut> {
+    assertRole(actor, STAFF);
+    return this.database.db.transaction(async (tx) => {
+      const row = this.visible(actor, await findConsent(tx, id, true));
+      if (row.voidedAt) throw new Conflict('The consent is voided; that is final', 'consent-closed');
+      if (row.revokedAt) throw new Conflict('The consent is already revoked; that is final', 'consent-closed');
+      const closed =
+        action === 'revoke' ? await markRevoked(tx, id, actor.id, reason) : await markVoided(tx, id, actor.id, reason);
+      await this.audit.record(actor, [this.entry(action, closed)], tx);
+      return toConsent(closed, actor);
+    });
+  }
+
+  /** Another care giver's consent is indistinguishable from none; another unit's is forbidden. */
+  private visible(actor: Actor, row: ConsentRow | undefined): ConsentRow {
+    assertRole(actor, STAFF);
+    if (!row || row.careGiverId !== actor.careGiverId) throw new NotFound('No such consent');
+    assertActsFor(actor, row.unitId);
+    return row;
+  }
+
+  private entry(action: 'create' | 'read' | 'revoke' | 'void', row: ConsentRow) {
+    return { action, resource: RESOURCE, resourceId: row.id, unitId: row.unitId, patientId: row.patientId };
+  }
+}
+
+function refusal(detail: string, result: ConsentCheckResult, extra: Record<string, unknown>): ConsentRequired {
+  return new ConsentRequired(detail, result.reason, {
+    ...extra,
+    ...(result.consentId ? { consentId: result.consentId } : {}),
+  });
+}
+
+export function toFacts(row: ConsentRow): ConsentFacts {
+  return {
+    id: row.id,
+    kind: row.kind,
+    actors: row.actors,
+    validFrom: row.validFrom,
+    validUntil: row.validUntil,
+    revoked: row.revokedAt !== null,
+    voided: row.voidedAt !== null,
+    recordedAt: row.recordedAt,
+  };
+}
+
+/** Free text (purpose, journal reference, reasons) goes only to staff of the consent's own unit. */
+function toConsent(row: ConsentRow, actor: Actor): ConsentOut {
+  const ownUnit = actor.units.includes(row.unitId);
+  const text = (value: string | null) => (ownUnit ? value : null);
+  return {
+    id: row.id,
+    patientId: row.patientId,
+    careGiverId: row.careGiverId,
+    unitId: row.unitId,
+    kind: row.kind as ConsentOut['kind'],
+    form: row.form as ConsentOut['form'],
+    actors: row.actors as ConsentOut['actors'],
+    purpose: text(row.purpose),
+    journalReference: text(row.journalReference),
+    givenOn: row.givenOn,
+    validFrom: row.validFrom,
+    validUntil: row.validUntil,
+    recordedBy: row.recordedBy,
+    recordedAt: row.recordedAt.toISOString(),
+    state: row.voidedAt ? 'voided' : row.revokedAt ? 'revoked' : 'recorded',
+    revocation: row.revokedAt
+      ? { at: row.revokedAt.toISOString(), by: row.revokedBy!, reason: text(row.revokeReason) }
+      : null,
+    voiding: row.voidedAt ? { at: row.voidedAt.toISOString(), by: row.voidedBy!, reason: text(row.voidReason) } : null,
+  };
 }

@@ -1,3 +1,144 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { notFoundResponse, Problem, problemResponses, UnitParams } from '../../lib/schemas.js';
+import {
+  EffortIdParams,
+  EffortListSchema,
+  EffortPageSchema,
+  EffortPatchSchema,
+  EffortSchema,
+  NewEffortSchema,
+  NewStatusSchema,
+  PatientAtUnitSchema,
+  StatusHistorySchema,
+  StatusSchema,
+  UnitEffortsQuerySchema,
+} from './schemas.js';
 
-export const coordinationRoutes: FastifyPluginAsyncZod = async (_app) => {};
+const consentRequired = {
+  422: Problem.describe(
+    'No valid consent for the effort on performedOn (type …/consent-required); `reason` is the consent check’s ' +
+      'answer (none, expired, not_yet_valid, revoked, voided, actor_not_covered), `kind` the consent kind missing',
+  ),
+};
+const invalidTransition = {
+  409: Problem.describe('The status change is not allowed (type …/invalid-status-transition, with `from` and `to`)'),
+};
+
+export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
+  const staff = app.requireRole(['coordinator', 'doctor']);
+  const security = [{ bearerAuth: [] }];
+  const tags = ['coordination'];
+
+  app.post(
+    '/v1/coordination-efforts',
+    {
+      schema: {
+        tags,
+        summary: 'Record a coordination effort (needs valid consent on performedOn)',
+        security,
+        body: NewEffortSchema,
+        response: { 201: EffortSchema, ...problemResponses, ...consentRequired },
+      },
+      preHandler: staff,
+    },
+    async (req, reply) => reply.code(201).send(await app.services.coordination.create(req.actor, req.body)),
+  );
+
+  app.get(
+    '/v1/coordination-efforts/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One coordination effort (403 for another unit of the care giver, 404 for another care giver)',
+        security,
+        params: EffortIdParams,
+        response: { 200: EffortSchema, ...problemResponses, ...notFoundResponse },
+      },
+      preHandler: staff,
+    },
+    (req) => app.services.coordination.get(req.actor, req.params.id),
+  );
+
+  app.patch(
+    '/v1/coordination-efforts/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change an effort’s status, note or day',
+        security,
+        params: EffortIdParams,
+        body: EffortPatchSchema,
+        response: {
+          200: EffortSchema,
+          ...problemResponses,
+          ...notFoundResponse,
+          ...invalidTransition,
+          ...consentRequired,
+        },
+      },
+      preHandler: staff,
+    },
+    (req) => app.services.coordination.update(req.actor, req.params.id, req.body),
+  );
+
+  app.get(
+    '/v1/units/:unitId/coordination-efforts',
+    {
+      schema: {
+        tags,
+        summary: 'The unit’s coordination efforts, newest performedOn first, with cursor pages',
+        security,
+        params: UnitParams,
+        querystring: UnitEffortsQuerySchema,
+        response: { 200: EffortPageSchema, ...problemResponses },
+      },
+      preHandler: staff,
+    },
+    (req) => app.services.coordination.listForUnit(req.actor, req.params.unitId, req.query),
+  );
+
+  app.post(
+    '/v1/patients/coordination-efforts',
+    {
+      schema: {
+        tags,
+        summary: 'The patient’s coordination efforts at the unit, newest first',
+        security,
+        body: PatientAtUnitSchema,
+        response: { 200: EffortListSchema, ...problemResponses },
+      },
+      preHandler: staff,
+    },
+    (req) => app.services.coordination.listForPatient(req.actor, req.body),
+  );
+
+  app.post(
+    '/v1/patients/coordination-status',
+    {
+      schema: {
+        tags,
+        summary: 'Set the coordinator status of the patient’s case at the unit (append-only; role coordinator)',
+        security,
+        body: NewStatusSchema,
+        response: { 201: StatusSchema, ...problemResponses },
+      },
+      preHandler: app.requireRole(['coordinator']),
+    },
+    async (req, reply) => reply.code(201).send(await app.services.coordination.setStatus(req.actor, req.body)),
+  );
+
+  app.post(
+    '/v1/patients/coordination-status/history',
+    {
+      schema: {
+        tags,
+        summary: 'Every coordinator status set for the patient at the unit, newest first',
+        security,
+        body: PatientAtUnitSchema,
+        response: { 200: StatusHistorySchema, ...problemResponses },
+      },
+      preHandler: staff,
+    },
+    (req) => app.services.coordination.statusHistory(req.actor, req.body),
+  );
+};

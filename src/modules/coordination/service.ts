@@ -1,9 +1,44 @@
-import { sql } from 'drizzle-orm';
-import { type Database, type Executor, queryRows } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
+import { stockholmDate } from '../../domain/calendar.js';
+import { canTransition, type EffortStatus } from '../../domain/coordination-rules.js';
+import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
+import { Conflict, NotFound, ValidationFailed } from '../../lib/errors.js';
+import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
 import type { AuditService } from '../audit/service.js';
 import type { ConsentService } from '../consents/service.js';
+import {
+  type EffortRow,
+  findEffort,
+  findLatestStatuses,
+  findPatientEfforts,
+  findStatusHistory,
+  findUnitEfforts,
+  insertEffort,
+  insertStatus,
+  type StatusRow,
+  updateEffort,
+} from './repository.js';
+import {
+  EffortCursor,
+  type EffortOut,
+  type EffortPage,
+  type EffortPatch,
+  type NewEffort,
+  type NewStatus,
+  type PatientAtUnit,
+  type StatusOut,
+  type UnitEffortsQuery,
+} from './schemas.js';
 
-/** Coordination efforts and the coordinator status of a patient's case (issue 5). */
+const STAFF: readonly Role[] = ['coordinator', 'doctor'];
+const EFFORT = 'coordination_effort';
+const STATUS = 'coordination_status';
+
+/**
+ * Coordination efforts and the coordinator status of a patient's case. Every effort rests on consent checked in the
+ * same transaction as its write; an effort of another care giver is 404 whether or not it exists, one of another
+ * unit of the caller's care giver 403.
+ */
 export class CoordinationService {
   constructor(
     readonly database: Database,
@@ -11,26 +46,212 @@ export class CoordinationService {
     readonly consents: ConsentService,
   ) {}
 
+  async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
+    assertRole(actor, STAFF);
+    assertActsFor(actor, body.unitId);
+    return this.database.db.transaction(async (tx) => {
+      const { consentId, sharingConsentId } = await this.consents.requireForEffort(tx, {
+        careGiverId: actor.careGiverId,
+        unitId: body.unitId,
+        patientId: body.patientId,
+        on: body.performedOn,
+        actor: body.actor,
+      });
+      const row = await insertEffort(tx, {
+        careGiverId: actor.careGiverId,
+        unitId: body.unitId,
+        patientId: body.patientId,
+        kind: body.kind,
+        actor: body.actor ?? null,
+        performedOn: body.performedOn,
+        status: body.status,
+        note: body.note ?? null,
+        consentId,
+        sharingConsentId,
+        createdBy: actor.id,
+        updatedBy: actor.id,
+      });
+      await this.audit.record(actor, [effortEntry('create', row)], tx);
+      return toEffort(row);
+    });
+  }
+
+  async get(actor: Actor, id: string): Promise<EffortOut> {
+    const row = this.visible(actor, await findEffort(this.database.db, id));
+    await this.audit.record(actor, [effortEntry('read', row)]);
+    return toEffort(row);
+  }
+
+  /** Status moves only forward (409 otherwise); a new performedOn must again rest on valid consent (422). */
+  async update(actor: Actor, id: string, patch: EffortPatch): Promise<EffortOut> {
+    assertRole(actor, STAFF);
+    return this.database.db.transaction(async (tx) => {
+      const current = this.visible(actor, await findEffort(tx, id, true));
+      const from = current.status as EffortStatus;
+      const to = patch.status ?? from;
+      if (!canTransition(from, to)) {
+        throw new Conflict(`An effort that is ${from} cannot become ${to}`, 'invalid-status-transition', {
+          from,
+          to,
+        });
+      }
+      let consents = { consentId: current.consentId, sharingConsentId: current.sharingConsentId };
+      const performedOn = patch.performedOn ?? current.performedOn;
+      if (performedOn !== current.performedOn) {
+        consents = await this.consents.requireForEffort(tx, {
+          careGiverId: current.careGiverId,
+          unitId: current.unitId,
+          patientId: current.patientId,
+          on: performedOn,
+          actor: current.actor,
+        });
+      }
+      const row = await updateEffort(
+        tx,
+        id,
+        {
+          status: to,
+          note: patch.note === undefined ? current.note : patch.note,
+          performedOn,
+          ...consents,
+        },
+        actor.id,
+      );
+      await this.audit.record(actor, [effortEntry('update', row)], tx);
+      return toEffort(row);
+    });
+  }
+
+  async listForUnit(actor: Actor, unitId: string, query: UnitEffortsQuery): Promise<EffortPage> {
+    assertRole(actor, STAFF);
+    assertActsFor(actor, unitId);
+    if (query.from && query.to && query.from > query.to) {
+      throw new ValidationFailed('from is after to', [{ path: 'query.from', message: 'must not be after to' }]);
+    }
+    let after: { performedOn: string; id: string } | undefined;
+    if (query.cursor) {
+      const decoded = decodeCursor(query.cursor, EffortCursor);
+      if (!decoded) {
+        throw new ValidationFailed('The cursor is not valid', [{ path: 'query.cursor', message: 'is not valid' }]);
+      }
+      after = { performedOn: decoded.p, id: decoded.id };
+    }
+    const rows = await findUnitEfforts(this.database.db, {
+      careGiverId: actor.careGiverId,
+      unitId,
+      kind: query.kind,
+      status: query.status,
+      from: query.from,
+      to: query.to,
+      after,
+      limit: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit);
+    const last = items[items.length - 1];
+    const nextCursor = rows.length > query.limit && last ? encodeCursor({ p: last.performedOn, id: last.id }) : null;
+    await this.audit.readPatients(
+      actor,
+      unitId,
+      EFFORT,
+      items.map((r) => r.patientId),
+    );
+    return { items: items.map(toEffort), nextCursor };
+  }
+
+  /** The patient's efforts at the unit (inner secrecy: not other units' efforts), newest first. */
+  async listForPatient(actor: Actor, body: PatientAtUnit): Promise<{ items: EffortOut[] }> {
+    assertRole(actor, STAFF);
+    assertActsFor(actor, body.unitId);
+    const rows = await findPatientEfforts(this.database.db, actor.careGiverId, body.unitId, body.patientId);
+    if (rows.length > 0) await this.audit.readPatients(actor, body.unitId, EFFORT, [body.patientId]);
+    return { items: rows.map(toEffort) };
+  }
+
+  /** Append-only: a coordinator records the case's status at the unit; a doctor may read it but not set it. */
+  async setStatus(actor: Actor, body: NewStatus): Promise<StatusOut> {
+    assertRole(actor, ['coordinator']);
+    assertActsFor(actor, body.unitId);
+    return this.database.db.transaction(async (tx) => {
+      const row = await insertStatus(tx, {
+        careGiverId: actor.careGiverId,
+        unitId: body.unitId,
+        patientId: body.patientId,
+        status: body.status,
+        setOn: body.on ?? stockholmDate(),
+        setBy: actor.id,
+      });
+      await this.audit.record(
+        actor,
+        [{ action: 'create', resource: STATUS, resourceId: row.id, unitId: row.unitId, patientId: row.patientId }],
+        tx,
+      );
+      return toStatus(row);
+    });
+  }
+
+  async statusHistory(actor: Actor, body: PatientAtUnit): Promise<{ items: StatusOut[] }> {
+    assertRole(actor, STAFF);
+    assertActsFor(actor, body.unitId);
+    const rows = await findStatusHistory(this.database.db, actor.careGiverId, body.unitId, body.patientId);
+    if (rows.length > 0) await this.audit.readPatients(actor, body.unitId, STATUS, [body.patientId]);
+    return { items: rows.map(toStatus) };
+  }
+
   /**
-   * The latest coordinator status (by set_at) of each patient at the unit whose set_on lies within that patient's
-   * case dates; for the sick-leave overview (minimal version added by the sick-leaves module, issue 4).
+   * For the sick-leave overview, in ONE query: per patient, the latest status (by set_at) at the unit whose set_on
+   * lies within [start, end] of that patient's case. Patients without one are absent from the map. The caller
+   * scopes and audits (the overview's own read events cover it).
    */
   async latestStatuses(
     careGiverId: string,
     unitId: string,
-    cases: readonly { patientId: string; start: string; end: string }[],
-    ex: Executor = this.database.readDb,
+    cases: { patientId: string; start: string; end: string }[],
   ): Promise<Map<string, string>> {
-    if (cases.length === 0) return new Map();
-    const rows = await queryRows<{ patient_id: string; status: string }>(
-      ex,
-      sql`select distinct on (s.patient_id) s.patient_id, s.status
-          from json_to_recordset(${JSON.stringify(cases)}::json) as k("patientId" text, "start" date, "end" date)
-          join coordination_statuses s on s.patient_id = k."patientId"
-          where s.care_giver_id = ${careGiverId} and s.unit_id = ${unitId}
-            and s.set_on between k."start" and k."end"
-          order by s.patient_id, s.set_at desc, s.id desc`,
-    );
+    const rows = await findLatestStatuses(this.database.readDb, careGiverId, unitId, cases);
     return new Map(rows.map((r) => [r.patient_id, r.status]));
   }
+
+  private visible(actor: Actor, row: EffortRow | undefined): EffortRow {
+    assertRole(actor, STAFF);
+    if (!row || row.careGiverId !== actor.careGiverId) throw new NotFound('No such coordination effort');
+    assertActsFor(actor, row.unitId);
+    return row;
+  }
+}
+
+function effortEntry(action: 'create' | 'read' | 'update', row: EffortRow) {
+  return { action, resource: EFFORT, resourceId: row.id, unitId: row.unitId, patientId: row.patientId };
+}
+
+function toEffort(row: EffortRow): EffortOut {
+  return {
+    id: row.id,
+    patientId: row.patientId,
+    careGiverId: row.careGiverId,
+    unitId: row.unitId,
+    kind: row.kind as EffortOut['kind'],
+    actor: row.actor as EffortOut['actor'],
+    performedOn: row.performedOn,
+    status: row.status as EffortOut['status'],
+    note: row.note,
+    consentId: row.consentId,
+    sharingConsentId: row.sharingConsentId,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    updatedBy: row.updatedBy,
+    updatedAt: row.updatedAt.toISOString(),
+    version: row.version,
+  };
+}
+
+function toStatus(row: StatusRow): StatusOut {
+  return {
+    id: row.id,
+    patientId: row.patientId,
+    unitId: row.unitId,
+    status: row.status as StatusOut['status'],
+    setOn: row.setOn,
+    setAt: row.setAt.toISOString(),
+    setBy: row.setBy,
+  };
 }

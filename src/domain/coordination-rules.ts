@@ -1,0 +1,40 @@
+/** Coordination efforts (koordineringsinsatser) and the coordinator status of a case: pure rules. */
+
+export const EFFORT_KINDS = ['personal_support', 'internal_coordination', 'external_collaboration'] as const;
+export type EffortKind = (typeof EFFORT_KINDS)[number];
+
+export const EFFORT_STATUSES = ['planned', 'in_progress', 'done', 'declined', 'cancelled'] as const;
+export type EffortStatus = (typeof EFFORT_STATUSES)[number];
+
+export const COORDINATOR_STATUSES = ['contacted', 'active', 'follow_up', 'closed', 'declined', 'no_action'] as const;
+export type CoordinatorStatus = (typeof COORDINATOR_STATUSES)[number];
+
+/**
+ * planned → in_progress → done (no skipping: an effort already done is created as `done`); planned or in_progress →
+ * cancelled or declined; done, cancelled and declined are final.
+ */
+const NEXT: Record<EffortStatus, readonly EffortStatus[]> = {
+  planned: ['in_progress', 'cancelled', 'declined'],
+  in_progress: ['done', 'cancelled', 'declined'],
+  done: [],
+  cancelled: [],
+  declined: [],
+};
+
+/** Staying in the same status is not a transition and always allowed (a PATCH may change only the note). */
+export function canTransition(from: EffortStatus, to: EffortStatus): boolean {
+  return from === to || NEXT[from].includes(to);
+}
+
+export function isFinalStatus(status: EffortStatus): boolean {
+  return NEXT[status].length === 0;
+}
+
+export function allowedNextStatuses(from: EffortStatus): readonly EffortStatus[] {
+  return NEXT[from];
+}
+
+/** Collaboration with other actors names the actor; personal support and internal coordination involve none. */
+export function needsActor(kind: EffortKind): boolean {
+  return kind === 'external_collaboration';
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { CONSENT_ACTORS } from '../../domain/consent-rules.js';
+import { COORDINATOR_STATUSES, EFFORT_KINDS, EFFORT_STATUSES, needsActor } from '../../domain/coordination-rules.js';
+import { CursorSchema, HsaId, Limit, PatientId } from '../../lib/schemas.js';
+import { RecordDate } from '../consents/schemas.js';
+
+export const NOTE_MAX = 4_000;
+
+export const EffortKindSchema = z
+  .enum(EFFORT_KINDS)
+  .describe('Personal support, internal coordination within healthcare, or collaboration with an outside actor');
+export const EffortStatusSchema = z
+  .enum(EFFORT_STATUSES)
+  .describe(
+    'planned → in_progress → done; planned or in_progress → cancelled or declined; done, cancelled, declined are final',
+  );
+export const EffortActorSchema = z
+  .enum(CONSENT_ACTORS)
+  .describe('The outside actor of an external collaboration; needs an information_sharing consent naming it');
+export const CoordinatorStatusSchema = z
+  .enum(COORDINATOR_STATUSES)
+  .describe('The coordinator’s status of the patient’s case at the unit');
+
+const Note = z
+  .string()
+  .max(NOTE_MAX)
+  .describe(`Free text, at most ${NOTE_MAX} characters; never logged, shown only to staff of the unit`);
+
+export const EffortIdParams = z.object({ id: z.uuid().describe('Coordination effort id') });
+
+export const EffortSchema = z
+  .object({
+    id: z.uuid(),
+    patientId: z.string().describe('12-digit personal identity number'),
+    careGiverId: z.string(),
+    unitId: z.string(),
+    kind: EffortKindSchema,
+    actor: EffortActorSchema.nullable(),
+    performedOn: z.string().meta({ format: 'date' }),
+    status: EffortStatusSchema,
+    note: z.string().nullable().describe('Free text; shown only to staff of the unit'),
+    consentId: z.uuid().describe('The coordination consent the effort rested on when recorded'),
+    sharingConsentId: z.uuid().nullable().describe('The information_sharing consent, for external collaboration'),
+    createdBy: z.string(),
+    createdAt: z.string().meta({ format: 'date-time' }),
+    updatedBy: z.string(),
+    updatedAt: z.string().meta({ format: 'date-time' }),
+    version: z.number().int().describe('Starts at 1; one more with every update'),
+  })
+  .meta({ id: 'CoordinationEffort' });
+
+export const NewEffortSchema = z
+  .object({
+    patientId: PatientId,
+    unitId: HsaId.describe('The unit giving the effort; must be in the token'),
+    kind: EffortKindSchema,
+    actor: EffortActorSchema.optional().describe('Required for external_collaboration, not allowed otherwise'),
+    performedOn: RecordDate.describe('The day the effort is (to be) performed; consent must be valid on it'),
+    status: EffortStatusSchema,
+    note: Note.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (needsActor(body.kind) && !body.actor) {
+      ctx.addIssue({ code: 'custom', path: ['actor'], message: 'is required for external_collaboration' });
+    }
+    if (!needsActor(body.kind) && body.actor) {
+      ctx.addIssue({ code: 'custom', path: ['actor'], message: 'is only for external_collaboration' });
+    }
+  })
+  .meta({
+    id: 'NewCoordinationEffort',
+    example: {
+      patientId: '191212121212',
+      unitId: 'SE2321000016-U001',
+      kind: 'external_collaboration',
+      actor: 'employer',
+      performedOn: '2026-11-24',
+      status: 'planned',
+      note: 'Meeting with the employer about adapted duties',
+    },
+  });
+
+export const EffortPatchSchema = z
+  .object({
+    status: EffortStatusSchema.optional(),
+    note: Note.nullable().optional().describe('New note; null removes it'),
+    performedOn: RecordDate.optional().describe('A new day re-checks consent on that day (422 when missing)'),
+  })
+  .refine((b) => b.status !== undefined || b.note !== undefined || b.performedOn !== undefined, {
+    message: 'must change at least one of status, note, performedOn',
+  })
+  .meta({ id: 'CoordinationEffortPatch' });
+
+export const UnitEffortsQuerySchema = z.object({
+  kind: EffortKindSchema.optional(),
+  status: EffortStatusSchema.optional(),
+  from: RecordDate.optional().describe('performedOn on or after this day'),
+  to: RecordDate.optional().describe('performedOn on or before this day'),
+  limit: Limit(500, 100),
+  cursor: CursorSchema.optional(),
+});
+
+export const EffortPageSchema = z
+  .object({
+    items: z.array(EffortSchema).describe('Newest performedOn first'),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'CoordinationEffortPage' });
+
+export const PatientAtUnitSchema = z.object({
+  patientId: PatientId,
+  unitId: HsaId.describe('The unit the caller acts for; must be in the token'),
+});
+
+export const EffortListSchema = z
+  .object({ items: z.array(EffortSchema).describe('The patient’s efforts at the unit, newest performedOn first') })
+  .meta({ id: 'CoordinationEffortList' });
+
+export const NewStatusSchema = z
+  .object({
+    patientId: PatientId,
+    unitId: HsaId.describe('Must be in the token'),
+    status: CoordinatorStatusSchema,
+    on: RecordDate.optional().describe(
+      'The day the status applies from; default today (Europe/Stockholm). The overview shows the latest status set ' +
+        'on a day inside the case’s dates',
+    ),
+  })
+  .meta({ id: 'NewCoordinationStatus' });
+
+export const StatusSchema = z
+  .object({
+    id: z.uuid(),
+    patientId: z.string(),
+    unitId: z.string(),
+    status: CoordinatorStatusSchema,
+    setOn: z.string().meta({ format: 'date' }),
+    setAt: z.string().meta({ format: 'date-time' }),
+    setBy: z.string(),
+  })
+  .meta({ id: 'CoordinationStatus' });
+
+export const StatusHistorySchema = z
+  .object({ items: z.array(StatusSchema).describe('Newest set first (append-only: nothing is ever changed)') })
+  .meta({ id: 'CoordinationStatusHistory' });
+
+export const EffortCursor = z.object({ p: z.string(), id: z.uuid() });
+
+export type EffortOut = z.infer<typeof EffortSchema>;
+export type NewEffort = z.infer<typeof NewEffortSchema>;
+export type EffortPatch = z.infer<typeof EffortPatchSchema>;
+export type UnitEffortsQuery = z.infer<typeof UnitEffortsQuerySchema>;
+export type EffortPage = z.infer<typeof EffortPageSchema>;
+export type PatientAtUnit = z.infer<typeof PatientAtUnitSchema>;
+export type NewStatus = z.infer<typeof NewStatusSchema>;
+export type StatusOut = z.infer<typeof StatusSchema>;

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canTransition,
+  EFFORT_STATUSES,
+  type EffortStatus,
+  isFinalStatus,
+  needsActor,
+} from '../../src/domain/coordination-rules.js';
+
+describe('effort status transitions', () => {
+  const allowed: [EffortStatus, EffortStatus][] = [
+    ['planned', 'in_progress'],
+    ['in_progress', 'done'],
+    ['planned', 'cancelled'],
+    ['planned', 'declined'],
+    ['in_progress', 'cancelled'],
+    ['in_progress', 'declined'],
+  ];
+  for (const [from, to] of allowed) {
+    it(`${from} → ${to} is allowed`, () => expect(canTransition(from, to)).toBe(true));
+  }
+
+  it('every other change is refused', () => {
+    for (const from of EFFORT_STATUSES) {
+      for (const to of EFFORT_STATUSES) {
+        if (from === to) continue;
+        const expected = allowed.some(([f, t]) => f === from && t === to);
+        expect(canTransition(from, to), `${from} → ${to}`).toBe(expected);
+      }
+    }
+  });
+
+  it('planned cannot skip to done', () => expect(canTransition('planned', 'done')).toBe(false));
+  it('nothing goes back to planned', () => expect(canTransition('in_progress', 'planned')).toBe(false));
+
+  it('done, cancelled and declined are final', () => {
+    expect(EFFORT_STATUSES.filter(isFinalStatus)).toEqual(['done', 'declined', 'cancelled']);
+    expect(canTransition('done', 'in_progress')).toBe(false);
+    expect(canTransition('cancelled', 'planned')).toBe(false);
+  });
+
+  it('staying in the same status is not a transition', () => {
+    for (const s of EFFORT_STATUSES) expect(canTransition(s, s)).toBe(true);
+  });
+});
+
+describe('actors', () => {
+  it('only external collaboration names an actor', () => {
+    expect(needsActor('external_collaboration')).toBe(true);
+    expect(needsActor('personal_support')).toBe(false);
+    expect(needsActor('internal_coordination')).toBe(false);
+  });
+});
