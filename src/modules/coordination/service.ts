@@ -1,4 +1,4 @@
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
 import { canTransition, type EffortStatus } from '../../domain/coordination-rules.js';
 import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
@@ -200,14 +200,16 @@ export class CoordinationService {
   /**
    * For the sick-leave overview, in ONE query: per patient, the latest status (by set_at) at the unit whose set_on
    * lies within [start, end] of that patient's case. Patients without one are absent from the map. The caller
-   * scopes and audits (the overview's own read events cover it).
+   * scopes and audits (the overview's own read events cover it). Merged with the sick-leaves module's first version:
+   * same signature, the query now lives in the repository.
    */
   async latestStatuses(
     careGiverId: string,
     unitId: string,
-    cases: { patientId: string; start: string; end: string }[],
+    cases: readonly { patientId: string; start: string; end: string }[],
+    ex: Executor = this.database.readDb,
   ): Promise<Map<string, string>> {
-    const rows = await findLatestStatuses(this.database.readDb, careGiverId, unitId, cases);
+    const rows = await findLatestStatuses(ex, careGiverId, unitId, cases);
     return new Map(rows.map((r) => [r.patient_id, r.status]));
   }
 
