@@ -27,6 +27,8 @@ const Claims = z.object({
   exp: z.number(),
 });
 
+const ROLE_GUARD = Symbol('roleGuard');
+
 /** Tokens larger than this are refused before any parsing (no legitimate token comes near it). */
 const MAX_TOKEN_LENGTH = 8_192;
 
@@ -73,9 +75,20 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['j
   }
 
   app.decorate('requireRole', (roles: readonly Role[]): preHandlerAsyncHookHandler => {
-    return async (request) => {
+    const guard = async (request: FastifyRequest) => {
       request.actor = await authenticate(request);
       assertRole(request.actor, roles);
     };
+    return Object.assign(guard, { [ROLE_GUARD]: true });
+  });
+
+  // Routes declare the guard as a preHandler (it reads naturally there), but it must run before the body and query are
+  // validated: otherwise an anonymous caller would get 400s that describe the schema instead of 401.
+  app.addHook('onRoute', (route) => {
+    const preHandlers = [route.preHandler ?? []].flat();
+    const guards = preHandlers.filter((h) => (h as unknown as Record<symbol, unknown>)[ROLE_GUARD]);
+    if (guards.length === 0) return;
+    route.preHandler = preHandlers.filter((h) => !guards.includes(h));
+    route.onRequest = [...[route.onRequest ?? []].flat(), ...(guards as never[])];
   });
 });
