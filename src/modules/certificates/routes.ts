@@ -1,3 +1,91 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { notFoundResponse, Problem, problemResponses } from '../../lib/schemas.js';
+import {
+  BatchBody,
+  BatchResultSchema,
+  CertificateInput,
+  CertificateParams,
+  CertificateSchema,
+  RevokeBody,
+} from './schemas.js';
 
-export const certificatesRoutes: FastifyPluginAsyncZod = async (_app) => {};
+export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const ehr = app.requireRole(['ehr']);
+  const readers = app.requireRole(['doctor', 'coordinator']);
+  const security = [{ bearerAuth: [] }];
+  const conflict = {
+    409: Problem.describe('A certificate with this id exists with different content (`certificateId` names it)'),
+  };
+
+  app.post(
+    '/v1/certificates',
+    {
+      schema: {
+        tags: ['certificates'],
+        summary: 'Store one certificate (idempotent by id)',
+        description:
+          '201 when stored, 200 with the stored certificate when the same id is posted again with the same content, ' +
+          '409 when the id exists with different content.',
+        security,
+        body: CertificateInput,
+        response: {
+          201: CertificateSchema.describe('Stored'),
+          200: CertificateSchema.describe('Already stored with identical content'),
+          ...problemResponses,
+          ...conflict,
+        },
+      },
+      preHandler: ehr,
+    },
+    async (req, reply) => {
+      const { created, certificate } = await app.services.certificates.create(req.actor, req.body);
+      return reply.code(created ? 201 : 200).send(certificate);
+    },
+  );
+
+  app.post(
+    '/v1/certificates/batch',
+    {
+      schema: {
+        tags: ['certificates'],
+        summary: 'Store up to 1,000 certificates; each stands or falls alone',
+        security,
+        body: BatchBody,
+        response: { 200: BatchResultSchema, ...problemResponses },
+      },
+      preHandler: ehr,
+    },
+    (req) => app.services.certificates.createBatch(req.actor, req.body.certificates),
+  );
+
+  app.post(
+    '/v1/certificates/:id/revoke',
+    {
+      schema: {
+        tags: ['certificates'],
+        summary: 'Revoke (makulera) a certificate; final and idempotent',
+        security,
+        params: CertificateParams,
+        body: RevokeBody.nullish(),
+        response: { 200: CertificateSchema, ...problemResponses, ...notFoundResponse },
+      },
+      preHandler: ehr,
+    },
+    (req) => app.services.certificates.revoke(req.actor, req.params.id, req.body),
+  );
+
+  app.get(
+    '/v1/certificates/:id',
+    {
+      schema: {
+        tags: ['certificates'],
+        summary: 'One certificate of a unit in the token',
+        security,
+        params: CertificateParams,
+        response: { 200: CertificateSchema, ...problemResponses, ...notFoundResponse },
+      },
+      preHandler: readers,
+    },
+    (req) => app.services.certificates.get(req.actor, req.params.id),
+  );
+};

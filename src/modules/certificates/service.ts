@@ -1,5 +1,49 @@
-import type { Database } from '../../db/client.js';
+import { createHash } from 'node:crypto';
+import type { Database, Executor } from '../../db/client.js';
+import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
+import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
+import { Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
 import type { AuditService } from '../audit/service.js';
+import {
+  findCertificates,
+  insertCertificates,
+  insertDetails,
+  lockCertificate,
+  markRevoked,
+  type NewCertificate,
+  recomputeSupersession,
+  type StoredCertificate,
+  supersededTargets,
+  upsertOrganisations,
+} from './repository.js';
+import {
+  type BatchResult,
+  type BatchStatus,
+  type Certificate,
+  type CertificateContent,
+  CertificateInput,
+  type RevokeInput,
+} from './schemas.js';
+
+/** Keys sorted at every level, so equal content always gives the same text and hash. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function contentHash(content: CertificateContent): string {
+  return createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex');
+}
+
+const NOT_FOUND = 'No such certificate';
+
+type StoreOutcome = Map<string, { created: boolean; storedHash: string }>;
 
 /** Certificates: ingest, validation, idempotency, revocation and relations (issue 3). */
 export class CertificateService {
@@ -7,4 +51,191 @@ export class CertificateService {
     readonly database: Database,
     readonly audit: AuditService,
   ) {}
+
+  /** One certificate: created (true), or the stored identical one (false); different content is a conflict. */
+  async create(actor: Actor, content: CertificateContent): Promise<{ created: boolean; certificate: Certificate }> {
+    assertRole(actor, ['ehr']);
+    const scopeError = this.writeScopeError(actor, content);
+    if (scopeError) throw new Forbidden(scopeError.message);
+    const hash = contentHash(content);
+    return this.database.db.transaction(async (tx) => {
+      const outcome = await this.store(tx, actor, [content]);
+      const result = outcome.get(content.id)!;
+      if (!result.created && result.storedHash !== hash) throw conflict(content.id);
+      const [stored] = await findCertificates(tx, [content.id]);
+      return { created: result.created, certificate: toCertificate(stored!) };
+    });
+  }
+
+  /** Up to 1,000 certificates, each validated and stored on its own merits, written in one transaction. */
+  async createBatch(actor: Actor, items: readonly unknown[]): Promise<BatchResult> {
+    assertRole(actor, ['ehr']);
+    const results: BatchResult['results'] = [];
+    const accepted: { index: number; content: CertificateContent; hash: string }[] = [];
+    items.forEach((item, index) => {
+      const rawId = (item as { id?: unknown } | null)?.id;
+      const id = typeof rawId === 'string' && rawId.length <= 64 ? rawId : null;
+      const parsed = CertificateInput.safeParse(item);
+      if (!parsed.success) {
+        const errors = parsed.error.issues.map((i) => ({
+          path: i.path.map(String).join('.'),
+          message: i.message,
+        }));
+        results.push({ id, status: 'invalid', errors });
+        return;
+      }
+      const scopeError = this.writeScopeError(actor, parsed.data);
+      if (scopeError) {
+        results.push({ id, status: 'invalid', errors: [scopeError] });
+        return;
+      }
+      results.push({ id, status: 'invalid' }); // settled below
+      accepted.push({ index, content: parsed.data, hash: contentHash(parsed.data) });
+    });
+
+    // The first occurrence of an id is the one stored; later ones compare with what ends up stored.
+    const firstById = new Map<string, CertificateContent>();
+    for (const a of accepted) if (!firstById.has(a.content.id)) firstById.set(a.content.id, a.content);
+    const outcome: StoreOutcome =
+      firstById.size > 0
+        ? await this.database.db.transaction((tx) => this.store(tx, actor, [...firstById.values()]))
+        : new Map();
+
+    const seen = new Set<string>();
+    for (const a of accepted) {
+      const id = a.content.id;
+      const { created, storedHash } = outcome.get(id)!;
+      let status: BatchStatus;
+      if (created && !seen.has(id)) status = 'created';
+      else status = storedHash === a.hash ? 'unchanged' : 'conflict';
+      seen.add(id);
+      results[a.index] =
+        status === 'conflict'
+          ? { id, status, errors: [{ path: 'id', message: `certificate ${id} already exists with different content` }] }
+          : { id, status };
+    }
+    return { results };
+  }
+
+  async get(actor: Actor, id: string): Promise<Certificate> {
+    assertRole(actor, ['doctor', 'coordinator']);
+    const [stored] = await findCertificates(this.database.db, [id]);
+    // Another care giver's certificate is answered exactly as one that does not exist.
+    if (!stored || stored.careGiverId !== actor.careGiverId) throw new NotFound(NOT_FOUND);
+    assertActsFor(actor, stored.unitId);
+    await this.audit.record(actor, [
+      { action: 'read', resource: 'certificate', resourceId: id, unitId: stored.unitId, patientId: stored.patientId },
+    ]);
+    return toCertificate(stored);
+  }
+
+  /** Soft and final; revoking again answers the first revocation unchanged. */
+  async revoke(actor: Actor, id: string, input: RevokeInput | null | undefined): Promise<Certificate> {
+    assertRole(actor, ['ehr']);
+    return this.database.db.transaction(async (tx) => {
+      const stored = await lockCertificate(tx, id);
+      if (!stored || stored.careGiverId !== actor.careGiverId) throw new NotFound(NOT_FOUND);
+      assertActsFor(actor, stored.unitId);
+      if (stored.revokedAt) return toCertificate(stored);
+      await markRevoked(tx, id, actor.id, input?.reason);
+      // The certificate it replaced or supplemented counts again, unless another one still supersedes it.
+      await recomputeSupersession(tx, supersededTargets([stored.content]));
+      await this.audit.record(
+        actor,
+        [
+          {
+            action: 'revoke',
+            resource: 'certificate',
+            resourceId: id,
+            unitId: stored.unitId,
+            patientId: stored.patientId,
+          },
+        ],
+        tx,
+      );
+      const [revoked] = await findCertificates(tx, [id]);
+      return toCertificate(revoked!);
+    });
+  }
+
+  /** An EHR system writes only for its own care giver and for units in its token. */
+  private writeScopeError(actor: Actor, content: CertificateContent): FieldError | undefined {
+    if (content.careGiver.id !== actor.careGiverId) {
+      return { path: 'careGiver.id', message: 'is not the care giver of the token' };
+    }
+    if (!actor.units.includes(content.unit.id)) return { path: 'unit.id', message: 'is not a unit in the token' };
+    return undefined;
+  }
+
+  /**
+   * Inserts what is new (ON CONFLICT DO NOTHING, so concurrent posts of one id store it once), then the details,
+   * names, supersession and audit events of the new ones: a fixed number of statements whatever the size.
+   */
+  private async store(tx: Executor, actor: Actor, contents: readonly CertificateContent[]): Promise<StoreOutcome> {
+    const rows: NewCertificate[] = contents.map((content) => {
+      const span = periodSpan(content.periods);
+      return {
+        content,
+        contentHash: contentHash(content),
+        counts: countsFor({ ...content, revoked: false, supersededBy: null }),
+        startDate: span.start,
+        endDate: span.end,
+        createdBy: actor.id,
+      };
+    });
+    const createdIds = await insertCertificates(tx, rows);
+    const outcome: StoreOutcome = new Map();
+    const existing = rows.filter((r) => !createdIds.has(r.content.id));
+    const found = await findCertificates(
+      tx,
+      existing.map((r) => r.content.id),
+    );
+    const storedHashes = new Map(found.map((f) => [f.id, f.contentHash]));
+    for (const r of rows) {
+      const created = createdIds.has(r.content.id);
+      outcome.set(r.content.id, {
+        created,
+        storedHash: created ? r.contentHash : (storedHashes.get(r.content.id) ?? ''),
+      });
+    }
+    const created = rows.filter((r) => createdIds.has(r.content.id)).map((r) => r.content);
+    if (created.length === 0) return outcome;
+    await insertDetails(tx, created);
+    await upsertOrganisations(tx, created);
+    // A new certificate may be the target of relations stored earlier, or supersede an existing target.
+    await recomputeSupersession(tx, [...new Set([...created.map((c) => c.id), ...supersededTargets(created)])]);
+    await this.audit.record(
+      actor,
+      created.map((c) => ({
+        action: 'create' as const,
+        resource: 'certificate',
+        resourceId: c.id,
+        unitId: c.unit.id,
+        patientId: c.patient.id,
+      })),
+      tx,
+    );
+    return outcome;
+  }
+}
+
+function conflict(id: string): Conflict {
+  return new Conflict(`Certificate ${id} already exists with different content`, 'certificate-conflict', {
+    certificateId: id,
+  });
+}
+
+export function toCertificate(stored: StoredCertificate): Certificate {
+  return {
+    ...stored.content,
+    revoked: stored.revokedAt
+      ? {
+          at: stored.revokedAt.toISOString(),
+          by: stored.revokedBy ?? '',
+          ...(stored.revokeReason ? { reason: stored.revokeReason } : {}),
+        }
+      : null,
+    counts: stored.counts,
+    createdAt: stored.createdAt.toISOString(),
+  };
 }

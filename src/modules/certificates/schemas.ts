@@ -1,0 +1,283 @@
+import { z } from 'zod';
+import {
+  CERTIFICATE_ID_PATTERN,
+  CERTIFICATE_TYPES,
+  type Diagnosis,
+  normaliseDiagnoses,
+  OCCUPATIONS,
+  type Occupation,
+  parseSignedAt,
+  periodIssues,
+  RELATION_KINDS,
+  type RelationKind,
+  type RuleIssue,
+  relationIssues,
+  sortOccupations,
+  sortPeriods,
+} from '../../domain/certificate-rules.js';
+import { CHAPTERS } from '../../domain/icd10.js';
+import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
+
+export const CertificateId = z
+  .string()
+  .regex(CERTIFICATE_ID_PATTERN, 'must be 1–64 characters of A–Z, a–z, 0–9, . _ : -')
+  .meta({ description: 'The certificate’s id in the issuing system', example: 'c-2026-000123' });
+
+export const CertificateParams = z.object({ id: CertificateId });
+
+const Name = z.string().trim().min(1).max(200);
+
+const SignedAtInput = z
+  .string()
+  .max(40)
+  .transform((value, ctx) => {
+    const at = parseSignedAt(value);
+    if (!at) {
+      ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 time, or a Swedish local time without a zone' });
+      return z.NEVER;
+    }
+    return at.toISOString();
+  })
+  .meta({
+    description: 'Signing time: RFC 3339 with a zone, or without a zone read as Swedish local time (Europe/Stockholm)',
+    example: '2026-11-20T09:30:00Z',
+  });
+
+const DiagnosisInput = z.strictObject({
+  code: z.string().max(10).meta({ description: 'ICD-10-SE code with or without the dot', example: 'F32.1' }),
+});
+
+const PeriodInput = z.strictObject({
+  degree: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .meta({ description: 'Reduction of work capacity in percent: 25, 50, 75 or 100 (AG114: 0–100)', example: 100 }),
+  start: LocalDateSchema.describe('First day of the period'),
+  end: LocalDateSchema.describe('Last day of the period (inclusive)'),
+});
+
+const RelationSchema = z
+  .strictObject({
+    kind: z.enum(RELATION_KINDS).describe('replaces / supplements: the target stops counting; extends: chains'),
+    certificateId: CertificateId.describe('The related (earlier) certificate'),
+  })
+  .meta({ id: 'CertificateRelation' });
+
+const addIssues = (ctx: z.RefinementCtx, issues: RuleIssue[]) => {
+  for (const issue of issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+};
+
+// The periods rules depend on the type; they run whenever both parse, even when other fields fail.
+const TypeAndPeriods = z.object({ type: z.enum(CERTIFICATE_TYPES), periods: z.array(PeriodInput) });
+
+const CertificateShape = z.strictObject({
+  id: CertificateId,
+  type: z.enum(CERTIFICATE_TYPES).describe('Only FK7804 and FK7263 build sick-leave cases'),
+  patient: z.strictObject({
+    id: PatientId,
+    name: Name.optional().meta({ example: 'Tolvan Tolvansson' }),
+  }),
+  issuedBy: z.strictObject({
+    id: HsaId.meta({ example: 'SE2321000016-D001' }),
+    name: Name.optional().meta({ example: 'Dr Lisa Läkare' }),
+  }),
+  unit: z.strictObject({ id: HsaId, name: Name.meta({ example: 'Vårdcentralen Norr' }) }),
+  careGiver: z.strictObject({
+    id: HsaId.meta({ example: 'SE2321000016-CG01' }),
+    name: Name.meta({ example: 'Region Exempel' }),
+  }),
+  signedAt: SignedAtInput,
+  diagnoses: z
+    .array(DiagnosisInput)
+    .min(1)
+    .max(3)
+    .superRefine((diagnoses, ctx) => {
+      // Paths from the rules start at 'diagnoses'; here they are relative to the array.
+      const { issues } = normaliseDiagnoses(diagnoses.map((d) => d.code));
+      addIssues(
+        ctx,
+        issues.filter((i) => i.path.length > 1).map((i) => ({ ...i, path: i.path.slice(1) })),
+      );
+    })
+    .describe('1–3 ICD-10-SE codes; the first is the main diagnosis'),
+  periods: z.array(PeriodInput).min(1).max(4).describe('1–4 periods (AG114: one), no overlap, each degree once'),
+  occupations: z
+    .array(z.enum(OCCUPATIONS))
+    .min(1)
+    .max(OCCUPATIONS.length)
+    .superRefine((occupations, ctx) => {
+      occupations.forEach((o, i) => {
+        if (occupations.indexOf(o) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `${o} is already given` });
+      });
+    })
+    .describe('The patient’s occupations, each at most once'),
+  relation: RelationSchema.optional(),
+  infectionControl: z.boolean().default(false).describe('Infection-control certificate (smittskydd): never counted'),
+  test: z.boolean().default(false).describe('Test certificate: stored, never counted'),
+});
+
+/** A posted certificate, validated by the domain rules and normalised (12-digit patient id, codes without dots). */
+export const CertificateInput = CertificateShape.superRefine(
+  (c, ctx) => {
+    addIssues(ctx, periodIssues(c.type, c.periods));
+    addIssues(ctx, relationIssues(c.id, c.relation));
+  },
+  { when: (payload) => TypeAndPeriods.safeParse(payload.value).success && typeof payload.value === 'object' },
+)
+  .transform((c) => normalise(c))
+  .meta({
+    id: 'CertificateInput',
+    description: 'A sick-leave certificate as an EHR system posts it',
+    example: {
+      id: 'c-2026-000123',
+      type: 'FK7804',
+      patient: { id: '191212121212', name: 'Tolvan Tolvansson' },
+      issuedBy: { id: 'SE2321000016-D001', name: 'Dr Lisa Läkare' },
+      unit: { id: 'SE2321000016-U001', name: 'Vårdcentralen Norr' },
+      careGiver: { id: 'SE2321000016-CG01', name: 'Region Exempel' },
+      signedAt: '2026-11-20T09:30:00Z',
+      diagnoses: [{ code: 'F32.1' }, { code: 'M54.5' }],
+      periods: [
+        { degree: 100, start: '2026-11-20', end: '2026-12-03' },
+        { degree: 50, start: '2026-12-04', end: '2026-12-17' },
+      ],
+      occupations: ['CURRENT_JOB'],
+      relation: { kind: 'replaces', certificateId: 'c-2026-000101' },
+    },
+  });
+
+type ParsedShape = z.output<typeof CertificateShape>;
+
+/** The normalised content: what is hashed, stored as `content` and answered. */
+export interface CertificateContent {
+  id: string;
+  type: ParsedShape['type'];
+  patient: { id: string; name?: string };
+  issuedBy: { id: string; name?: string };
+  unit: { id: string; name: string };
+  careGiver: { id: string; name: string };
+  signedAt: string;
+  diagnoses: Diagnosis[];
+  periods: { degree: number; start: string; end: string }[];
+  occupations: Occupation[];
+  relation?: { kind: RelationKind; certificateId: string };
+  infectionControl: boolean;
+  test: boolean;
+}
+
+function normalise(c: ParsedShape): CertificateContent {
+  const { diagnoses } = normaliseDiagnoses(c.diagnoses.map((d) => d.code));
+  return {
+    id: c.id,
+    type: c.type,
+    patient: c.patient.name === undefined ? { id: c.patient.id } : { id: c.patient.id, name: c.patient.name },
+    issuedBy: c.issuedBy.name === undefined ? { id: c.issuedBy.id } : { id: c.issuedBy.id, name: c.issuedBy.name },
+    unit: { id: c.unit.id, name: c.unit.name },
+    careGiver: { id: c.careGiver.id, name: c.careGiver.name },
+    signedAt: c.signedAt,
+    diagnoses,
+    periods: sortPeriods(c.periods).map((p) => ({ degree: p.degree, start: p.start, end: p.end })),
+    occupations: sortOccupations(c.occupations),
+    ...(c.relation ? { relation: { kind: c.relation.kind, certificateId: c.relation.certificateId } } : {}),
+    infectionControl: c.infectionControl,
+    test: c.test,
+  };
+}
+
+const Revocation = z
+  .object({
+    at: z.string().meta({ format: 'date-time', example: '2026-11-21T08:00:00.000Z' }),
+    by: z.string().describe('HSA-id of the system or person that revoked it'),
+    reason: z.string().optional().describe('Why, as given'),
+  })
+  .meta({ id: 'CertificateRevocation' });
+
+export const CertificateSchema = z
+  .object({
+    id: z.string().meta({ example: 'c-2026-000123' }),
+    type: z.enum(CERTIFICATE_TYPES),
+    patient: z.object({
+      id: z.string().describe('12 digits').meta({ example: '191212121212' }),
+      name: z.string().optional(),
+    }),
+    issuedBy: z.object({ id: z.string(), name: z.string().optional() }),
+    unit: z.object({ id: z.string(), name: z.string() }),
+    careGiver: z.object({ id: z.string(), name: z.string() }),
+    signedAt: z.string().meta({ format: 'date-time', example: '2026-11-20T09:30:00.000Z' }),
+    diagnoses: z.array(
+      z.object({
+        code: z.string().describe('Without the dot').meta({ example: 'F321' }),
+        chapter: z.enum(CHAPTERS).meta({ example: 'F00-F99' }),
+      }),
+    ),
+    periods: z.array(
+      z.object({
+        degree: z.number().int().meta({ example: 100 }),
+        start: z.string().meta({ format: 'date' }),
+        end: z.string().meta({ format: 'date' }),
+      }),
+    ),
+    occupations: z.array(z.enum(OCCUPATIONS)),
+    relation: z.object({ kind: z.enum(RELATION_KINDS), certificateId: z.string() }).optional(),
+    infectionControl: z.boolean(),
+    test: z.boolean(),
+    revoked: Revocation.nullable().describe('Set once revoked (makulerad); revocation is final'),
+    counts: z
+      .boolean()
+      .describe('Whether it counts in sick-leave cases: FK type, not revoked, test, infection control or superseded'),
+    createdAt: z.string().meta({ format: 'date-time' }).describe('When this service first stored it'),
+  })
+  .meta({ id: 'Certificate' });
+
+export type Certificate = z.infer<typeof CertificateSchema>;
+
+export const BatchBody = z
+  .object({
+    certificates: z
+      .array(z.unknown().meta({ description: 'A certificate (see CertificateInput); each is validated on its own' }))
+      .min(1)
+      .max(1_000)
+      .describe('At most 1,000 certificates; each stands or falls alone'),
+  })
+  .meta({ id: 'CertificateBatch' });
+
+export const BATCH_STATUSES = ['created', 'unchanged', 'conflict', 'invalid'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export const BatchResultSchema = z
+  .object({
+    results: z.array(
+      z.object({
+        id: z.string().nullable().describe('The item’s id, or null when it has none'),
+        status: z.enum(BATCH_STATUSES),
+        errors: z
+          .array(z.object({ path: z.string(), message: z.string() }))
+          .optional()
+          .describe('For invalid and conflicting items'),
+      }),
+    ),
+  })
+  .meta({
+    id: 'CertificateBatchResult',
+    example: {
+      results: [
+        { id: 'c-1', status: 'created' },
+        { id: 'c-2', status: 'unchanged' },
+        {
+          id: 'c-3',
+          status: 'invalid',
+          errors: [{ path: 'periods.1.degree', message: 'must be one of 25, 50, 75, 100' }],
+        },
+      ],
+    },
+  });
+
+export type BatchResult = z.infer<typeof BatchResultSchema>;
+
+export const RevokeBody = z
+  .strictObject({ reason: z.string().trim().min(1).max(1_000).optional().describe('Why it is revoked (free text)') })
+  .meta({ id: 'CertificateRevoke' });
+
+export type RevokeInput = z.infer<typeof RevokeBody>;
