@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { loggerOptions } from '../../src/lib/logger.js';
 import type { Database } from '../../src/db/client.js';
 import { openTestDatabase, type TestDatabase } from './database.js';
 import { TEST_SECRET } from './tokens.js';
@@ -24,6 +25,16 @@ export function testConfig(env: Record<string, string> = {}): Readonly<Config> {
 }
 
 /**
+ * With TEST_LOG_FILE set, every test app logs at debug level, with the production logger settings, to that file; CI
+ * then scans it for personal identity numbers, names and note text (scripts/check-log-hygiene.ts).
+ */
+export function testLogger(): Logger {
+  const file = process.env.TEST_LOG_FILE;
+  if (!file) return pino({ level: 'silent' });
+  return pino(loggerOptions('debug'), pino.destination({ dest: file, append: true, sync: true }));
+}
+
+/**
  * One app and one database per test file, tables emptied before each test. Returns a context whose fields are
  * filled in by beforeAll.
  */
@@ -37,7 +48,7 @@ export function useTestApp(env: Record<string, string> = {}, logger?: Logger): T
     ctx.app = await buildApp({
       config: ctx.config,
       database: testDb.database,
-      logger: logger ?? pino({ level: 'silent' }),
+      logger: logger ?? testLogger(),
     });
     await ctx.app.ready();
   });
