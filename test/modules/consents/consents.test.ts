@@ -1,0 +1,380 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
+import { useTestApp } from '../../helpers/app.js';
+import { bearer, CARE_GIVER, COORDINATOR, DOCTOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+
+const ctx = useTestApp();
+const PATIENT = '191212121212';
+const OTHER_PATIENT = '200001012384';
+const coordinator = bearer({ role: 'coordinator' });
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = coordinator) =>
+  ctx.app.inject({ method: 'POST', url, payload: payload as object, headers });
+
+const written = (over: Record<string, unknown> = {}) => ({
+  patientId: PATIENT,
+  unitId: UNIT,
+  kind: 'coordination',
+  form: 'written',
+  givenOn: '2026-03-10',
+  ...over,
+});
+
+async function givenConsent(over: Record<string, unknown> = {}, headers = coordinator): Promise<{ id: string }> {
+  const res = await post('/v1/consents', written(over), headers);
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+const check = (body: Record<string, unknown>, headers = coordinator) =>
+  post('/v1/consent-checks', { patientId: PATIENT, unitId: UNIT, kind: 'coordination', ...body }, headers);
+
+async function consentCount(): Promise<number> {
+  const [row] = await queryRows<{ n: string | number }>(ctx.database.db, sql`select count(*) as n from consents`);
+  return Number(row!.n);
+}
+
+async function auditEvents() {
+  return queryRows<{ action: string; resource: string; resource_id: string | null; patient_id: string | null }>(
+    ctx.database.db,
+    sql`select action, resource, resource_id, patient_id from audit_events order by id`,
+  );
+}
+
+describe('recording a consent', () => {
+  it('stores a written consent valid one year from givenOn by default, and audits it', async () => {
+    const res = await post('/v1/consents', written({ purpose: 'Return to work' }));
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({
+      patientId: PATIENT,
+      careGiverId: CARE_GIVER,
+      unitId: UNIT,
+      kind: 'coordination',
+      form: 'written',
+      actors: [],
+      purpose: 'Return to work',
+      journalReference: null,
+      givenOn: '2026-03-10',
+      validFrom: '2026-03-10',
+      validUntil: '2027-03-09',
+      recordedBy: COORDINATOR,
+      state: 'recorded',
+      revocation: null,
+      voiding: null,
+    });
+    expect(await auditEvents()).toEqual([
+      { action: 'create', resource: 'consent', resource_id: body.id, patient_id: PATIENT },
+    ]);
+  });
+
+  it('accepts any personnummer form and stores 12 digits', async () => {
+    const res = await post('/v1/consents', written({ patientId: '19121212-1212' }));
+    expect(res.statusCode).toBe(201);
+    expect(res.json().patientId).toBe(PATIENT);
+  });
+
+  it('defaults validUntil from an explicit validFrom', async () => {
+    const res = await post('/v1/consents', written({ validFrom: '2026-04-01' }));
+    expect(res.json()).toMatchObject({ validFrom: '2026-04-01', validUntil: '2027-03-31' });
+  });
+
+  it('accepts exactly one year and refuses one day more', async () => {
+    expect((await post('/v1/consents', written({ validUntil: '2027-03-09' }))).statusCode).toBe(201);
+    const res = await post('/v1/consents', written({ validUntil: '2027-03-10' }));
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().errors).toEqual([expect.objectContaining({ path: 'validUntil' })]);
+    expect(await consentCount()).toBe(1);
+  });
+
+  it('refuses oral consent without a journal reference and accepts it with one', async () => {
+    const refused = await post('/v1/consents', written({ form: 'oral' }));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().errors).toEqual([expect.objectContaining({ path: 'journalReference' })]);
+    expect(await consentCount()).toBe(0);
+    const blank = await post('/v1/consents', written({ form: 'oral', journalReference: '   ' }));
+    expect(blank.statusCode).toBe(400);
+    const ok = await post('/v1/consents', written({ form: 'oral', journalReference: 'Note 2026-03-10' }));
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json().journalReference).toBe('Note 2026-03-10');
+  });
+
+  it('refuses information sharing without an actor, and unknown actors', async () => {
+    const none = await post('/v1/consents', written({ kind: 'information_sharing' }));
+    expect(none.statusCode).toBe(400);
+    expect(none.json().errors).toEqual([expect.objectContaining({ path: 'actors' })]);
+    const empty = await post('/v1/consents', written({ kind: 'information_sharing', actors: [] }));
+    expect(empty.statusCode).toBe(400);
+    const unknown = await post('/v1/consents', written({ kind: 'information_sharing', actors: ['neighbour'] }));
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors[0].path).toBe('actors.0');
+    expect(await consentCount()).toBe(0);
+  });
+
+  it('merges duplicate actors', async () => {
+    const res = await post(
+      '/v1/consents',
+      written({ kind: 'information_sharing', actors: ['employer', 'employer', 'social_services'] }),
+    );
+    expect(res.json().actors).toEqual(['employer', 'social_services']);
+  });
+
+  it('refuses validUntil before validFrom, validFrom before givenOn and givenOn in the future', async () => {
+    const before = await post('/v1/consents', written({ validFrom: '2026-04-01', validUntil: '2026-03-31' }));
+    expect(before.json().errors).toEqual([expect.objectContaining({ path: 'validUntil' })]);
+    const early = await post('/v1/consents', written({ validFrom: '2026-03-09' }));
+    expect(early.json().errors).toEqual([expect.objectContaining({ path: 'validFrom' })]);
+    const future = await post('/v1/consents', written({ givenOn: '2099-01-01' }));
+    expect(future.statusCode).toBe(400);
+    expect(future.json().errors).toEqual([expect.objectContaining({ path: 'givenOn' })]);
+    expect(await consentCount()).toBe(0);
+  });
+
+  it('bounds free text and refuses malformed dates and kinds', async () => {
+    for (const bad of [
+      { purpose: 'x'.repeat(1_001) },
+      { form: 'oral', journalReference: 'x'.repeat(201) },
+      { givenOn: '2026-02-30' },
+      { givenOn: '0001-01-01' },
+      { kind: 'everything' },
+      { form: 'telepathic' },
+      { patientId: '191212121213' },
+      { unitId: 'not-an-hsa-id' },
+    ]) {
+      const res = await post('/v1/consents', written(bad));
+      expect(res.statusCode, JSON.stringify(bad)).toBe(400);
+    }
+    expect(await consentCount()).toBe(0);
+  });
+});
+
+describe('checking consent', () => {
+  it('is valid from validFrom to validUntil inclusive, and names the consent', async () => {
+    const { id } = await givenConsent({ validFrom: '2026-03-10', validUntil: '2026-09-30' });
+    const at = async (on: string) => (await check({ on })).json();
+    expect(await at('2026-03-09')).toEqual({
+      allowed: false,
+      reason: 'not_yet_valid',
+      consentId: id,
+      validUntil: '2026-09-30',
+      on: '2026-03-09',
+    });
+    expect(await at('2026-03-10')).toEqual({
+      allowed: true,
+      reason: 'valid',
+      consentId: id,
+      validUntil: '2026-09-30',
+      on: '2026-03-10',
+    });
+    expect(await at('2026-09-30')).toMatchObject({ allowed: true, reason: 'valid' });
+    expect(await at('2026-10-01')).toMatchObject({ allowed: false, reason: 'expired', consentId: id });
+  });
+
+  it('answers none without a consent of the kind, and for another unit’s or patient’s consent', async () => {
+    await givenConsent({ kind: 'information_sharing', actors: ['employer'] });
+    await givenConsent({ unitId: OTHER_UNIT }, bearer({ role: 'coordinator', units: [UNIT, OTHER_UNIT] }));
+    await givenConsent({ patientId: OTHER_PATIENT });
+    expect((await check({ on: '2026-05-01' })).json()).toEqual({ allowed: false, reason: 'none', on: '2026-05-01' });
+  });
+
+  it('answers actor_not_covered, and allows the named actor', async () => {
+    await givenConsent({ kind: 'information_sharing', actors: ['employer', 'occupational_health'] });
+    const other = await check({ kind: 'information_sharing', actor: 'social_services', on: '2026-05-01' });
+    expect(other.json()).toMatchObject({ allowed: false, reason: 'actor_not_covered' });
+    const named = await check({ kind: 'information_sharing', actor: 'occupational_health', on: '2026-05-01' });
+    expect(named.json()).toMatchObject({ allowed: true, reason: 'valid' });
+  });
+
+  it('needs an actor to check information sharing', async () => {
+    const res = await check({ kind: 'information_sharing' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([expect.objectContaining({ path: 'actor' })]);
+  });
+
+  it('answers revoked after a revocation and voided after a voiding', async () => {
+    const { id } = await givenConsent();
+    await post(`/v1/consents/${id}/revoke`, { reason: 'Patient changed their mind' });
+    expect((await check({ on: '2026-05-01' })).json()).toMatchObject({
+      allowed: false,
+      reason: 'revoked',
+      consentId: id,
+    });
+    await ctx.database.db.execute(sql`truncate consents`);
+    const voided = await givenConsent();
+    await post(`/v1/consents/${voided.id}/void`, { reason: 'Wrong patient' });
+    expect((await check({ on: '2026-05-01' })).json()).toMatchObject({ allowed: false, reason: 'voided' });
+  });
+
+  it('a new consent after a revoked one allows again', async () => {
+    const { id } = await givenConsent();
+    await post(`/v1/consents/${id}/revoke`, { reason: 'No' });
+    const renewed = await givenConsent({ givenOn: '2026-04-01' });
+    expect((await check({ on: '2026-05-01' })).json()).toMatchObject({ allowed: true, consentId: renewed.id });
+  });
+
+  it('defaults to today and audits every check', async () => {
+    const res = await check({});
+    expect(res.statusCode).toBe(200);
+    expect(res.json().on).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(await auditEvents()).toEqual([
+      { action: 'check', resource: 'consent_check', resource_id: null, patient_id: PATIENT },
+    ]);
+  });
+});
+
+describe('revoking and voiding', () => {
+  it('revocation records who, when and why, and is final', async () => {
+    const { id } = await givenConsent();
+    const res = await post(`/v1/consents/${id}/revoke`, { reason: 'Patient withdrew consent' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      state: 'revoked',
+      revocation: { by: COORDINATOR, reason: 'Patient withdrew consent' },
+      voiding: null,
+    });
+    const again = await post(`/v1/consents/${id}/revoke`, { reason: 'Again' });
+    expect(again.statusCode).toBe(409);
+    expect(again.headers['content-type']).toContain('application/problem+json');
+    expect(again.json().type).toMatch(/\/consent-closed$/);
+    expect((await post(`/v1/consents/${id}/void`, { reason: 'Undo' })).statusCode).toBe(409);
+    const read = await ctx.app.inject({ method: 'GET', url: `/v1/consents/${id}`, headers: coordinator });
+    expect(read.json().revocation.reason).toBe('Patient withdrew consent');
+  });
+
+  it('voiding is final: neither a second void nor a revoke', async () => {
+    const { id } = await givenConsent();
+    const res = await post(`/v1/consents/${id}/void`, { reason: 'Registered on the wrong patient' });
+    expect(res.json()).toMatchObject({ state: 'voided', voiding: { by: COORDINATOR }, revocation: null });
+    expect((await post(`/v1/consents/${id}/void`, { reason: 'x' })).statusCode).toBe(409);
+    expect((await post(`/v1/consents/${id}/revoke`, { reason: 'x' })).statusCode).toBe(409);
+    expect(await consentCount()).toBe(1);
+  });
+
+  it('needs a reason', async () => {
+    const { id } = await givenConsent();
+    expect((await post(`/v1/consents/${id}/revoke`, {})).statusCode).toBe(400);
+    expect((await post(`/v1/consents/${id}/void`, { reason: '' })).statusCode).toBe(400);
+    const read = await ctx.app.inject({ method: 'GET', url: `/v1/consents/${id}`, headers: coordinator });
+    expect(read.json().state).toBe('recorded');
+  });
+
+  it('audits revoke and void', async () => {
+    const a = await givenConsent();
+    const b = await givenConsent();
+    await post(`/v1/consents/${a.id}/revoke`, { reason: 'r' });
+    await post(`/v1/consents/${b.id}/void`, { reason: 'v' });
+    const events = await auditEvents();
+    expect(events.slice(2)).toEqual([
+      { action: 'revoke', resource: 'consent', resource_id: a.id, patient_id: PATIENT },
+      { action: 'void', resource: 'consent', resource_id: b.id, patient_id: PATIENT },
+    ]);
+  });
+});
+
+describe('reading consents', () => {
+  it('reads one consent and audits the read', async () => {
+    const { id } = await givenConsent();
+    const res = await ctx.app.inject({ method: 'GET', url: `/v1/consents/${id}`, headers: bearer({ role: 'doctor' }) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().id).toBe(id);
+    expect((await auditEvents()).at(-1)).toEqual({
+      action: 'read',
+      resource: 'consent',
+      resource_id: id,
+      patient_id: PATIENT,
+    });
+  });
+
+  it('lists the patient’s consents at every unit of the care giver, history included, free text only for own units', async () => {
+    const both = bearer({ role: 'coordinator', units: [UNIT, OTHER_UNIT] });
+    const revoked = await givenConsent({ givenOn: '2026-01-05', purpose: 'Old' });
+    await post(`/v1/consents/${revoked.id}/revoke`, { reason: 'Withdrawn' });
+    const elsewhere = await givenConsent(
+      { unitId: OTHER_UNIT, givenOn: '2026-02-01', form: 'oral', journalReference: 'J-42' },
+      both,
+    );
+    const current = await givenConsent({ givenOn: '2026-03-01' });
+    await givenConsent({ patientId: OTHER_PATIENT });
+    await givenConsent({}, bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER }));
+
+    const res = await post('/v1/patients/consents', { patientId: PATIENT, unitId: UNIT });
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items;
+    expect(items.map((c: { id: string }) => c.id)).toEqual([current.id, elsewhere.id, revoked.id]);
+    expect(items[1]).toMatchObject({ unitId: OTHER_UNIT, journalReference: null, form: 'oral' });
+    expect(items[2]).toMatchObject({ state: 'revoked', purpose: 'Old', revocation: { reason: 'Withdrawn' } });
+
+    const seenByBoth = await post('/v1/patients/consents', { patientId: PATIENT, unitId: UNIT }, both);
+    expect(seenByBoth.json().items[1].journalReference).toBe('J-42');
+    const reads = (await auditEvents()).filter((e) => e.action === 'read');
+    expect(reads).toEqual([
+      { action: 'read', resource: 'consent', resource_id: null, patient_id: PATIENT },
+      { action: 'read', resource: 'consent', resource_id: null, patient_id: PATIENT },
+    ]);
+  });
+});
+
+describe('who may do what', () => {
+  it('coordinator and doctor of the unit may record; other roles and units may not, and nothing is written', async () => {
+    expect((await post('/v1/consents', written(), bearer({ role: 'doctor' }))).statusCode).toBe(201);
+    for (const headers of [
+      bearer({ role: 'ehr' }),
+      bearer({ role: 'auditor' }),
+      bearer({ role: 'coordinator', units: [OTHER_UNIT] }),
+      bearer({ role: 'doctor', units: [] }),
+    ]) {
+      const res = await post('/v1/consents', written(), headers);
+      expect(res.statusCode).toBe(403);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+    expect((await post('/v1/consents', written(), {})).statusCode).toBe(401);
+    expect(await consentCount()).toBe(1);
+  });
+
+  it('checks and lists only for a unit in the token', async () => {
+    const other = bearer({ role: 'coordinator', units: [OTHER_UNIT] });
+    expect((await check({}, other)).statusCode).toBe(403);
+    expect((await post('/v1/patients/consents', { patientId: PATIENT, unitId: UNIT }, other)).statusCode).toBe(403);
+    expect((await check({}, bearer({ role: 'ehr' }))).statusCode).toBe(403);
+  });
+
+  it('another care giver’s consent is 404, exactly like one that does not exist', async () => {
+    const { id } = await givenConsent();
+    const foreign = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER });
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const answers = [];
+    for (const consentId of [id, missing]) {
+      const read = await ctx.app.inject({ method: 'GET', url: `/v1/consents/${consentId}`, headers: foreign });
+      const revoke = await post(`/v1/consents/${consentId}/revoke`, { reason: 'x' }, foreign);
+      const voiding = await post(`/v1/consents/${consentId}/void`, { reason: 'x' }, foreign);
+      answers.push([read, revoke, voiding].map((r) => [r.statusCode, r.json().detail]));
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]!.map(([status]) => status)).toEqual([404, 404, 404]);
+    const read = await ctx.app.inject({ method: 'GET', url: `/v1/consents/${id}`, headers: coordinator });
+    expect(read.json().state).toBe('recorded');
+  });
+
+  it('a consent of another unit of the same care giver is 403', async () => {
+    const { id } = await givenConsent();
+    const other = bearer({ role: 'coordinator', units: [OTHER_UNIT] });
+    expect((await ctx.app.inject({ method: 'GET', url: `/v1/consents/${id}`, headers: other })).statusCode).toBe(403);
+    expect((await post(`/v1/consents/${id}/revoke`, { reason: 'x' }, other)).statusCode).toBe(403);
+    expect((await post(`/v1/consents/${id}/void`, { reason: 'x' }, other)).statusCode).toBe(403);
+    const read = await ctx.app.inject({ method: 'GET', url: `/v1/consents/${id}`, headers: coordinator });
+    expect(read.json().state).toBe('recorded');
+  });
+
+  it('a malformed id is 400, never 500', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/v1/consents/not-a-uuid', headers: coordinator });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('a doctor may revoke a consent of their unit', async () => {
+    const { id } = await givenConsent();
+    const res = await post(`/v1/consents/${id}/revoke`, { reason: 'Patient asked' }, bearer({ role: 'doctor' }));
+    expect(res.json().revocation.by).toBe(DOCTOR);
+  });
+});
