@@ -65,7 +65,9 @@ describe('every secured operation in the contract', () => {
           ...requestFor(op, OTHER_UNIT),
           headers: { authorization: `Bearer ${tokenFor({ role, units: [UNIT] })}` },
         });
-        expect.soft([400, 403], `${role} ${op.method.toUpperCase()} ${op.path} → ${res.statusCode}`).toContain(res.statusCode);
+        expect
+          .soft([400, 403], `${role} ${op.method.toUpperCase()} ${op.path} → ${res.statusCode}`)
+          .toContain(res.statusCode);
         expect.soft(res.headers['content-type']).toContain('application/problem+json');
       }
     }
@@ -76,7 +78,9 @@ describe('every secured operation in the contract', () => {
       for (const role of ROLES) {
         const res = await ctx.app.inject({
           ...requestFor(op, UNIT),
-          headers: { authorization: `Bearer ${tokenFor({ role, careGiverId: OTHER_CARE_GIVER, units: [OTHER_UNIT] })}` },
+          headers: {
+            authorization: `Bearer ${tokenFor({ role, careGiverId: OTHER_CARE_GIVER, units: [OTHER_UNIT] })}`,
+          },
         });
         if (op.path === '/v1/audit-events' && role === 'auditor') continue; // the auditor sees its own (empty) log
         expect.soft(res.statusCode, `${role} ${op.method.toUpperCase()} ${op.path}`).toBeGreaterThanOrEqual(400);

@@ -20,7 +20,17 @@ export type JsonSchema = {
 };
 
 export type OpenApi = {
-  paths: Record<string, Record<string, { security?: unknown[]; requestBody?: { content: Record<string, { schema: JsonSchema }> }; parameters?: unknown[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        security?: unknown[];
+        requestBody?: { content: Record<string, { schema: JsonSchema }> };
+        parameters?: unknown[];
+      }
+    >
+  >;
   components?: { schemas?: Record<string, JsonSchema> };
 };
 
@@ -74,7 +84,9 @@ export function exampleFor(input: JsonSchema, doc: OpenApi, depth = 0): unknown 
       return out;
     }
     case 'array':
-      return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => exampleFor(schema.items ?? {}, doc, depth + 1));
+      return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () =>
+        exampleFor(schema.items ?? {}, doc, depth + 1),
+      );
     case 'integer':
     case 'number':
       return schema.minimum ?? 1;
