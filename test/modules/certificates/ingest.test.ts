@@ -1,0 +1,202 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
+import { useTestApp } from '../../helpers/app.js';
+import { CARE_GIVER, EHR, UNIT } from '../../helpers/tokens.js';
+import { certificateBody, PATIENT, postBatch, postCertificate } from './fixtures.js';
+
+const ctx = useTestApp();
+
+const count = async (table: string) => {
+  const [row] = await queryRows<{ n: number }>(ctx.database.db, sql.raw(`select count(*)::int as n from ${table}`));
+  return row!.n;
+};
+
+const auditEvents = () =>
+  queryRows<{ action: string; resource: string; resource_id: string; unit_id: string; patient_id: string }>(
+    ctx.database.db,
+    sql`select action, resource, resource_id, unit_id, patient_id from audit_events order by id`,
+  );
+
+describe('posting one certificate', () => {
+  it('stores it with its periods and diagnoses and answers 201 with the stored certificate', async () => {
+    const res = await postCertificate(ctx.app, certificateBody());
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ id: 'c-2026-000123', counts: true, revoked: null });
+    expect(await count('certificates')).toBe(1);
+    expect(await count('certificate_periods')).toBe(2);
+    expect(await count('certificate_diagnoses')).toBe(2);
+    const [row] = await queryRows<{ counts: boolean; created_by: string; content_hash: string }>(
+      ctx.database.db,
+      sql`select counts, created_by, content_hash from certificates`,
+    );
+    expect(row).toMatchObject({ counts: true, created_by: EHR });
+    expect(row!.content_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('writes one create audit event', async () => {
+    await postCertificate(ctx.app, certificateBody());
+    expect(await auditEvents()).toEqual([
+      { action: 'create', resource: 'certificate', resource_id: 'c-2026-000123', unit_id: UNIT, patient_id: PATIENT },
+    ]);
+  });
+
+  it('an identical re-post answers 200 with the stored certificate and writes nothing', async () => {
+    const first = await postCertificate(ctx.app, certificateBody());
+    // The same content in another accepted spelling is the same certificate.
+    const again = await postCertificate(
+      ctx.app,
+      certificateBody({
+        patient: { id: '19121212-1212', name: 'Tolvan Tolvansson' },
+        diagnoses: [{ code: 'F321' }, { code: 'm54.5' }],
+      }),
+    );
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(first.json());
+    expect(await count('certificates')).toBe(1);
+    expect(await count('certificate_periods')).toBe(2);
+    expect(await auditEvents()).toHaveLength(1);
+  });
+
+  it('the same id with different content is a 409 naming the id, and the stored one is kept', async () => {
+    await postCertificate(ctx.app, certificateBody());
+    const res = await postCertificate(
+      ctx.app,
+      certificateBody({ periods: [{ degree: 100, start: '2026-11-20', end: '2026-12-31' }] }),
+    );
+    expect(res.statusCode).toBe(409);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 409, certificateId: 'c-2026-000123' });
+    expect(res.json().detail).toContain('c-2026-000123');
+    const [row] = await queryRows<{ end_date: string }>(ctx.database.db, sql`select end_date::text from certificates`);
+    expect(row!.end_date).toBe('2026-12-17');
+    expect(await auditEvents()).toHaveLength(1);
+  });
+
+  it('twenty concurrent posts of one new id store it once: one 201, nineteen 200', async () => {
+    const body = certificateBody({ id: 'c-race' });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => postCertificate(ctx.app, body)));
+    const codes = answers.map((a) => a.statusCode).sort();
+    expect(codes.filter((c) => c === 201)).toHaveLength(1);
+    expect(codes.filter((c) => c === 200)).toHaveLength(19);
+    expect(await count('certificates')).toBe(1);
+    expect(await count('certificate_periods')).toBe(2);
+    expect((await auditEvents()).filter((e) => e.action === 'create')).toHaveLength(1);
+  });
+
+  it('keeps the care giver and unit names of the latest signed certificate', async () => {
+    await postCertificate(
+      ctx.app,
+      certificateBody({ id: 'c-new', signedAt: '2026-11-20T09:00:00Z', unit: { id: UNIT, name: 'VC Norr (nytt)' } }),
+    );
+    await postCertificate(
+      ctx.app,
+      certificateBody({
+        id: 'c-old',
+        signedAt: '2026-10-01T09:00:00Z',
+        unit: { id: UNIT, name: 'VC Norr (gammalt)' },
+        careGiver: { id: CARE_GIVER, name: 'Region Gammal' },
+      }),
+    );
+    const units = await queryRows<{ name: string; care_giver_id: string }>(
+      ctx.database.db,
+      sql`select name, care_giver_id from units`,
+    );
+    expect(units).toEqual([{ name: 'VC Norr (nytt)', care_giver_id: CARE_GIVER }]);
+    await postCertificate(
+      ctx.app,
+      certificateBody({
+        id: 'c-newest',
+        signedAt: '2026-12-01T09:00:00Z',
+        careGiver: { id: CARE_GIVER, name: 'Region Ny' },
+      }),
+    );
+    const careGivers = await queryRows<{ name: string }>(ctx.database.db, sql`select name from care_givers`);
+    expect(careGivers).toEqual([{ name: 'Region Ny' }]);
+  });
+
+  it('sets counts from the type and flags', async () => {
+    await postBatch(ctx.app, [
+      certificateBody({ id: 'fk7804' }),
+      certificateBody({ id: 'fk7263', type: 'FK7263' }),
+      certificateBody({ id: 'ag7804', type: 'AG7804' }),
+      certificateBody({ id: 'test', test: true }),
+      certificateBody({ id: 'smitta', infectionControl: true }),
+    ]);
+    const rows = await queryRows<{ id: string; counts: boolean }>(
+      ctx.database.db,
+      sql`select id, counts from certificates order by id`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.counts]))).toEqual({
+      ag7804: false,
+      fk7263: true,
+      fk7804: true,
+      smitta: false,
+      test: false,
+    });
+  });
+});
+
+describe('posting a batch', () => {
+  it('answers each item on its own: created, unchanged, conflict, invalid, in order', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'existing' }));
+    await postCertificate(ctx.app, certificateBody({ id: 'other' }));
+    const res = await postBatch(ctx.app, [
+      certificateBody({ id: 'b-1' }),
+      certificateBody({ id: 'existing' }),
+      certificateBody({ id: 'other', test: true }),
+      certificateBody({ id: 'b-bad', periods: [{ degree: 30, start: '2026-01-01', end: '2026-01-02' }] }),
+      { id: 'b-shapeless' },
+      'not even an object',
+      certificateBody({ id: 'b-1' }),
+      certificateBody({ id: 'b-1', test: true }),
+      certificateBody({ id: 'b-2', unit: { id: 'SE2321000016-U999', name: 'Annan' } }),
+      certificateBody({ id: 'b-3', patient: { id: '200001012384' } }),
+    ]);
+    expect(res.statusCode).toBe(200);
+    const results = res.json().results;
+    expect(results.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual([
+      ['b-1', 'created'],
+      ['existing', 'unchanged'],
+      ['other', 'conflict'],
+      ['b-bad', 'invalid'],
+      ['b-shapeless', 'invalid'],
+      [null, 'invalid'],
+      ['b-1', 'unchanged'],
+      ['b-1', 'conflict'],
+      ['b-2', 'invalid'],
+      ['b-3', 'created'],
+    ]);
+    expect(results[3].errors).toEqual([{ path: 'periods.0.degree', message: expect.any(String) }]);
+    expect(results[4].errors.map((e: { path: string }) => e.path)).toContain('patient');
+    expect(results[8].errors).toEqual([{ path: 'unit.id', message: expect.any(String) }]);
+    expect(results[2].errors[0].path).toBe('id');
+    const ids = await queryRows<{ id: string }>(ctx.database.db, sql`select id from certificates order by id`);
+    expect(ids.map((r) => r.id)).toEqual(['b-1', 'b-3', 'existing', 'other']);
+    const creates = (await auditEvents()).filter((e) => e.action === 'create').map((e) => e.resource_id);
+    expect(creates).toEqual(['existing', 'other', 'b-1', 'b-3']);
+  });
+
+  it('stores a thousand certificates in one call', async () => {
+    const items = Array.from({ length: 1000 }, (_, i) => certificateBody({ id: `bulk-${i}` }));
+    const res = await postBatch(ctx.app, items);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().results.every((r: { status: string }) => r.status === 'created')).toBe(true);
+    expect(await count('certificates')).toBe(1000);
+    expect(await count('certificate_periods')).toBe(2000);
+    const again = await postBatch(ctx.app, items);
+    expect(again.json().results.every((r: { status: string }) => r.status === 'unchanged')).toBe(true);
+  });
+
+  it('refuses an empty batch and more than 1,000 items as a whole', async () => {
+    const empty = await postBatch(ctx.app, []);
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().errors[0].path).toBe('certificates');
+    const tooMany = await postBatch(
+      ctx.app,
+      Array.from({ length: 1001 }, (_, i) => ({ id: `x-${i}` })),
+    );
+    expect(tooMany.statusCode).toBe(400);
+    expect(await count('certificates')).toBe(0);
+  });
+});

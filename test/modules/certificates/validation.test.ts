@@ -1,0 +1,171 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
+import { useTestApp } from '../../helpers/app.js';
+import { certificateBody, postCertificate } from './fixtures.js';
+
+const ctx = useTestApp();
+
+async function expectInvalid(body: Record<string, unknown>, path: string, message?: RegExp) {
+  const res = await postCertificate(ctx.app, body);
+  expect(res.statusCode).toBe(400);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const errors = res.json().errors as { path: string; message: string }[];
+  const match = errors.find((e) => e.path === path);
+  expect(match, `expected an error at ${path}, got ${JSON.stringify(errors)}`).toBeDefined();
+  if (message) expect(match!.message).toMatch(message);
+  const [{ n }] = await queryRows<{ n: number }>(ctx.database.db, sql`select count(*)::int as n from certificates`);
+  expect(n).toBe(0);
+}
+
+const period = (degree: number, start: string, end: string) => ({ degree, start, end });
+
+describe('certificate validation (400 with the field’s path, nothing stored)', () => {
+  it('id: 1–64 of the allowed characters', async () => {
+    await expectInvalid(certificateBody({ id: 'has space' }), 'id');
+    await expectInvalid(certificateBody({ id: 'x'.repeat(65) }), 'id');
+    await expectInvalid(certificateBody({ id: '' }), 'id');
+  });
+  it('type: one of the four', async () => {
+    await expectInvalid(certificateBody({ type: 'FK9999' }), 'type');
+  });
+  it('patient.id: a valid personnummer or samordningsnummer', async () => {
+    await expectInvalid(certificateBody({ patient: { id: '191212121213' } }), 'patient.id', /personnummer/);
+    await expectInvalid(certificateBody({ patient: { id: '19121312-1212' } }), 'patient.id');
+    await expectInvalid(certificateBody({ patient: { id: 1912121212 } }), 'patient.id');
+  });
+  it('HSA-ids of doctor, unit and care giver', async () => {
+    await expectInvalid(certificateBody({ issuedBy: { id: 'D001' } }), 'issuedBy.id', /HSA-id/);
+    await expectInvalid(certificateBody({ unit: { id: 'SE123-U1', name: 'x' } }), 'unit.id');
+    await expectInvalid(
+      certificateBody({ careGiver: { id: `SE2321000016-${'X'.repeat(30)}`, name: 'x' } }),
+      'careGiver.id',
+    );
+  });
+  it('unit and care giver names are required', async () => {
+    await expectInvalid(certificateBody({ unit: { id: 'SE2321000016-U001' } }), 'unit.name');
+    await expectInvalid(certificateBody({ careGiver: { id: 'SE2321000016-CG01', name: '  ' } }), 'careGiver.name');
+  });
+  it('signedAt: an RFC 3339 time or a local time', async () => {
+    await expectInvalid(certificateBody({ signedAt: '2026-11-20' }), 'signedAt');
+    await expectInvalid(certificateBody({ signedAt: '2026-13-20T10:00:00Z' }), 'signedAt');
+  });
+  it('diagnoses: 1–3 valid ICD-10-SE codes, each once', async () => {
+    await expectInvalid(certificateBody({ diagnoses: [] }), 'diagnoses');
+    await expectInvalid(
+      certificateBody({ diagnoses: [{ code: 'J06' }, { code: 'J07' }, { code: 'J08' }, { code: 'J09' }] }),
+      'diagnoses',
+    );
+    await expectInvalid(certificateBody({ diagnoses: [{ code: 'F32.1' }, { code: '54.5' }] }), 'diagnoses.1.code');
+    await expectInvalid(certificateBody({ diagnoses: [{ code: 'F32' }] }), 'diagnoses.0.code', /fourth/);
+    await expectInvalid(certificateBody({ diagnoses: [{ code: 'Z73' }] }), 'diagnoses.0.code', /fourth/);
+    await expectInvalid(certificateBody({ diagnoses: [{ code: 'F32.1' }, { code: 'F321' }] }), 'diagnoses.1.code');
+  });
+  it('periods: 1–4', async () => {
+    await expectInvalid(certificateBody({ periods: [] }), 'periods');
+    const five = [25, 50, 75, 100, 25].map((d, i) => period(d, `2026-01-1${i}`, `2026-01-1${i}`));
+    await expectInvalid(certificateBody({ periods: five }), 'periods');
+  });
+  it('periods: the degree is 25, 50, 75 or 100', async () => {
+    await expectInvalid(
+      certificateBody({ periods: [period(100, '2026-01-01', '2026-01-05'), period(30, '2026-01-06', '2026-01-09')] }),
+      'periods.1.degree',
+      /25, 50, 75, 100/,
+    );
+    await expectInvalid(certificateBody({ periods: [period(50.5, '2026-01-01', '2026-01-05')] }), 'periods.0.degree');
+  });
+  it('periods: each degree once', async () => {
+    await expectInvalid(
+      certificateBody({ periods: [period(50, '2026-01-01', '2026-01-05'), period(50, '2026-01-06', '2026-01-09')] }),
+      'periods.1.degree',
+    );
+  });
+  it('periods: start on or before end, real dates', async () => {
+    await expectInvalid(certificateBody({ periods: [period(100, '2026-01-05', '2026-01-04')] }), 'periods.0.end');
+    await expectInvalid(certificateBody({ periods: [period(100, '2026-02-30', '2026-03-04')] }), 'periods.0.start');
+  });
+  it('periods: no overlap', async () => {
+    await expectInvalid(
+      certificateBody({ periods: [period(100, '2026-01-01', '2026-01-10'), period(50, '2026-01-10', '2026-01-20')] }),
+      'periods.1.start',
+      /overlaps/,
+    );
+  });
+  it('AG114: one period, degree 0–100', async () => {
+    await expectInvalid(
+      certificateBody({
+        type: 'AG114',
+        periods: [period(40, '2026-01-01', '2026-01-05'), period(20, '2026-01-06', '2026-01-09')],
+      }),
+      'periods',
+    );
+    await expectInvalid(
+      certificateBody({ type: 'AG114', periods: [period(101, '2026-01-01', '2026-01-05')] }),
+      'periods.0.degree',
+    );
+    const ok = await postCertificate(
+      ctx.app,
+      certificateBody({ type: 'AG114', periods: [period(40, '2026-01-01', '2026-01-05')] }),
+    );
+    expect(ok.statusCode).toBe(201);
+  });
+  it('occupations: at least one known, each once', async () => {
+    await expectInvalid(certificateBody({ occupations: [] }), 'occupations');
+    await expectInvalid(certificateBody({ occupations: ['PILOT'] }), 'occupations.0');
+    await expectInvalid(certificateBody({ occupations: ['STUDIES', 'STUDIES'] }), 'occupations.1');
+  });
+  it('relation: a known kind, another certificate', async () => {
+    await expectInvalid(certificateBody({ relation: { kind: 'cancels', certificateId: 'c-1' } }), 'relation.kind');
+    await expectInvalid(
+      certificateBody({ relation: { kind: 'replaces', certificateId: 'c-2026-000123' } }),
+      'relation.certificateId',
+    );
+  });
+  it('unknown fields are refused rather than silently dropped', async () => {
+    await expectInvalid(certificateBody({ infectioncontrol: true }), '', /infectioncontrol/);
+  });
+  it('rule errors and shape errors are reported together', async () => {
+    const res = await postCertificate(
+      ctx.app,
+      certificateBody({ patient: { id: 'nope' }, periods: [period(30, '2026-01-01', '2026-01-05')] }),
+    );
+    const paths = res.json().errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['patient.id', 'periods.0.degree']));
+  });
+});
+
+describe('normalisation', () => {
+  it('answers the patient as 12 digits, codes without dots with their chapter, signedAt in UTC', async () => {
+    const res = await postCertificate(
+      ctx.app,
+      certificateBody({
+        patient: { id: '121212+1212' },
+        signedAt: '2026-11-20T10:30:00',
+        diagnoses: [{ code: 'f32.1' }, { code: 'M54.5' }],
+        occupations: ['STUDIES', 'CURRENT_JOB'],
+        periods: [period(50, '2026-12-04', '2026-12-17'), period(100, '2026-11-20', '2026-12-03')],
+      }),
+    );
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body.patient).toEqual({ id: '191212121212' });
+    expect(body.signedAt).toBe('2026-11-20T09:30:00.000Z');
+    expect(body.diagnoses).toEqual([
+      { code: 'F321', chapter: 'F00-F99' },
+      { code: 'M545', chapter: 'M00-M99' },
+    ]);
+    expect(body.periods.map((p: { degree: number }) => p.degree)).toEqual([100, 50]);
+    expect(body.occupations).toEqual(['CURRENT_JOB', 'STUDIES']);
+    expect(body).toMatchObject({ revoked: null, counts: true, infectionControl: false, test: false });
+    const [row] = await queryRows<{ patient_id: string; start_date: string; end_date: string }>(
+      ctx.database.db,
+      sql`select patient_id, start_date::text, end_date::text from certificates`,
+    );
+    expect(row).toEqual({ patient_id: '191212121212', start_date: '2026-11-20', end_date: '2026-12-17' });
+    const codes = await queryRows<{ code: string }>(
+      ctx.database.db,
+      sql`select code from certificate_diagnoses order by ordinal`,
+    );
+    expect(codes.map((c) => c.code)).toEqual(['F321', 'M545']);
+  });
+});
