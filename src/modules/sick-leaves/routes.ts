@@ -1,3 +1,65 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { problemResponses, UnitParams } from '../../lib/schemas.js';
+import {
+  CaseFiltersSchema,
+  HistoryBodySchema,
+  OverviewQuerySchema,
+  SickLeaveHistorySchema,
+  SickLeavePageSchema,
+  SickLeaveSummarySchema,
+} from './schemas.js';
 
-export const sickLeavesRoutes: FastifyPluginAsyncZod = async (_app) => {};
+export const sickLeavesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const readers = app.requireRole(['doctor', 'coordinator']);
+  const security = [{ bearerAuth: [] }];
+
+  app.get(
+    '/v1/units/:unitId/sick-leaves',
+    {
+      schema: {
+        tags: ['sick-leaves'],
+        summary: 'The unit’s sick-leave cases active on a day, filtered, sorted and paged',
+        description:
+          'A doctor sees only the cases whose active certificate they signed; a coordinator sees every case of ' +
+          'the unit. One audit event is written per patient on the page.',
+        security,
+        params: UnitParams,
+        querystring: OverviewQuerySchema,
+        response: { 200: SickLeavePageSchema, ...problemResponses },
+      },
+      preHandler: readers,
+    },
+    (req) => app.services.sickLeaves.overview(req.actor, req.params.unitId, req.query),
+  );
+
+  app.get(
+    '/v1/units/:unitId/sick-leaves/summary',
+    {
+      schema: {
+        tags: ['sick-leaves'],
+        summary: 'Counts over the same cases as the overview (by gender, chapter, degree and length)',
+        security,
+        params: UnitParams,
+        querystring: CaseFiltersSchema,
+        response: { 200: SickLeaveSummarySchema, ...problemResponses },
+      },
+      preHandler: readers,
+    },
+    (req) => app.services.sickLeaves.summary(req.actor, req.params.unitId, req.query),
+  );
+
+  app.post(
+    '/v1/patients/sick-leave-history',
+    {
+      schema: {
+        tags: ['sick-leaves'],
+        summary: 'All the patient’s sick-leave cases within the caller’s care giver, newest first',
+        security,
+        body: HistoryBodySchema,
+        response: { 200: SickLeaveHistorySchema, ...problemResponses },
+      },
+      preHandler: readers,
+    },
+    (req) => app.services.sickLeaves.history(req.actor, req.body),
+  );
+};

@@ -1,0 +1,115 @@
+import { sql } from 'drizzle-orm';
+import { type Executor, queryRows } from '../../db/client.js';
+import type { LocalDate } from '../../domain/calendar.js';
+import type { CaseCertificate, SickLeavePeriod } from '../../domain/sick-leave-engine.js';
+
+/**
+ * Read queries for the sick-leave engine. Only certificates with `counts = true` are loaded (the certificates service
+ * keeps that flag: false when revoked, replaced, supplemented, AG, test or infection control). Dates stay strings
+ * and each certificate's periods and diagnoses come aggregated, so a whole unit loads in one round trip.
+ */
+
+interface CaseCertificateRow {
+  id: string;
+  type: string;
+  patient_id: string;
+  patient_name: string | null;
+  doctor_id: string;
+  doctor_name: string | null;
+  signed_at: string;
+  unit_id: string;
+  periods: [number, string, string][] | string;
+  diagnoses: string[] | string | null;
+}
+
+// The aggregated columns of a certificate row, shared by both loaders. Periods travel as [degree, start, end].
+const CERTIFICATE_COLUMNS = sql`
+  c.id, c.type, c.patient_id, c.patient_name, c.doctor_id, c.doctor_name, c.unit_id,
+  to_char(c.signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as signed_at,
+  (select json_agg(json_build_array(p.degree, p.start_date, p.end_date) order by p.ordinal)
+     from certificate_periods p where p.certificate_id = c.id) as periods,
+  (select json_agg(d.code order by d.ordinal)
+     from certificate_diagnoses d where d.certificate_id = c.id) as diagnoses`;
+
+function toCaseCertificate(row: CaseCertificateRow): CaseCertificate {
+  // node-postgres and PGlite both parse json; a string would mean a driver that does not.
+  const periods = typeof row.periods === 'string' ? JSON.parse(row.periods) : (row.periods ?? []);
+  const diagnoses = typeof row.diagnoses === 'string' ? JSON.parse(row.diagnoses) : (row.diagnoses ?? []);
+  return {
+    id: row.id,
+    type: row.type,
+    patientId: row.patient_id,
+    patientName: row.patient_name,
+    doctorId: row.doctor_id,
+    doctorName: row.doctor_name,
+    signedAt: row.signed_at,
+    unitId: row.unit_id,
+    diagnoses,
+    periods: (periods as [number, string, string][]).map(
+      ([degree, start, end]): SickLeavePeriod => ({ degree: Number(degree), start, end }),
+    ),
+  };
+}
+
+/**
+ * The patients of a unit with a counted certificate whose window could make a case visible on `activeOn`
+ * (starts on or before it, ends at most `recentlyEndedDays` before it). Uses certificates_unit_window_idx.
+ */
+export async function candidatePatients(
+  ex: Executor,
+  careGiverId: string,
+  unitId: string,
+  activeOn: LocalDate,
+  windowFrom: LocalDate,
+): Promise<string[]> {
+  const rows = await queryRows<{ patient_id: string }>(
+    ex,
+    sql`select distinct patient_id from certificates
+        where care_giver_id = ${careGiverId} and unit_id = ${unitId} and counts
+          and end_date >= ${windowFrom}::date and start_date <= ${activeOn}::date`,
+  );
+  return rows.map((r) => r.patient_id);
+}
+
+/**
+ * Every counted certificate at the unit of every candidate patient (see candidatePatients), with periods and
+ * diagnoses, in one query: the candidates are found and their certificates loaded in the same statement.
+ * `windowFrom` is `activeOn - recentlyEndedDays`.
+ */
+export async function unitCaseCertificates(
+  ex: Executor,
+  careGiverId: string,
+  unitId: string,
+  activeOn: LocalDate,
+  windowFrom: LocalDate,
+): Promise<CaseCertificate[]> {
+  const rows = await queryRows<CaseCertificateRow>(
+    ex,
+    sql`with candidates as (
+          select distinct patient_id from certificates
+          where care_giver_id = ${careGiverId} and unit_id = ${unitId} and counts
+            and end_date >= ${windowFrom}::date and start_date <= ${activeOn}::date
+        )
+        select ${CERTIFICATE_COLUMNS}
+        from certificates c
+        join candidates k on k.patient_id = c.patient_id
+        where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts`,
+  );
+  return rows.map(toCaseCertificate);
+}
+
+/** Every counted certificate of one patient in any unit of the care giver (the patient's sick-leave history). */
+export async function patientCaseCertificates(
+  ex: Executor,
+  careGiverId: string,
+  patientId: string,
+): Promise<CaseCertificate[]> {
+  const rows = await queryRows<CaseCertificateRow>(
+    ex,
+    sql`select ${CERTIFICATE_COLUMNS}
+        from certificates c
+        where c.care_giver_id = ${careGiverId} and c.patient_id = ${patientId} and c.counts
+        order by c.start_date, c.id`,
+  );
+  return rows.map(toCaseCertificate);
+}

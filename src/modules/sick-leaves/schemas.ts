@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { CHAPTERS } from '../../domain/icd10.js';
+import { DEFAULT_MAX_GAP_DAYS, MAX_GAP_DAYS, MAX_RECENTLY_ENDED_DAYS } from '../../domain/sick-leave-engine.js';
+import { CursorSchema, HsaId, Limit, LocalDateSchema, PatientId } from '../../lib/schemas.js';
+
+export const COORDINATION_STATUSES = ['contacted', 'active', 'follow_up', 'closed', 'declined', 'no_action'] as const;
+export const SORTS = ['start', '-start', 'days', '-days', 'end', '-end', 'age', '-age'] as const;
+export const LENGTH_BUCKETS = ['0-14', '15-30', '31-90', '91-180', '181-365', '366+'] as const;
+const DEGREES = ['25', '50', '75', '100'] as const;
+
+const MaxGapDays = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_GAP_DAYS)
+  .default(DEFAULT_MAX_GAP_DAYS)
+  .describe('Most empty days between two certificates of one case (0–90)');
+const Count = (description: string) => z.coerce.number().int().min(0).max(100_000).optional().describe(description);
+
+/** The filters shared by the overview and its summary. */
+export const CaseFiltersSchema = z.object({
+  activeOn: LocalDateSchema.optional().describe('The day the cases are active on; default today (Europe/Stockholm)'),
+  maxGapDays: MaxGapDays,
+  recentlyEndedDays: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_RECENTLY_ENDED_DAYS)
+    .default(0)
+    .describe('Also show cases that ended at most this many days before activeOn, as ended (0–14)'),
+  doctorId: HsaId.optional().describe('Only cases whose active certificate this doctor signed'),
+  diagnosisChapter: z.enum(CHAPTERS).optional().describe('ICD-10-SE chapter of the main diagnosis, e.g. F00-F99'),
+  minDays: Count('Shortest case length in days (inclusive)'),
+  maxDays: Count('Longest case length in days (inclusive)'),
+  minAge: z.coerce.number().int().min(0).max(150).optional().describe('Youngest patient age on activeOn'),
+  maxAge: z.coerce.number().int().min(0).max(150).optional().describe('Oldest patient age on activeOn'),
+  gender: z.enum(['F', 'M']).optional().describe('F or M, from the personal identity number'),
+  degree: z.enum(DEGREES).transform(Number).optional().describe('Current degree (reduction of work capacity, percent)'),
+  coordinationStatus: z.enum(COORDINATION_STATUSES).optional().describe('The case’s latest coordinator status'),
+  q: z.string().trim().min(1).max(100).optional().describe('Free text: part of the patient’s name, any case'),
+});
+
+export const OverviewQuerySchema = CaseFiltersSchema.extend({
+  sort: z.enum(SORTS).default('start').describe('start, days, end or age; prefix - for descending; ties by patient id'),
+  limit: Limit(500, 100),
+  cursor: CursorSchema.optional(),
+});
+
+const DiagnosisSchema = z.object({
+  code: z.string().meta({ example: 'F321' }).describe('ICD-10-SE code, stored without the dot'),
+  chapter: z.string().nullable().meta({ example: 'F00-F99' }),
+});
+
+const DegreeStepSchema = z.object({
+  degree: z.number().int().meta({ example: 100 }),
+  start: z.string().meta({ format: 'date' }),
+  end: z.string().meta({ format: 'date' }),
+});
+
+const DoctorSchema = z.object({ id: z.string().meta({ example: 'SE2321000016-D001' }), name: z.string().nullable() });
+
+const PatientSchema = z.object({
+  id: z.string().meta({ example: '191212121212' }),
+  name: z.string().nullable().meta({ example: 'Tolvan Tolvansson' }),
+  age: z.number().int().describe('Whole years on activeOn'),
+  gender: z.enum(['F', 'M']),
+});
+
+const CaseFields = {
+  start: z.string().meta({ format: 'date' }).describe('First day of the case'),
+  end: z.string().meta({ format: 'date' }).describe('Last day of the case (may lie in the future)'),
+  days: z.number().int().describe('Days covered by any period; overlaps once, gaps not counted'),
+  degree: z.number().int().describe('Degree on activeOn (for an ended case: its last degree)'),
+  degrees: z.array(DegreeStepSchema).describe('The degree steps of the case in order'),
+  diagnosis: DiagnosisSchema.nullable().describe('Main diagnosis of the active certificate'),
+  secondaryDiagnoses: z.array(DiagnosisSchema),
+  certificateCount: z.number().int(),
+  doctors: z.array(DoctorSchema).describe('The responsible doctor (signed the active certificate) first'),
+};
+
+export const SickLeaveItemSchema = z
+  .object({
+    patient: PatientSchema,
+    ...CaseFields,
+    status: z.enum(['active', 'ended']),
+    coordinationStatus: z.enum(COORDINATION_STATUSES).optional().describe('Latest coordinator status in the case'),
+  })
+  .meta({ id: 'SickLeaveCase' });
+
+export const SickLeavePageSchema = z
+  .object({
+    items: z.array(SickLeaveItemSchema),
+    total: z.number().int().describe('Cases matching the filters, over all pages'),
+    nextCursor: z.string().nullable(),
+    activeOn: z.string().meta({ format: 'date' }),
+    maxGapDays: z.number().int(),
+  })
+  .meta({ id: 'SickLeavePage' });
+
+export const SickLeaveSummarySchema = z
+  .object({
+    total: z.number().int(),
+    byGender: z.object({ F: z.number().int(), M: z.number().int() }),
+    byDiagnosisChapter: z.array(z.object({ chapter: z.string(), count: z.number().int() })),
+    byDegree: z.object({
+      '25': z.number().int(),
+      '50': z.number().int(),
+      '75': z.number().int(),
+      '100': z.number().int(),
+    }),
+    byLength: z.array(z.object({ bucket: z.enum(LENGTH_BUCKETS), count: z.number().int() })),
+  })
+  .meta({ id: 'SickLeaveSummary' });
+
+export const HistoryBodySchema = z.object({
+  patientId: PatientId,
+  unitId: HsaId.describe('The unit the caller acts for'),
+  maxGapDays: MaxGapDays,
+  activeOn: LocalDateSchema.optional().describe('The day that sets each case’s status; default today'),
+});
+
+const HistoryCertificateSchema = z.object({
+  id: z.string(),
+  type: z.string().meta({ example: 'FK7804' }),
+  signedAt: z.string().meta({ format: 'date-time' }),
+  doctor: DoctorSchema,
+  unitId: z.string(),
+  periods: z.array(DegreeStepSchema),
+  diagnoses: z.array(DiagnosisSchema),
+});
+
+export const HistoryCaseSchema = z
+  .object({
+    ...CaseFields,
+    status: z
+      .enum(['active', 'ended', 'upcoming', 'interrupted'])
+      .describe('Relative to activeOn; interrupted: activeOn falls in a gap inside the case'),
+    certificates: z.array(HistoryCertificateSchema).describe('The case’s certificates, by start'),
+  })
+  .meta({ id: 'SickLeaveHistoryCase' });
+
+export const SickLeaveHistorySchema = z
+  .object({
+    patient: PatientSchema,
+    activeOn: z.string().meta({ format: 'date' }),
+    maxGapDays: z.number().int(),
+    cases: z.array(HistoryCaseSchema).describe('Newest first'),
+  })
+  .meta({ id: 'SickLeaveHistory' });
+
+export const OverviewCursor = z.object({
+  h: z.string(),
+  a: z.string(),
+  k: z.union([z.string(), z.number()]),
+  p: z.string(),
+});
+
+export type CaseFilters = z.infer<typeof CaseFiltersSchema>;
+export type OverviewQuery = z.infer<typeof OverviewQuerySchema>;
+export type SickLeaveItem = z.infer<typeof SickLeaveItemSchema>;
+export type SickLeavePage = z.infer<typeof SickLeavePageSchema>;
+export type SickLeaveSummary = z.infer<typeof SickLeaveSummarySchema>;
+export type HistoryBody = z.infer<typeof HistoryBodySchema>;
+export type SickLeaveHistory = z.infer<typeof SickLeaveHistorySchema>;
+export type CoordinationStatus = (typeof COORDINATION_STATUSES)[number];

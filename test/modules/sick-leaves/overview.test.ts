@@ -1,0 +1,458 @@
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../../helpers/app.js';
+import {
+  bearer,
+  CARE_GIVER,
+  COORDINATOR,
+  DOCTOR,
+  OTHER_CARE_GIVER,
+  OTHER_DOCTOR,
+  OTHER_UNIT,
+  UNIT,
+} from '../../helpers/tokens.js';
+import { auditReads, givenCertificate, givenCoordinationStatus, personnummer } from './given.js';
+
+const ctx = useTestApp();
+const ON = '2026-03-15';
+const TOLVAN = '191212121212'; // man, 113 on ON
+const ANNA = '200001012384'; // woman, 26
+const BERTIL = '196408233234'; // man, 61
+const coordinator = bearer({ role: 'coordinator' });
+const doctor = bearer({ role: 'doctor' });
+
+type Item = {
+  patient: { id: string; name: string; age: number; gender: string };
+  days: number;
+  start: string;
+  end: string;
+  status: string;
+  coordinationStatus?: string;
+};
+
+async function list(query: string, headers: Record<string, string> = coordinator, unit = UNIT) {
+  const res = await ctx.app.inject({
+    method: 'GET',
+    url: `/v1/units/${unit}/sick-leaves?activeOn=${ON}${query ? `&${query}` : ''}`,
+    headers,
+  });
+  return res;
+}
+
+async function ids(query: string, headers: Record<string, string> = coordinator): Promise<string[]> {
+  const res = await list(query, headers);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().items.map((i: Item) => i.patient.id);
+}
+
+/** Three patients at the unit on ON: Tolvan (F-diagnosis, 100 %, 15 days), Anna (M, 50 %, 46 days), Bertil (F, 25 %). */
+async function givenThreeCases() {
+  const db = ctx.database.db;
+  await givenCertificate(db, {
+    patientId: TOLVAN,
+    patientName: 'Tolvan Tolvansson',
+    periods: [[100, '2026-03-10', '2026-03-24']],
+    diagnoses: ['F321', 'Z730'],
+  });
+  await givenCertificate(db, {
+    patientId: ANNA,
+    patientName: 'Anna Andersson',
+    doctorId: OTHER_DOCTOR,
+    doctorName: 'Dr Other',
+    periods: [[50, '2026-02-01', '2026-03-18']],
+    diagnoses: ['M545'],
+  });
+  await givenCertificate(db, {
+    patientId: BERTIL,
+    patientName: 'Bertil Berg',
+    periods: [
+      [100, '2025-12-01', '2026-01-31'],
+      [25, '2026-02-01', '2026-04-30'],
+    ],
+    diagnoses: ['F432'],
+    signedAt: '2025-11-30T10:00:00Z',
+  });
+}
+
+describe('GET /v1/units/{unitId}/sick-leaves', () => {
+  it('lists the unit’s active cases with the full item shape', async () => {
+    await givenThreeCases();
+    const res = await list('sort=start');
+    expect(res.statusCode).toBe(200);
+    const page = res.json();
+    expect(page).toMatchObject({ total: 3, nextCursor: null, activeOn: ON, maxGapDays: 5 });
+    expect(page.items.map((i: Item) => i.patient.id)).toEqual([BERTIL, ANNA, TOLVAN]);
+    expect(page.items[2]).toEqual({
+      patient: { id: TOLVAN, name: 'Tolvan Tolvansson', age: 113, gender: 'M' },
+      start: '2026-03-10',
+      end: '2026-03-24',
+      days: 15,
+      degree: 100,
+      degrees: [{ degree: 100, start: '2026-03-10', end: '2026-03-24' }],
+      diagnosis: { code: 'F321', chapter: 'F00-F99' },
+      secondaryDiagnoses: [{ code: 'Z730', chapter: 'Z00-Z99' }],
+      certificateCount: 1,
+      doctors: [{ id: DOCTOR, name: 'Dr Lisa Läkare' }],
+      status: 'active',
+    });
+    expect(page.items[0]).toMatchObject({
+      days: 151,
+      degree: 25,
+      degrees: [
+        { degree: 100, start: '2025-12-01', end: '2026-01-31' },
+        { degree: 25, start: '2026-02-01', end: '2026-04-30' },
+      ],
+    });
+  });
+
+  it('builds cases only from this unit’s counted certificates within the caller’s care giver', async () => {
+    const db = ctx.database.db;
+    await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-01', '2026-03-31']] });
+    await givenCertificate(db, { patientId: ANNA, unitId: OTHER_UNIT, periods: [[100, '2026-03-01', '2026-03-31']] });
+    await givenCertificate(db, {
+      patientId: BERTIL,
+      careGiverId: OTHER_CARE_GIVER,
+      periods: [[100, '2026-03-01', '2026-03-31']],
+    });
+    await givenCertificate(db, { patientId: ANNA, counts: false, periods: [[100, '2026-03-01', '2026-03-31']] });
+    // A counted certificate of another unit does not lengthen this unit's case either.
+    await givenCertificate(db, { patientId: TOLVAN, unitId: OTHER_UNIT, periods: [[100, '2026-02-01', '2026-02-28']] });
+    const res = await list('');
+    expect(res.json().items.map((i: Item) => [i.patient.id, i.start])).toEqual([[TOLVAN, '2026-03-01']]);
+  });
+
+  it('defaults activeOn to today in Sweden', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: `/v1/units/${UNIT}/sick-leaves`, headers: coordinator });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().activeOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('a doctor sees only the cases whose active certificate they signed; a coordinator sees all', async () => {
+    await givenThreeCases();
+    expect((await ids('', doctor)).sort()).toEqual([BERTIL, TOLVAN].sort());
+    expect(await ids('', bearer({ role: 'doctor', sub: OTHER_DOCTOR }))).toEqual([ANNA]);
+    expect((await ids('', coordinator)).sort()).toEqual([ANNA, BERTIL, TOLVAN].sort());
+  });
+
+  it('a doctor who signed an earlier certificate but not the active one does not see the case', async () => {
+    const db = ctx.database.db;
+    await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-01', '2026-03-10']] });
+    await givenCertificate(db, {
+      patientId: TOLVAN,
+      doctorId: OTHER_DOCTOR,
+      signedAt: '2026-03-10T08:00:00Z',
+      periods: [[50, '2026-03-11', '2026-03-31']],
+    });
+    expect(await ids('', doctor)).toEqual([]);
+    expect(await ids('', bearer({ role: 'doctor', sub: OTHER_DOCTOR }))).toEqual([TOLVAN]);
+  });
+
+  describe('403 matrix', () => {
+    const paths = [`/v1/units/${UNIT}/sick-leaves`, `/v1/units/${UNIT}/sick-leaves/summary`];
+    it.each([
+      ['a coordinator of another unit', bearer({ role: 'coordinator', units: [OTHER_UNIT] })],
+      ['a doctor of another unit', bearer({ role: 'doctor', units: [OTHER_UNIT] })],
+      ['an EHR system of the unit', bearer({ role: 'ehr' })],
+      ['an auditor of the unit', bearer({ role: 'auditor' })],
+    ])('%s gets 403 on the overview, the summary and the history', async (_who, headers) => {
+      for (const url of paths) {
+        const res = await ctx.app.inject({ method: 'GET', url, headers });
+        expect(res.statusCode).toBe(403);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+      }
+      const history = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/patients/sick-leave-history',
+        headers,
+        payload: { patientId: TOLVAN, unitId: UNIT },
+      });
+      expect(history.statusCode).toBe(403);
+    });
+
+    it('no token is 401', async () => {
+      const res = await ctx.app.inject({ method: 'GET', url: paths[0]! });
+      expect(res.statusCode).toBe(401);
+    });
+
+    it('writes no audit event when refused', async () => {
+      await givenThreeCases();
+      await list('', bearer({ role: 'coordinator', units: [OTHER_UNIT] }));
+      expect(await auditReads(ctx.database.db)).toEqual([]);
+    });
+  });
+
+  describe('filters', () => {
+    it('doctorId: the doctor who signed the active certificate', async () => {
+      await givenThreeCases();
+      expect(await ids(`doctorId=${OTHER_DOCTOR}`)).toEqual([ANNA]);
+    });
+
+    it('diagnosisChapter: chapter of the main diagnosis', async () => {
+      await givenThreeCases();
+      expect((await ids('diagnosisChapter=F00-F99')).sort()).toEqual([BERTIL, TOLVAN].sort());
+      expect(await ids('diagnosisChapter=M00-M99')).toEqual([ANNA]);
+      expect(await ids('diagnosisChapter=Z00-Z99')).toEqual([]);
+    });
+
+    it('minDays and maxDays are inclusive', async () => {
+      await givenThreeCases();
+      expect((await ids('minDays=46')).sort()).toEqual([ANNA, BERTIL].sort());
+      expect(await ids('minDays=47&maxDays=150')).toEqual([]);
+      expect(await ids('maxDays=15')).toEqual([TOLVAN]);
+      expect(await ids('minDays=46&maxDays=46')).toEqual([ANNA]);
+    });
+
+    it('minAge and maxAge on activeOn', async () => {
+      await givenThreeCases();
+      expect(await ids('maxAge=26')).toEqual([ANNA]);
+      expect(await ids('minAge=27&maxAge=61')).toEqual([BERTIL]);
+      expect(await ids('minAge=62')).toEqual([TOLVAN]);
+    });
+
+    it('gender from the personal identity number', async () => {
+      await givenThreeCases();
+      expect(await ids('gender=F')).toEqual([ANNA]);
+      expect((await ids('gender=M')).sort()).toEqual([BERTIL, TOLVAN].sort());
+    });
+
+    it('degree: the degree on activeOn', async () => {
+      await givenThreeCases();
+      expect(await ids('degree=25')).toEqual([BERTIL]);
+      expect(await ids('degree=50')).toEqual([ANNA]);
+      expect(await ids('degree=75')).toEqual([]);
+    });
+
+    it('q: part of the patient’s name, any case', async () => {
+      await givenThreeCases();
+      expect(await ids('q=ANDERS')).toEqual([ANNA]);
+      expect((await ids('q=er')).sort()).toEqual([ANNA, BERTIL].sort());
+      expect(await ids('q=nobody')).toEqual([]);
+    });
+
+    it('recentlyEndedDays also shows cases that ended at most that many days before, as ended', async () => {
+      const db = ctx.database.db;
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-01', '2026-03-12']] });
+      expect(await ids('')).toEqual([]);
+      expect(await ids('recentlyEndedDays=2')).toEqual([]);
+      const res = await list('recentlyEndedDays=3');
+      expect(res.json().items.map((i: Item) => [i.patient.id, i.status])).toEqual([[TOLVAN, 'ended']]);
+    });
+
+    it('maxGapDays decides whether two certificates make one case', async () => {
+      const db = ctx.database.db;
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-01', '2026-03-05']] });
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-12', '2026-03-31']] });
+      const wide = (await list('maxGapDays=6')).json();
+      expect(wide).toMatchObject({ maxGapDays: 6, items: [{ start: '2026-03-01', days: 25 }] });
+      const narrow = (await list('maxGapDays=5')).json();
+      expect(narrow).toMatchObject({ maxGapDays: 5, items: [{ start: '2026-03-12', days: 20 }] });
+    });
+
+    it('coordinationStatus: the latest status set inside the case’s dates', async () => {
+      await givenThreeCases();
+      const db = ctx.database.db;
+      await givenCoordinationStatus(db, { patientId: TOLVAN, status: 'contacted', setOn: '2026-03-11' });
+      await givenCoordinationStatus(db, {
+        patientId: TOLVAN,
+        status: 'active',
+        setOn: '2026-03-12',
+        setAt: '2026-03-12T10:00:00Z',
+      });
+      // Before Anna's case started: does not apply to it.
+      await givenCoordinationStatus(db, { patientId: ANNA, status: 'closed', setOn: '2026-01-10' });
+      // Another unit's status does not show here.
+      await givenCoordinationStatus(db, {
+        patientId: BERTIL,
+        status: 'closed',
+        setOn: '2026-03-01',
+        unitId: OTHER_UNIT,
+      });
+      expect(await ids('coordinationStatus=active')).toEqual([TOLVAN]);
+      expect(await ids('coordinationStatus=closed')).toEqual([]);
+      const items: Item[] = (await list('sort=start')).json().items;
+      expect(items.map((i) => [i.patient.id, i.coordinationStatus])).toEqual([
+        [BERTIL, undefined],
+        [ANNA, undefined],
+        [TOLVAN, 'active'],
+      ]);
+    });
+
+    it.each([
+      'maxGapDays=91',
+      'maxGapDays=-1',
+      'recentlyEndedDays=15',
+      'limit=0',
+      'limit=501',
+      'gender=X',
+      'degree=30',
+      'diagnosisChapter=F00',
+      'sort=name',
+      'activeOn=2026-02-30',
+      'coordinationStatus=happy',
+      'minAge=abc',
+      'cursor=not*a*cursor',
+    ])('%s is a 400 problem naming the parameter', async (query) => {
+      const res = await list(query);
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().errors[0].path).toMatch(new RegExp(`^query\\.${query.split('=')[0]}`));
+    });
+  });
+
+  describe('sorting and pagination', () => {
+    it.each([
+      ['start', [BERTIL, ANNA, TOLVAN]],
+      ['-start', [TOLVAN, ANNA, BERTIL]],
+      ['days', [TOLVAN, ANNA, BERTIL]],
+      ['-days', [BERTIL, ANNA, TOLVAN]],
+      ['end', [ANNA, TOLVAN, BERTIL]],
+      ['-end', [BERTIL, TOLVAN, ANNA]],
+      ['age', [ANNA, BERTIL, TOLVAN]],
+      ['-age', [TOLVAN, BERTIL, ANNA]],
+    ])('sort=%s', async (sort, expected) => {
+      await givenThreeCases();
+      expect(await ids(`sort=${sort}`)).toEqual(expected);
+    });
+
+    it('pages neither skip nor repeat a case, ties broken by patient id', async () => {
+      const db = ctx.database.db;
+      const patients: string[] = [];
+      for (let i = 0; i < 11; i++) {
+        const id = personnummer(`1980${String((i % 12) + 1).padStart(2, '0')}15`, 100 + i);
+        patients.push(id);
+        // Four distinct lengths, so many ties on days.
+        await givenCertificate(db, { patientId: id, periods: [[100, `2026-03-0${1 + (i % 4)}`, '2026-03-31']] });
+      }
+      for (const sort of ['days', '-days', 'start', '-age']) {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const res = await list(`sort=${sort}&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+          expect(res.statusCode).toBe(200);
+          const page = res.json();
+          expect(page.total).toBe(11);
+          seen.push(...page.items.map((i: Item) => i.patient.id));
+          cursor = page.nextCursor;
+          pages += 1;
+        } while (cursor && pages < 10);
+        expect(pages).toBe(3);
+        expect(seen).toHaveLength(11);
+        expect(new Set(seen)).toEqual(new Set(patients));
+        expect(seen).toEqual(await ids(`sort=${sort}&limit=500`));
+      }
+    });
+
+    it('a case added between pages is neither skipped nor repeated among the ones already seen', async () => {
+      const db = ctx.database.db;
+      await givenThreeCases();
+      const first = (await list('sort=start&limit=2')).json();
+      expect(first.items.map((i: Item) => i.patient.id)).toEqual([BERTIL, ANNA]);
+      await givenCertificate(db, {
+        patientId: personnummer('19900101', 555),
+        periods: [[100, '2026-01-15', '2026-03-31']],
+      });
+      const second = (await list(`sort=start&limit=2&cursor=${first.nextCursor}`)).json();
+      expect(second.items.map((i: Item) => i.patient.id)).toEqual([TOLVAN]);
+    });
+
+    it('a cursor used with other filters or another sort is refused', async () => {
+      await givenThreeCases();
+      const first = (await list('sort=start&limit=1')).json();
+      for (const other of ['sort=-start', 'sort=start&gender=F', 'sort=start&maxGapDays=7']) {
+        const res = await list(`${other}&limit=1&cursor=${first.nextCursor}`);
+        expect(res.statusCode).toBe(400);
+        expect(res.json().errors[0].path).toBe('query.cursor');
+      }
+      const garbage = await list('limit=1&cursor=eyJmb28iOjF9');
+      expect(garbage.statusCode).toBe(400);
+      // Same query, another page size: still valid.
+      expect((await list(`sort=start&limit=2&cursor=${first.nextCursor}`)).statusCode).toBe(200);
+    });
+  });
+
+  describe('audit', () => {
+    it('writes one read event per patient on the page, none for the others', async () => {
+      await givenThreeCases();
+      await list('sort=start&limit=2');
+      const events = await auditReads(ctx.database.db);
+      expect(events).toEqual([
+        { patient_id: BERTIL, resource: 'sick_leave', action: 'read' },
+        { patient_id: ANNA, resource: 'sick_leave', action: 'read' },
+      ]);
+    });
+
+    it('writes none for an empty page', async () => {
+      await givenThreeCases();
+      await list('gender=F&minAge=90');
+      expect(await auditReads(ctx.database.db)).toEqual([]);
+    });
+  });
+});
+
+describe('GET /v1/units/{unitId}/sick-leaves/summary', () => {
+  async function summary(query: string, headers: Record<string, string> = coordinator) {
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/units/${UNIT}/sick-leaves/summary?activeOn=${ON}${query ? `&${query}` : ''}`,
+      headers,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  }
+
+  it('counts by gender, chapter, degree and length', async () => {
+    await givenThreeCases();
+    expect(await summary('')).toEqual({
+      total: 3,
+      byGender: { F: 1, M: 2 },
+      byDiagnosisChapter: [
+        { chapter: 'F00-F99', count: 2 },
+        { chapter: 'M00-M99', count: 1 },
+      ],
+      byDegree: { '25': 1, '50': 1, '75': 0, '100': 1 },
+      byLength: [
+        { bucket: '0-14', count: 0 },
+        { bucket: '15-30', count: 1 },
+        { bucket: '31-90', count: 1 },
+        { bucket: '91-180', count: 1 },
+        { bucket: '181-365', count: 0 },
+        { bucket: '366+', count: 0 },
+      ],
+    });
+  });
+
+  it.each([
+    '',
+    'gender=M',
+    'diagnosisChapter=F00-F99',
+    'minDays=20',
+    'degree=100',
+    'q=a',
+    'maxAge=70',
+    `doctorId=${DOCTOR}`,
+    'recentlyEndedDays=14&maxGapDays=0',
+  ])('its total equals the list total for the same filters (%s)', async (query) => {
+    await givenThreeCases();
+    const listed = await list(query);
+    expect((await summary(query)).total).toBe(listed.json().total);
+  });
+
+  it('follows the doctor/coordinator split', async () => {
+    await givenThreeCases();
+    expect((await summary('', doctor)).total).toBe(2);
+    expect((await summary('', bearer({ role: 'coordinator', sub: COORDINATOR }))).total).toBe(3);
+  });
+
+  it('writes no audit event', async () => {
+    await givenThreeCases();
+    await summary('');
+    expect(await auditReads(ctx.database.db)).toEqual([]);
+  });
+
+  it('is scoped to the caller’s care giver', async () => {
+    await givenThreeCases();
+    const other = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER });
+    expect((await summary('', other)).total).toBe(0);
+    expect(CARE_GIVER).not.toBe(OTHER_CARE_GIVER);
+  });
+});
