@@ -1,0 +1,482 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
+import { useTestApp } from '../../helpers/app.js';
+import { bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+
+const ctx = useTestApp();
+const PATIENT = '191212121212';
+const OTHER_PATIENT = '200001012384';
+const THIRD_PATIENT = '196408233234';
+const coordinator = bearer({ role: 'coordinator' });
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = coordinator) =>
+  ctx.app.inject({ method: 'POST', url, payload: payload as object, headers });
+const patch = (id: string, payload: unknown, headers: Record<string, string> = coordinator) =>
+  ctx.app.inject({ method: 'PATCH', url: `/v1/coordination-efforts/${id}`, payload: payload as object, headers });
+const get = (url: string, headers: Record<string, string> = coordinator) =>
+  ctx.app.inject({ method: 'GET', url, headers });
+
+async function givenConsent(over: Record<string, unknown> = {}, headers = coordinator): Promise<{ id: string }> {
+  const res = await post(
+    '/v1/consents',
+    { patientId: PATIENT, unitId: UNIT, kind: 'coordination', form: 'written', givenOn: '2026-03-10', ...over },
+    headers,
+  );
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+const effort = (over: Record<string, unknown> = {}) => ({
+  patientId: PATIENT,
+  unitId: UNIT,
+  kind: 'personal_support',
+  performedOn: '2026-05-04',
+  status: 'planned',
+  ...over,
+});
+
+async function givenEffort(over: Record<string, unknown> = {}, headers = coordinator) {
+  const res = await post('/v1/coordination-efforts', effort(over), headers);
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+async function count(table: 'coordination_efforts' | 'coordination_statuses' | 'audit_events'): Promise<number> {
+  const [row] = await queryRows<{ n: string | number }>(
+    ctx.database.db,
+    sql`select count(*) as n from ${sql.identifier(table)}`,
+  );
+  return Number(row!.n);
+}
+
+async function auditEvents() {
+  return queryRows<{ action: string; resource: string; resource_id: string | null; patient_id: string | null }>(
+    ctx.database.db,
+    sql`select action, resource, resource_id, patient_id from audit_events order by id`,
+  );
+}
+
+function expectConsentRequired(
+  res: { statusCode: number; headers: Record<string, unknown>; json(): any },
+  reason: string,
+) {
+  expect(res.statusCode).toBe(422);
+  expect(res.headers['content-type']).toContain('application/problem+json');
+  expect(res.json().type).toMatch(/\/consent-required$/);
+  expect(res.json().reason).toBe(reason);
+}
+
+describe('creating an effort needs consent', () => {
+  it('is refused without any consent: 422, no row, no event', async () => {
+    const res = await post('/v1/coordination-efforts', effort({ note: 'Talked about sleep' }));
+    expectConsentRequired(res, 'none');
+    expect(res.json().kind).toBe('coordination');
+    expect(await count('coordination_efforts')).toBe(0);
+    expect(await count('audit_events')).toBe(0);
+  });
+
+  it('is allowed with a coordination consent valid on performedOn, and audited', async () => {
+    const consent = await givenConsent();
+    const res = await post('/v1/coordination-efforts', effort({ note: 'First meeting' }));
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({
+      patientId: PATIENT,
+      careGiverId: CARE_GIVER,
+      unitId: UNIT,
+      kind: 'personal_support',
+      actor: null,
+      performedOn: '2026-05-04',
+      status: 'planned',
+      note: 'First meeting',
+      consentId: consent.id,
+      sharingConsentId: null,
+      createdBy: COORDINATOR,
+      version: 1,
+    });
+    expect((await auditEvents()).at(-1)).toEqual({
+      action: 'create',
+      resource: 'coordination_effort',
+      resource_id: body.id,
+      patient_id: PATIENT,
+    });
+  });
+
+  it('checks the consent on performedOn: boundaries of validity', async () => {
+    await givenConsent({ validFrom: '2026-03-10', validUntil: '2026-06-30' });
+    expectConsentRequired(
+      await post('/v1/coordination-efforts', effort({ performedOn: '2026-03-09' })),
+      'not_yet_valid',
+    );
+    expect((await post('/v1/coordination-efforts', effort({ performedOn: '2026-03-10' }))).statusCode).toBe(201);
+    expect((await post('/v1/coordination-efforts', effort({ performedOn: '2026-06-30' }))).statusCode).toBe(201);
+    expectConsentRequired(await post('/v1/coordination-efforts', effort({ performedOn: '2026-07-01' })), 'expired');
+    expect(await count('coordination_efforts')).toBe(2);
+  });
+
+  it('a consent at another unit or of another care giver does not count', async () => {
+    await givenConsent({ unitId: OTHER_UNIT }, bearer({ role: 'coordinator', units: [OTHER_UNIT] }));
+    await givenConsent({}, bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER }));
+    expectConsentRequired(await post('/v1/coordination-efforts', effort()), 'none');
+  });
+
+  it('external collaboration also needs an information-sharing consent naming the actor', async () => {
+    const external = effort({ kind: 'external_collaboration', actor: 'employer' });
+    await givenConsent();
+    const noSharing = await post('/v1/coordination-efforts', external);
+    expectConsentRequired(noSharing, 'none');
+    expect(noSharing.json().kind).toBe('information_sharing');
+
+    await givenConsent({ kind: 'information_sharing', actors: ['social_services'] });
+    expectConsentRequired(await post('/v1/coordination-efforts', external), 'actor_not_covered');
+    expect(await count('coordination_efforts')).toBe(0);
+
+    const sharing = await givenConsent({ kind: 'information_sharing', actors: ['employer'] });
+    const res = await post('/v1/coordination-efforts', external);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ actor: 'employer', sharingConsentId: sharing.id });
+  });
+
+  it('an information-sharing consent alone is not consent to coordination', async () => {
+    await givenConsent({ kind: 'information_sharing', actors: ['employer'] });
+    const res = await post('/v1/coordination-efforts', effort({ kind: 'external_collaboration', actor: 'employer' }));
+    expectConsentRequired(res, 'none');
+    expect(res.json().kind).toBe('coordination');
+  });
+
+  it('a consent revoked between two efforts refuses the second and keeps the first', async () => {
+    const consent = await givenConsent();
+    const first = await givenEffort();
+    await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Patient withdrew' });
+    const second = await post('/v1/coordination-efforts', effort({ performedOn: '2026-05-05' }));
+    expectConsentRequired(second, 'revoked');
+    expect(second.json().consentId).toBe(consent.id);
+    expect(await count('coordination_efforts')).toBe(1);
+    expect((await get(`/v1/coordination-efforts/${first.id}`)).json().consentId).toBe(consent.id);
+  });
+
+  it('a voided consent refuses with reason voided', async () => {
+    const consent = await givenConsent();
+    await post(`/v1/consents/${consent.id}/void`, { reason: 'Wrong patient' });
+    expectConsentRequired(await post('/v1/coordination-efforts', effort()), 'voided');
+  });
+
+  it('refuses malformed efforts with 400 and writes nothing', async () => {
+    await givenConsent();
+    for (const bad of [
+      { kind: 'external_collaboration' },
+      { kind: 'personal_support', actor: 'employer' },
+      { kind: 'lunch' },
+      { status: 'finished' },
+      { performedOn: '2026-13-01' },
+      { note: 'x'.repeat(4_001) },
+      { patientId: '191212121213' },
+    ]) {
+      const res = await post('/v1/coordination-efforts', effort(bad));
+      expect(res.statusCode, JSON.stringify(bad)).toBe(400);
+    }
+    expect(await count('coordination_efforts')).toBe(0);
+    expect((await post('/v1/coordination-efforts', effort({ note: 'x'.repeat(4_000) }))).statusCode).toBe(201);
+  });
+});
+
+describe('updating an effort', () => {
+  it('moves planned → in_progress → done, counting versions, and audits each update', async () => {
+    await givenConsent();
+    const { id } = await givenEffort();
+    const started = await patch(id, { status: 'in_progress' });
+    expect(started.json()).toMatchObject({ status: 'in_progress', version: 2 });
+    const done = await patch(id, { status: 'done', note: 'Back at work half time' });
+    expect(done.json()).toMatchObject({ status: 'done', version: 3, note: 'Back at work half time' });
+    const updates = (await auditEvents()).filter((e) => e.action === 'update');
+    expect(updates).toHaveLength(2);
+    expect(updates[0]).toMatchObject({ resource: 'coordination_effort', resource_id: id, patient_id: PATIENT });
+  });
+
+  it('refuses illegal transitions with 409 and leaves the effort unchanged', async () => {
+    await givenConsent();
+    const planned = await givenEffort();
+    const skip = await patch(planned.id, { status: 'done' });
+    expect(skip.statusCode).toBe(409);
+    expect(skip.headers['content-type']).toContain('application/problem+json');
+    expect(skip.json()).toMatchObject({ from: 'planned', to: 'done' });
+    expect(skip.json().type).toMatch(/\/invalid-status-transition$/);
+
+    const done = await givenEffort({ status: 'done' });
+    for (const to of ['planned', 'in_progress', 'cancelled', 'declined']) {
+      expect((await patch(done.id, { status: to })).statusCode, to).toBe(409);
+    }
+    const cancelled = await givenEffort({ status: 'cancelled' });
+    expect((await patch(cancelled.id, { status: 'in_progress' })).statusCode).toBe(409);
+    const declined = await givenEffort({ status: 'declined' });
+    expect((await patch(declined.id, { status: 'planned' })).statusCode).toBe(409);
+    const inProgress = await givenEffort({ status: 'in_progress' });
+    expect((await patch(inProgress.id, { status: 'planned' })).statusCode).toBe(409);
+
+    expect((await get(`/v1/coordination-efforts/${planned.id}`)).json()).toMatchObject({
+      status: 'planned',
+      version: 1,
+    });
+    expect((await get(`/v1/coordination-efforts/${done.id}`)).json()).toMatchObject({ status: 'done', version: 1 });
+    expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(0);
+  });
+
+  it('may cancel or decline from planned and in_progress', async () => {
+    await givenConsent();
+    const a = await givenEffort();
+    const b = await givenEffort({ status: 'in_progress' });
+    expect((await patch(a.id, { status: 'declined' })).json().status).toBe('declined');
+    expect((await patch(b.id, { status: 'cancelled' })).json().status).toBe('cancelled');
+  });
+
+  it('a note can be changed or removed without a status change', async () => {
+    await givenConsent();
+    const { id } = await givenEffort({ note: 'Draft' });
+    expect((await patch(id, { note: 'Final' })).json().note).toBe('Final');
+    expect((await patch(id, { note: null })).json().note).toBeNull();
+    expect((await patch(id, {})).statusCode).toBe(400);
+    expect((await patch(id, { note: 'x'.repeat(4_001) })).statusCode).toBe(400);
+  });
+
+  it('a new performedOn re-checks consent on that day', async () => {
+    const consent = await givenConsent({ validUntil: '2026-06-30' });
+    const { id } = await givenEffort();
+    const outside = await patch(id, { performedOn: '2026-07-01', status: 'in_progress' });
+    expectConsentRequired(outside, 'expired');
+    expect((await get(`/v1/coordination-efforts/${id}`)).json()).toMatchObject({
+      performedOn: '2026-05-04',
+      status: 'planned',
+      version: 1,
+    });
+    const inside = await patch(id, { performedOn: '2026-06-30' });
+    expect(inside.json()).toMatchObject({ performedOn: '2026-06-30', consentId: consent.id });
+  });
+
+  it('after a revocation the day cannot move, but the status still can', async () => {
+    const consent = await givenConsent();
+    const { id } = await givenEffort();
+    await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
+    expectConsentRequired(await patch(id, { performedOn: '2026-05-06' }), 'revoked');
+    expect((await patch(id, { status: 'cancelled' })).json().status).toBe('cancelled');
+  });
+});
+
+describe('listing efforts', () => {
+  it('pages through the unit’s efforts newest first without skipping or repeating, with filters', async () => {
+    await givenConsent();
+    await givenConsent({ patientId: OTHER_PATIENT });
+    await givenConsent({ kind: 'information_sharing', actors: ['employer'] });
+    const days = ['2026-04-01', '2026-04-02', '2026-04-02', '2026-04-02', '2026-04-03', '2026-04-05', '2026-04-06'];
+    const created: { id: string; performedOn: string }[] = [];
+    for (const [i, performedOn] of days.entries()) {
+      created.push(await givenEffort({ performedOn, patientId: i % 2 ? OTHER_PATIENT : PATIENT }));
+    }
+    await givenEffort({ performedOn: '2026-04-04', kind: 'external_collaboration', actor: 'employer', status: 'done' });
+    const otherUnit = bearer({ role: 'coordinator', units: [OTHER_UNIT] });
+    await givenConsent({ unitId: OTHER_UNIT }, otherUnit);
+    await givenEffort({ unitId: OTHER_UNIT, performedOn: '2026-04-02' }, otherUnit);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const url = `/v1/units/${UNIT}/coordination-efforts?limit=3&kind=personal_support${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await get(url);
+      expect(res.statusCode).toBe(200);
+      const page = res.json();
+      seen.push(...page.items.map((e: { id: string }) => e.id));
+      cursor = page.nextCursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(7);
+    const expected = [...created]
+      .sort((a, b) =>
+        a.performedOn === b.performedOn ? (a.id < b.id ? 1 : -1) : a.performedOn < b.performedOn ? 1 : -1,
+      )
+      .map((e) => e.id);
+    expect(seen).toEqual(expected);
+
+    const window = await get(`/v1/units/${UNIT}/coordination-efforts?from=2026-04-02&to=2026-04-04`);
+    expect(window.json().items.map((e: { performedOn: string }) => e.performedOn)).toEqual([
+      '2026-04-04',
+      '2026-04-03',
+      '2026-04-02',
+      '2026-04-02',
+      '2026-04-02',
+    ]);
+    const done = await get(`/v1/units/${UNIT}/coordination-efforts?status=done`);
+    expect(done.json().items).toHaveLength(1);
+    expect(done.json().items[0].note).toBeNull();
+  });
+
+  it('audits one read per patient on the page', async () => {
+    await givenConsent();
+    await givenConsent({ patientId: OTHER_PATIENT });
+    await givenEffort();
+    await givenEffort({ performedOn: '2026-05-05' });
+    await givenEffort({ patientId: OTHER_PATIENT });
+    const before = await count('audit_events');
+    await get(`/v1/units/${UNIT}/coordination-efforts`);
+    const reads = (await auditEvents()).slice(before);
+    expect(reads.map((e) => [e.action, e.resource, e.patient_id]).sort()).toEqual([
+      ['read', 'coordination_effort', PATIENT],
+      ['read', 'coordination_effort', OTHER_PATIENT],
+    ]);
+  });
+
+  it('refuses a bad cursor, an inverted window and a page too large', async () => {
+    expect((await get(`/v1/units/${UNIT}/coordination-efforts?cursor=bm90LW91cnM`)).statusCode).toBe(400);
+    expect((await get(`/v1/units/${UNIT}/coordination-efforts?from=2026-05-02&to=2026-05-01`)).statusCode).toBe(400);
+    expect((await get(`/v1/units/${UNIT}/coordination-efforts?limit=501`)).statusCode).toBe(400);
+  });
+
+  it('lists the patient’s efforts at the unit, newest first', async () => {
+    await givenConsent();
+    await givenConsent({ patientId: OTHER_PATIENT });
+    const older = await givenEffort({ performedOn: '2026-04-01' });
+    const newer = await givenEffort({ performedOn: '2026-04-20' });
+    await givenEffort({ patientId: OTHER_PATIENT });
+    const res = await post('/v1/patients/coordination-efforts', { patientId: PATIENT, unitId: UNIT });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items.map((e: { id: string }) => e.id)).toEqual([newer.id, older.id]);
+    expect((await auditEvents()).at(-1)).toEqual({
+      action: 'read',
+      resource: 'coordination_effort',
+      resource_id: null,
+      patient_id: PATIENT,
+    });
+  });
+});
+
+describe('coordinator status', () => {
+  it('a coordinator sets it (append-only); a doctor may read the history but not set it', async () => {
+    const first = await post('/v1/patients/coordination-status', {
+      patientId: PATIENT,
+      unitId: UNIT,
+      status: 'contacted',
+      on: '2026-04-01',
+    });
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ patientId: PATIENT, unitId: UNIT, status: 'contacted', setOn: '2026-04-01' });
+    const second = await post('/v1/patients/coordination-status', {
+      patientId: PATIENT,
+      unitId: UNIT,
+      status: 'active',
+    });
+    expect(second.statusCode).toBe(201);
+    expect(second.json().setOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+    const doctor = bearer({ role: 'doctor' });
+    const refused = await post(
+      '/v1/patients/coordination-status',
+      { patientId: PATIENT, unitId: UNIT, status: 'closed' },
+      doctor,
+    );
+    expect(refused.statusCode).toBe(403);
+    const otherUnit = await post(
+      '/v1/patients/coordination-status',
+      { patientId: PATIENT, unitId: OTHER_UNIT, status: 'closed' },
+      coordinator,
+    );
+    expect(otherUnit.statusCode).toBe(403);
+    const badStatus = await post('/v1/patients/coordination-status', {
+      patientId: PATIENT,
+      unitId: UNIT,
+      status: 'busy',
+    });
+    expect(badStatus.statusCode).toBe(400);
+    expect(await count('coordination_statuses')).toBe(2);
+
+    const history = await post(
+      '/v1/patients/coordination-status/history',
+      { patientId: PATIENT, unitId: UNIT },
+      doctor,
+    );
+    expect(history.statusCode).toBe(200);
+    expect(history.json().items.map((s: { status: string }) => s.status)).toEqual(['active', 'contacted']);
+    const events = await auditEvents();
+    expect(events.filter((e) => e.resource === 'coordination_status').map((e) => e.action)).toEqual([
+      'create',
+      'create',
+      'read',
+    ]);
+  });
+
+  it('latestStatuses: the latest status set inside each patient’s case, in one call', async () => {
+    const set = (patientId: string, status: string, on: string) =>
+      post('/v1/patients/coordination-status', { patientId, unitId: UNIT, status, on });
+    await set(PATIENT, 'contacted', '2026-03-01');
+    await set(PATIENT, 'active', '2026-03-10');
+    await set(PATIENT, 'closed', '2026-06-01'); // after the case
+    await set(OTHER_PATIENT, 'follow_up', '2026-01-01'); // before the case
+    await set(THIRD_PATIENT, 'declined', '2026-04-01');
+    await post(
+      '/v1/patients/coordination-status',
+      { patientId: THIRD_PATIENT, unitId: OTHER_UNIT, status: 'closed', on: '2026-04-02' },
+      bearer({ role: 'coordinator', units: [OTHER_UNIT] }),
+    );
+    const statuses = await ctx.app.services.coordination.latestStatuses(CARE_GIVER, UNIT, [
+      { patientId: PATIENT, start: '2026-03-01', end: '2026-05-31' },
+      { patientId: OTHER_PATIENT, start: '2026-02-01', end: '2026-05-31' },
+      { patientId: THIRD_PATIENT, start: '2026-04-01', end: '2026-04-01' },
+    ]);
+    expect([...statuses.entries()].sort()).toEqual([
+      [PATIENT, 'active'],
+      [THIRD_PATIENT, 'declined'],
+    ]);
+    expect(
+      await ctx.app.services.coordination.latestStatuses(OTHER_CARE_GIVER, UNIT, [
+        { patientId: PATIENT, start: '2026-01-01', end: '2026-12-31' },
+      ]),
+    ).toEqual(new Map());
+    expect(await ctx.app.services.coordination.latestStatuses(CARE_GIVER, UNIT, [])).toEqual(new Map());
+  });
+});
+
+describe('who may do what', () => {
+  it('coordinator and doctor of the unit record efforts; other roles and units are refused and nothing is written', async () => {
+    await givenConsent();
+    expect((await post('/v1/coordination-efforts', effort(), bearer({ role: 'doctor' }))).statusCode).toBe(201);
+    for (const headers of [
+      bearer({ role: 'ehr' }),
+      bearer({ role: 'auditor' }),
+      bearer({ role: 'coordinator', units: [OTHER_UNIT] }),
+    ]) {
+      expect((await post('/v1/coordination-efforts', effort(), headers)).statusCode).toBe(403);
+    }
+    expect((await post('/v1/coordination-efforts', effort(), {})).statusCode).toBe(401);
+    expect(await count('coordination_efforts')).toBe(1);
+  });
+
+  it('another care giver’s effort is 404 like a missing one; another unit’s is 403', async () => {
+    await givenConsent();
+    const { id } = await givenEffort({ note: 'Private' });
+    const foreign = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER });
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const answers = [];
+    for (const effortId of [id, missing]) {
+      const read = await get(`/v1/coordination-efforts/${effortId}`, foreign);
+      const change = await patch(effortId, { status: 'cancelled' }, foreign);
+      answers.push([read, change].map((r) => [r.statusCode, r.json().detail]));
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]!.map(([s]) => s)).toEqual([404, 404]);
+
+    const otherUnit = bearer({ role: 'coordinator', units: [OTHER_UNIT] });
+    const read = await get(`/v1/coordination-efforts/${id}`, otherUnit);
+    expect(read.statusCode).toBe(403);
+    expect(read.body).not.toContain('Private');
+    expect((await patch(id, { status: 'cancelled' }, otherUnit)).statusCode).toBe(403);
+    expect((await get(`/v1/units/${UNIT}/coordination-efforts`, otherUnit)).statusCode).toBe(403);
+    expect(
+      (await post('/v1/patients/coordination-efforts', { patientId: PATIENT, unitId: UNIT }, otherUnit)).statusCode,
+    ).toBe(403);
+    expect((await get(`/v1/coordination-efforts/${id}`)).json()).toMatchObject({ status: 'planned', version: 1 });
+  });
+
+  it('a malformed id is 400', async () => {
+    expect((await get('/v1/coordination-efforts/123')).statusCode).toBe(400);
+  });
+});
