@@ -58,7 +58,7 @@ async function auditEvents() {
 }
 
 function expectConsentRequired(
-  res: { statusCode: number; headers: Record<string, unknown>; json(): any },
+  res: { statusCode: number; headers: Record<string, unknown>; json(): Record<string, unknown> },
   reason: string,
 ) {
   expect(res.statusCode).toBe(422);
