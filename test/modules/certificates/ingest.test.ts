@@ -5,7 +5,8 @@ import { useTestApp } from '../../helpers/app.js';
 import { CARE_GIVER, EHR, UNIT } from '../../helpers/tokens.js';
 import { certificateBody, PATIENT, postBatch, postCertificate } from './fixtures.js';
 
-const ctx = useTestApp();
+// PGlite runs in this process: a 1,000-row batch holds the event loop, which load shedding must not answer with 503.
+const ctx = useTestApp({ MAX_EVENT_LOOP_DELAY_MS: '0' });
 
 const count = async (table: string) => {
   const [row] = await queryRows<{ n: number }>(ctx.database.db, sql.raw(`select count(*)::int as n from ${table}`));

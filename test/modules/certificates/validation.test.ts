@@ -14,8 +14,8 @@ async function expectInvalid(body: Record<string, unknown>, path: string, messag
   const match = errors.find((e) => e.path === path);
   expect(match, `expected an error at ${path}, got ${JSON.stringify(errors)}`).toBeDefined();
   if (message) expect(match!.message).toMatch(message);
-  const [{ n }] = await queryRows<{ n: number }>(ctx.database.db, sql`select count(*)::int as n from certificates`);
-  expect(n).toBe(0);
+  const rows = await queryRows<{ n: number }>(ctx.database.db, sql`select count(*)::int as n from certificates`);
+  expect(rows[0]?.n).toBe(0);
 }
 
 const period = (degree: number, start: string, end: string) => ({ degree, start, end });

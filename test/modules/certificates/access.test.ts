@@ -1,0 +1,117 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
+import { useTestApp } from '../../helpers/app.js';
+import { bearer, CARE_GIVER, COORDINATOR, DOCTOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+import { certificateBody, ehrHeaders, getCertificate, PATIENT, postBatch, postCertificate } from './fixtures.js';
+
+const ctx = useTestApp();
+
+const certificateCount = async () =>
+  (await queryRows<{ n: number }>(ctx.database.db, sql`select count(*)::int as n from certificates`))[0]!.n;
+const auditRows = () =>
+  queryRows<{
+    actor_id: string;
+    role: string;
+    action: string;
+    resource: string;
+    resource_id: string;
+    unit_id: string;
+    patient_id: string;
+    care_giver_id: string;
+  }>(
+    ctx.database.db,
+    sql`select actor_id, role, action, resource, resource_id, unit_id, patient_id, care_giver_id from audit_events order by id`,
+  );
+
+describe('who may write', () => {
+  it('needs a token', async () => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/v1/certificates', payload: certificateBody() });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toMatch(/problem\+json/);
+  });
+
+  it('only the ehr role writes', async () => {
+    for (const role of ['doctor', 'coordinator', 'auditor']) {
+      expect((await postCertificate(ctx.app, certificateBody(), bearer({ role }))).statusCode).toBe(403);
+      expect((await postBatch(ctx.app, [certificateBody()], bearer({ role }))).statusCode).toBe(403);
+    }
+    expect(await certificateCount()).toBe(0);
+  });
+
+  it('an ehr writes only for units in its token', async () => {
+    const res = await postCertificate(ctx.app, certificateBody({ unit: { id: OTHER_UNIT, name: 'VC Syd' } }));
+    expect(res.statusCode).toBe(403);
+    const allowed = await postCertificate(
+      ctx.app,
+      certificateBody({ unit: { id: OTHER_UNIT, name: 'VC Syd' } }),
+      ehrHeaders({ units: [UNIT, OTHER_UNIT] }),
+    );
+    expect(allowed.statusCode).toBe(201);
+  });
+
+  it('an ehr writes only for its own care giver', async () => {
+    const res = await postCertificate(
+      ctx.app,
+      certificateBody({ careGiver: { id: OTHER_CARE_GIVER, name: 'Region Annan' } }),
+    );
+    expect(res.statusCode).toBe(403);
+    expect(await certificateCount()).toBe(0);
+    expect(await auditRows()).toEqual([]);
+  });
+});
+
+describe('who may read', () => {
+  it('a doctor and a coordinator of the unit read it, and each read is logged', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    const asCoordinator = await getCertificate(ctx.app, 'c-1', bearer({ role: 'coordinator' }));
+    const asDoctor = await getCertificate(ctx.app, 'c-1', bearer({ role: 'doctor' }));
+    expect(asCoordinator.statusCode).toBe(200);
+    expect(asDoctor.statusCode).toBe(200);
+    expect(asDoctor.json()).toMatchObject({ id: 'c-1', patient: { id: PATIENT }, counts: true, revoked: null });
+    const reads = (await auditRows()).filter((e) => e.action === 'read');
+    expect(reads).toEqual([
+      {
+        actor_id: COORDINATOR,
+        role: 'coordinator',
+        action: 'read',
+        resource: 'certificate',
+        resource_id: 'c-1',
+        unit_id: UNIT,
+        patient_id: PATIENT,
+        care_giver_id: CARE_GIVER,
+      },
+      expect.objectContaining({ actor_id: DOCTOR, role: 'doctor', resource_id: 'c-1' }),
+    ]);
+  });
+
+  it('ehr and auditor roles do not read certificates', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    expect((await getCertificate(ctx.app, 'c-1', ehrHeaders())).statusCode).toBe(403);
+    expect((await getCertificate(ctx.app, 'c-1', bearer({ role: 'auditor' }))).statusCode).toBe(403);
+  });
+
+  it('a unit not in the token is 403 and logs no read', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    const res = await getCertificate(ctx.app, 'c-1', bearer({ role: 'coordinator', units: [OTHER_UNIT] }));
+    expect(res.statusCode).toBe(403);
+    expect((await auditRows()).filter((e) => e.action === 'read')).toEqual([]);
+  });
+
+  it('another care giver’s certificate is answered as one that does not exist', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    const other = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER, units: [UNIT] });
+    const existing = await getCertificate(ctx.app, 'c-1', other);
+    const missing = await getCertificate(ctx.app, 'c-none', other);
+    expect(existing.statusCode).toBe(404);
+    expect(missing.statusCode).toBe(404);
+    expect(existing.json()).toEqual(missing.json());
+    expect((await auditRows()).filter((e) => e.action === 'read')).toEqual([]);
+  });
+
+  it('an id that cannot be a certificate id is a 400', async () => {
+    const res = await getCertificate(ctx.app, 'a b');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].path).toBe('params.id');
+  });
+});

@@ -1,0 +1,174 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
+import { useTestApp } from '../../helpers/app.js';
+import { bearer, EHR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+import { certificateBody, ehrHeaders, getCertificate, postBatch, postCertificate, revoke } from './fixtures.js';
+
+const ctx = useTestApp();
+
+const rows = async () => {
+  const found = await queryRows<{ id: string; counts: boolean; superseded_by: string | null }>(
+    ctx.database.db,
+    sql`select id, counts, superseded_by from certificates order by id`,
+  );
+  return Object.fromEntries(found.map((r) => [r.id, { counts: r.counts, supersededBy: r.superseded_by }]));
+};
+
+const related = (id: string, kind: string, target: string, extra: Record<string, unknown> = {}) =>
+  certificateBody({ id, relation: { kind, certificateId: target }, signedAt: '2026-11-21T09:00:00Z', ...extra });
+
+describe('revocation', () => {
+  it('marks the certificate revoked with who, when and why, and it stops counting', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    const res = await revoke(ctx.app, 'c-1', { reason: 'Fel patient' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.revoked).toEqual({ at: expect.any(String), by: EHR, reason: 'Fel patient' });
+    expect(Number.isNaN(Date.parse(body.revoked.at))).toBe(false);
+    expect(body.counts).toBe(false);
+    expect(await rows()).toEqual({ 'c-1': { counts: false, supersededBy: null } });
+  });
+
+  it('is idempotent: a second revoke answers the first revocation and logs nothing new', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    const first = await revoke(ctx.app, 'c-1', { reason: 'Fel patient' });
+    const second = await revoke(ctx.app, 'c-1', { reason: 'Annat skäl' });
+    const third = await revoke(ctx.app, 'c-1');
+    expect(second.statusCode).toBe(200);
+    expect(second.json().revoked).toEqual(first.json().revoked);
+    expect(third.json().revoked).toEqual(first.json().revoked);
+    const events = await queryRows<{ action: string }>(
+      ctx.database.db,
+      sql`select action from audit_events where action = 'revoke'`,
+    );
+    expect(events).toHaveLength(1);
+  });
+
+  it('works without a body', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    const res = await revoke(ctx.app, 'c-1');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().revoked).toEqual({ at: expect.any(String), by: EHR });
+  });
+
+  it('an identical re-post of a revoked certificate does not bring it back', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    await revoke(ctx.app, 'c-1');
+    const again = await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ counts: false, revoked: { by: EHR } });
+  });
+
+  it('is for the EHR role of the certificate’s care giver and unit only', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    for (const role of ['doctor', 'coordinator', 'auditor']) {
+      expect((await revoke(ctx.app, 'c-1', undefined, bearer({ role }))).statusCode).toBe(403);
+    }
+    expect((await revoke(ctx.app, 'c-1', undefined, ehrHeaders({ units: [OTHER_UNIT] }))).statusCode).toBe(403);
+    expect((await revoke(ctx.app, 'c-1', undefined, ehrHeaders({ careGiverId: OTHER_CARE_GIVER }))).statusCode).toBe(
+      404,
+    );
+    expect((await revoke(ctx.app, 'c-missing')).statusCode).toBe(404);
+    expect((await rows())['c-1']).toEqual({ counts: true, supersededBy: null });
+  });
+
+  it('refuses a reason that is not text', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    const res = await revoke(ctx.app, 'c-1', { reason: 42 });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].path).toBe('reason');
+    expect((await rows())['c-1']!.counts).toBe(true);
+  });
+
+  it('writes a revoke audit event naming the certificate, unit and patient', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    await revoke(ctx.app, 'c-1');
+    const events = await queryRows<{ action: string; resource_id: string; unit_id: string; patient_id: string }>(
+      ctx.database.db,
+      sql`select action, resource_id, unit_id, patient_id from audit_events order by id`,
+    );
+    expect(events.map((e) => e.action)).toEqual(['create', 'revoke']);
+    expect(events[1]).toMatchObject({ resource_id: 'c-1', unit_id: UNIT, patient_id: '191212121212' });
+  });
+});
+
+describe('relations', () => {
+  it('a replacing certificate takes its target out of counting', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    await postCertificate(ctx.app, related('new', 'replaces', 'old'));
+    expect(await rows()).toEqual({
+      new: { counts: true, supersededBy: null },
+      old: { counts: false, supersededBy: 'new' },
+    });
+    const relation = await queryRows<{ kind: string; target_id: string }>(
+      ctx.database.db,
+      sql`select kind, target_id from certificate_relations`,
+    );
+    expect(relation).toEqual([{ kind: 'replaces', target_id: 'old' }]);
+  });
+
+  it('so does a supplementing one; an extension only chains', async () => {
+    await postBatch(ctx.app, [
+      certificateBody({ id: 'a' }),
+      certificateBody({ id: 'b' }),
+      related('a2', 'supplements', 'a'),
+      related('b2', 'extends', 'b'),
+    ]);
+    expect(await rows()).toMatchObject({
+      a: { counts: false, supersededBy: 'a2' },
+      b: { counts: true, supersededBy: null },
+      a2: { counts: true },
+      b2: { counts: true },
+    });
+  });
+
+  it('a target that arrives after its replacement is stored as not counting', async () => {
+    await postCertificate(ctx.app, related('new', 'replaces', 'old'));
+    await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    expect((await rows()).old).toEqual({ counts: false, supersededBy: 'new' });
+    expect((await getCertificate(ctx.app, 'old')).json().counts).toBe(false);
+  });
+
+  it('revoking the replacement makes the target count again', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    await postCertificate(ctx.app, related('new', 'replaces', 'old'));
+    await revoke(ctx.app, 'new');
+    expect(await rows()).toEqual({
+      new: { counts: false, supersededBy: null },
+      old: { counts: true, supersededBy: null },
+    });
+  });
+
+  it('a revoked target stays out when its replacement is revoked', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    await postCertificate(ctx.app, related('new', 'replaces', 'old'));
+    await revoke(ctx.app, 'old');
+    await revoke(ctx.app, 'new');
+    expect((await rows()).old).toEqual({ counts: false, supersededBy: null });
+  });
+
+  it('a revoked replacement posted later does not supersede; another replacement still does', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    await postCertificate(ctx.app, related('r1', 'replaces', 'old'));
+    await postCertificate(ctx.app, related('r2', 'replaces', 'old', { signedAt: '2026-11-22T09:00:00Z' }));
+    expect((await rows()).old).toEqual({ counts: false, supersededBy: 'r2' });
+    await revoke(ctx.app, 'r2');
+    expect((await rows()).old).toEqual({ counts: false, supersededBy: 'r1' });
+    await revoke(ctx.app, 'r1');
+    expect((await rows()).old).toEqual({ counts: true, supersededBy: null });
+  });
+
+  it('a target that is not counted anyway (AG) stays uncounted when its replacement is revoked', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'ag', type: 'AG7804' }));
+    await postCertificate(ctx.app, related('new', 'replaces', 'ag'));
+    await revoke(ctx.app, 'new');
+    expect((await rows()).ag).toEqual({ counts: false, supersededBy: null });
+  });
+
+  it('a relation to another patient’s certificate does not take it out of counting', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    await postCertificate(ctx.app, related('new', 'replaces', 'old', { patient: { id: '200001012384' } }));
+    expect((await rows()).old).toEqual({ counts: true, supersededBy: null });
+  });
+});
