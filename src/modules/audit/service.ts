@@ -50,6 +50,17 @@ export class AuditService {
     );
   }
 
+  /** Events of several callers (e.g. a group commit of concurrent requests), one append per care giver. */
+  async recordEach(items: readonly { actor: Actor; entry: AuditEntry }[], ex: Executor = this.db): Promise<void> {
+    const byCareGiver = new Map<string, NewAuditEvent[]>();
+    for (const { actor, entry } of items) {
+      const events = byCareGiver.get(actor.careGiverId) ?? [];
+      events.push(this.toNew(actor, entry, CARE_PURPOSE));
+      byCareGiver.set(actor.careGiverId, events);
+    }
+    for (const [careGiverId, events] of byCareGiver) await appendAuditEvents(ex, careGiverId, events);
+  }
+
   /** One `read` event per distinct patient, the PDL's "one entry per patient actually returned". */
   async readPatients(
     actor: Actor,

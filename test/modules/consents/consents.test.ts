@@ -224,6 +224,18 @@ describe('checking consent', () => {
   });
 });
 
+describe('auditing concurrent checks', () => {
+  it('stores one check event per request before answering, also when checks arrive together', async () => {
+    const { id } = await givenConsent();
+    const answers = await Promise.all(Array.from({ length: 25 }, () => check({ on: '2026-05-01' })));
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(25).fill(200));
+    const checks = (await auditEvents()).filter((e) => e.action === 'check');
+    expect(checks).toHaveLength(25);
+    expect(new Set(checks.map((e) => e.resource_id))).toEqual(new Set([id]));
+    expect((await ctx.app.services.audit.verify(CARE_GIVER)).valid).toBe(true);
+  });
+});
+
 describe('revoking and voiding', () => {
   it('revocation records who, when and why, and is final', async () => {
     const { id } = await givenConsent();
