@@ -14,6 +14,13 @@ export const PURPOSE_MAX = 1_000;
 export const JOURNAL_REFERENCE_MAX = 200;
 export const REASON_MAX = 1_000;
 
+/** Free text of at most `max` characters; no NUL characters (PostgreSQL text cannot store them). */
+export const FreeText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
 /** Calendar dates this module accepts: a sane range, so date arithmetic never leaves what PostgreSQL stores. */
 export const RecordDate = LocalDateSchema.refine(
   (d) => d >= '1900-01-01' && d <= '2199-12-31',
@@ -88,12 +95,10 @@ export const NewConsentSchema = z
       .max(CONSENT_ACTORS.length)
       .optional()
       .describe('Required (at least one) for `information_sharing`; duplicates are merged'),
-    purpose: z.string().trim().min(1).max(PURPOSE_MAX).optional().describe('What the consent is for (free text)'),
-    journalReference: z
-      .string()
+    purpose: FreeText(PURPOSE_MAX).trim().min(1).optional().describe('What the consent is for (free text)'),
+    journalReference: FreeText(JOURNAL_REFERENCE_MAX)
       .trim()
       .min(1)
-      .max(JOURNAL_REFERENCE_MAX)
       .optional()
       .describe('Where the consent is documented in the patient record; required for `oral`'),
   })
@@ -139,7 +144,7 @@ export const NewConsentSchema = z
   });
 
 export const ClosingBodySchema = z.object({
-  reason: z.string().trim().min(1).max(REASON_MAX).describe('Why (free text; never logged)'),
+  reason: FreeText(REASON_MAX).trim().min(1).describe('Why (free text; never logged)'),
 });
 
 export const PatientConsentsBodySchema = z.object({

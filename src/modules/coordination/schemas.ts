@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CONSENT_ACTORS } from '../../domain/consent-rules.js';
 import { COORDINATOR_STATUSES, EFFORT_KINDS, EFFORT_STATUSES, needsActor } from '../../domain/coordination-rules.js';
 import { CursorSchema, HsaId, Limit, PatientId } from '../../lib/schemas.js';
-import { RecordDate } from '../consents/schemas.js';
+import { FreeText, RecordDate } from '../consents/schemas.js';
 
 export const NOTE_MAX = 4_000;
 
@@ -21,10 +21,9 @@ export const CoordinatorStatusSchema = z
   .enum(COORDINATOR_STATUSES)
   .describe('The coordinator’s status of the patient’s case at the unit');
 
-const Note = z
-  .string()
-  .max(NOTE_MAX)
-  .describe(`Free text, at most ${NOTE_MAX} characters; never logged, shown only to staff of the unit`);
+const Note = FreeText(NOTE_MAX).describe(
+  `Free text, at most ${NOTE_MAX} characters; never logged, shown only to staff of the unit`,
+);
 
 export const EffortIdParams = z.object({ id: z.uuid().describe('Coordination effort id') });
 

@@ -135,6 +135,7 @@ describe('recording a consent', () => {
   it('bounds free text and refuses malformed dates and kinds', async () => {
     for (const bad of [
       { purpose: 'x'.repeat(1_001) },
+      { purpose: 'a\u0000b' },
       { form: 'oral', journalReference: 'x'.repeat(201) },
       { givenOn: '2026-02-30' },
       { givenOn: '0001-01-01' },

@@ -171,6 +171,7 @@ describe('creating an effort needs consent', () => {
       { status: 'finished' },
       { performedOn: '2026-13-01' },
       { note: 'x'.repeat(4_001) },
+      { note: 'a\u0000b' },
       { patientId: '191212121213' },
     ]) {
       const res = await post('/v1/coordination-efforts', effort(bad));
