@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
+import { TEST_DATABASE_URL } from '../../helpers/database.js';
 import { bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 
 const ctx = useTestApp();
@@ -479,5 +480,51 @@ describe('who may do what', () => {
 
   it('a malformed id is 400', async () => {
     expect((await get('/v1/coordination-efforts/123')).statusCode).toBe(400);
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('consent and effort writes serialise (PostgreSQL)', () => {
+  /** Waits (bounded) until some other session is blocked on a row lock. */
+  async function untilSomeoneWaitsForALock(): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const rows = await queryRows<{ n: string | number }>(
+        ctx.database.db,
+        sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      if (Number(rows[0]!.n) > 0) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('no session ever waited for the lock');
+  }
+
+  it('an effort posted while a revocation is being written waits for it and is refused', async () => {
+    const consent = await givenConsent();
+    let pending: ReturnType<typeof post> | undefined;
+    await ctx.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from consents where id = ${consent.id} for update`);
+      await tx.execute(
+        sql`update consents set revoked_at = now(), revoked_by = ${COORDINATOR} where id = ${consent.id}`,
+      );
+      pending = post('/v1/coordination-efforts', effort());
+      await untilSomeoneWaitsForALock();
+    });
+    expectConsentRequired(await pending!, 'revoked');
+    expect(await count('coordination_efforts')).toBe(0);
+  });
+
+  it('a revocation posted while an effort is being written waits for the effort to commit', async () => {
+    const consent = await givenConsent();
+    let pending: ReturnType<typeof post> | undefined;
+    await ctx.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from consents where id = ${consent.id} for share`);
+      pending = post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
+      await untilSomeoneWaitsForALock();
+      const [row] = await queryRows<{ revoked_at: string | null }>(
+        tx,
+        sql`select revoked_at from consents where id = ${consent.id}`,
+      );
+      expect(row!.revoked_at).toBeNull();
+    });
+    expect((await pending!).statusCode).toBe(200);
   });
 });
