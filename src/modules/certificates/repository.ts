@@ -146,7 +146,11 @@ export async function insertDetails(ex: Executor, contents: readonly Certificate
   }
 }
 
-/** Care giver and unit names as the certificates give them; the newest signing time wins a name change. */
+/**
+ * Care giver and unit names as the certificates give them; the newest signing time wins a name change. Rows that
+ * are already as new are filtered out first, so the common case takes no row lock (ON CONFLICT DO UPDATE would lock
+ * the row even when its WHERE is false, serialising every ingest of one care giver).
+ */
 export async function upsertOrganisations(ex: Executor, contents: readonly CertificateContent[]): Promise<void> {
   if (contents.length === 0) return;
   const careGivers = contents.map((c) => ({ id: c.careGiver.id, name: c.careGiver.name, signed_at: c.signedAt }));
@@ -160,6 +164,7 @@ export async function upsertOrganisations(ex: Executor, contents: readonly Certi
     sql`insert into care_givers (id, name, name_signed_at)
         select distinct on (r.id) r.id, r.name, r.signed_at
         from jsonb_to_recordset(${json(careGivers)}) as r(id text, name text, signed_at timestamptz)
+        where not exists (select 1 from care_givers g where g.id = r.id and g.name_signed_at >= r.signed_at)
         order by r.id, r.signed_at desc
         on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
         where excluded.name_signed_at > care_givers.name_signed_at`,
@@ -168,6 +173,7 @@ export async function upsertOrganisations(ex: Executor, contents: readonly Certi
     sql`insert into units (id, care_giver_id, name, name_signed_at)
         select distinct on (r.id) r.id, r.care_giver_id, r.name, r.signed_at
         from jsonb_to_recordset(${json(units)}) as r(id text, care_giver_id text, name text, signed_at timestamptz)
+        where not exists (select 1 from units u where u.id = r.id and u.name_signed_at >= r.signed_at)
         order by r.id, r.signed_at desc
         on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
         where excluded.name_signed_at > units.name_signed_at`,

@@ -59,11 +59,10 @@ export class CertificateService {
     if (scopeError) throw new Forbidden(scopeError.message);
     const hash = contentHash(content);
     return this.database.db.transaction(async (tx) => {
-      const outcome = await this.store(tx, actor, [content]);
+      const { outcome, found } = await this.store(tx, actor, [content], true);
       const result = outcome.get(content.id)!;
       if (!result.created && result.storedHash !== hash) throw conflict(content.id);
-      const [stored] = await findCertificates(tx, [content.id]);
-      return { created: result.created, certificate: toCertificate(stored!) };
+      return { created: result.created, certificate: toCertificate(found.get(content.id)!) };
     });
   }
 
@@ -98,7 +97,7 @@ export class CertificateService {
     for (const a of accepted) if (!firstById.has(a.content.id)) firstById.set(a.content.id, a.content);
     const outcome: StoreOutcome =
       firstById.size > 0
-        ? await this.database.db.transaction((tx) => this.store(tx, actor, [...firstById.values()]))
+        ? (await this.database.db.transaction((tx) => this.store(tx, actor, [...firstById.values()], false))).outcome
         : new Map();
 
     const seen = new Set<string>();
@@ -169,9 +168,15 @@ export class CertificateService {
 
   /**
    * Inserts what is new (ON CONFLICT DO NOTHING, so concurrent posts of one id store it once), then the details,
-   * names, supersession and audit events of the new ones: a fixed number of statements whatever the size.
+   * names and supersession of the new ones, and their audit events last (the audit chain is locked per care giver
+   * until commit): a fixed number of statements whatever the size. `readBackAll` also returns the new rows as stored.
    */
-  private async store(tx: Executor, actor: Actor, contents: readonly CertificateContent[]): Promise<StoreOutcome> {
+  private async store(
+    tx: Executor,
+    actor: Actor,
+    contents: readonly CertificateContent[],
+    readBackAll: boolean,
+  ): Promise<{ outcome: StoreOutcome; found: Map<string, StoredCertificate> }> {
     const rows: NewCertificate[] = contents.map((content) => {
       const span = periodSpan(content.periods);
       return {
@@ -184,38 +189,44 @@ export class CertificateService {
       };
     });
     const createdIds = await insertCertificates(tx, rows);
-    const outcome: StoreOutcome = new Map();
-    const existing = rows.filter((r) => !createdIds.has(r.content.id));
-    const found = await findCertificates(
-      tx,
-      existing.map((r) => r.content.id),
+    const created = rows.filter((r) => createdIds.has(r.content.id)).map((r) => r.content);
+    if (created.length > 0) {
+      await insertDetails(tx, created);
+      await upsertOrganisations(tx, created);
+      // A new certificate may be the target of relations stored earlier, or supersede an existing target.
+      await recomputeSupersession(tx, [...new Set([...created.map((c) => c.id), ...supersededTargets(created)])]);
+    }
+    const lookup = readBackAll ? rows : rows.filter((r) => !createdIds.has(r.content.id));
+    const found = new Map(
+      (
+        await findCertificates(
+          tx,
+          lookup.map((r) => r.content.id),
+        )
+      ).map((f) => [f.id, f]),
     );
-    const storedHashes = new Map(found.map((f) => [f.id, f.contentHash]));
+    const outcome: StoreOutcome = new Map();
     for (const r of rows) {
-      const created = createdIds.has(r.content.id);
+      const isNew = createdIds.has(r.content.id);
       outcome.set(r.content.id, {
-        created,
-        storedHash: created ? r.contentHash : (storedHashes.get(r.content.id) ?? ''),
+        created: isNew,
+        storedHash: isNew ? r.contentHash : (found.get(r.content.id)?.contentHash ?? ''),
       });
     }
-    const created = rows.filter((r) => createdIds.has(r.content.id)).map((r) => r.content);
-    if (created.length === 0) return outcome;
-    await insertDetails(tx, created);
-    await upsertOrganisations(tx, created);
-    // A new certificate may be the target of relations stored earlier, or supersede an existing target.
-    await recomputeSupersession(tx, [...new Set([...created.map((c) => c.id), ...supersededTargets(created)])]);
-    await this.audit.record(
-      actor,
-      created.map((c) => ({
-        action: 'create' as const,
-        resource: 'certificate',
-        resourceId: c.id,
-        unitId: c.unit.id,
-        patientId: c.patient.id,
-      })),
-      tx,
-    );
-    return outcome;
+    if (created.length > 0) {
+      await this.audit.record(
+        actor,
+        created.map((c) => ({
+          action: 'create' as const,
+          resource: 'certificate',
+          resourceId: c.id,
+          unitId: c.unit.id,
+          patientId: c.patient.id,
+        })),
+        tx,
+      );
+    }
+    return { outcome, found };
   }
 }
 
