@@ -128,7 +128,7 @@ export const CertificateInput = CertificateShape.superRefine(
 )
   .transform((c) => normalise(c))
   .meta({
-    id: 'CertificateInput',
+    id: 'NewCertificate',
     description: 'A sick-leave certificate as an EHR system posts it',
     example: {
       id: 'c-2026-000123',
@@ -236,7 +236,7 @@ export type Certificate = z.infer<typeof CertificateSchema>;
 export const BatchBody = z
   .object({
     certificates: z
-      .array(z.unknown().meta({ description: 'A certificate (see CertificateInput); each is validated on its own' }))
+      .array(z.unknown().meta({ description: 'A certificate (see NewCertificateInput); each is validated on its own' }))
       .min(1)
       .max(1_000)
       .describe('At most 1,000 certificates; each stands or falls alone'),
