@@ -10,7 +10,7 @@
  * - Degree steps: for every day the degree of the last-signed certificate covering it; consecutive days (and days
  *   across a gap) with the same degree form one step.
  */
-import { fromEpochDay, type LocalDate, toEpochDay } from './calendar.js';
+import type { LocalDate } from './calendar.js';
 
 /** Only these types build cases; AG certificates copy an FK certificate and would double count. */
 export const COUNTED_TYPES: ReadonlySet<string> = new Set(['FK7804', 'FK7263']);
@@ -83,16 +83,50 @@ export interface CaseOptions {
   recentlyEndedDays: number;
 }
 
+/** A period with its days as epoch-day numbers, parsed once. */
+interface DayPeriod {
+  degree: number;
+  s: number;
+  e: number;
+}
+
 interface Prepared {
   cert: CaseCertificate;
+  periods: DayPeriod[];
   start: number;
   end: number;
   signed: number;
 }
 
+/** The 'YYYY-MM-DD' of an epoch day (civil-from-days; years 1000–9999). */
+export function dateOfEpochDay(day: number): LocalDate {
+  const z = day + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
+}
+
+/** Days since 1970-01-01 of a 'YYYY-MM-DD' (days-from-civil; no Date object, so cheap in the hot loop). */
+export function epochDay(date: LocalDate): number {
+  const y0 = Number(date.slice(0, 4));
+  const m = Number(date.slice(5, 7));
+  const d = Number(date.slice(8, 10));
+  const y = m <= 2 ? y0 - 1 : y0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+}
+
 /** Two certificates chain when at most `maxGapDays` whole days lie between the latest end so far and the next start. */
 export function chains(latestEnd: LocalDate, nextStart: LocalDate, maxGapDays: number): boolean {
-  return toEpochDay(latestEnd) + maxGapDays + 1 >= toEpochDay(nextStart);
+  return epochDay(latestEnd) + maxGapDays + 1 >= epochDay(nextStart);
 }
 
 export function counts(cert: CaseCertificate): boolean {
@@ -102,11 +136,12 @@ export function counts(cert: CaseCertificate): boolean {
 function prepare(cert: CaseCertificate): Prepared {
   let start = Number.POSITIVE_INFINITY;
   let end = Number.NEGATIVE_INFINITY;
-  for (const p of cert.periods) {
-    start = Math.min(start, toEpochDay(p.start));
-    end = Math.max(end, toEpochDay(p.end));
+  const periods = cert.periods.map((p) => ({ degree: p.degree, s: epochDay(p.start), e: epochDay(p.end) }));
+  for (const p of periods) {
+    if (p.s < start) start = p.s;
+    if (p.e > end) end = p.e;
   }
-  return { cert, start, end, signed: Date.parse(cert.signedAt) };
+  return { cert, periods, start, end, signed: Date.parse(cert.signedAt) };
 }
 
 /** Later signing wins; equal instants fall back to the id so the answer never depends on input order. */
@@ -150,9 +185,7 @@ function chainsOf(certs: Prepared[], maxGapDays: number): Prepared[][] {
 
 /** Inclusive day count of the union of all periods. */
 function coveredDays(chain: Prepared[]): number {
-  const spans = chain
-    .flatMap((c) => c.cert.periods.map((p) => [toEpochDay(p.start), toEpochDay(p.end)] as const))
-    .sort((a, b) => a[0] - b[0]);
+  const spans = chain.flatMap((c) => c.periods.map((p) => [p.s, p.e] as const)).sort((a, b) => a[0] - b[0]);
   let days = 0;
   let from = Number.NaN;
   let to = Number.NaN;
@@ -169,9 +202,7 @@ function coveredDays(chain: Prepared[]): number {
 
 /** For each day the degree of the last-signed certificate covering it, run-length encoded. */
 function degreeSteps(chain: Prepared[]): DegreeStep[] {
-  const periods = chain.flatMap((c) =>
-    c.cert.periods.map((p) => ({ s: toEpochDay(p.start), e: toEpochDay(p.end), degree: p.degree, by: c })),
-  );
+  const periods = chain.flatMap((c) => c.periods.map((p) => ({ s: p.s, e: p.e, degree: p.degree, by: c })));
   const bounds = [...new Set(periods.flatMap((p) => [p.s, p.e + 1]))].sort((a, b) => a - b);
   const steps: { degree: number; start: number; end: number }[] = [];
   for (let i = 0; i < bounds.length - 1; i++) {
@@ -185,7 +216,7 @@ function degreeSteps(chain: Prepared[]): DegreeStep[] {
     if (last && last.degree === best.degree) last.end = to;
     else steps.push({ degree: best.degree, start: from, end: to });
   }
-  return steps.map((s) => ({ degree: s.degree, start: fromEpochDay(s.start), end: fromEpochDay(s.end) }));
+  return steps.map((s) => ({ degree: s.degree, start: dateOfEpochDay(s.start), end: dateOfEpochDay(s.end) }));
 }
 
 function latestSigned(list: Prepared[]): Prepared | undefined {
@@ -195,40 +226,38 @@ function latestSigned(list: Prepared[]): Prepared | undefined {
 }
 
 /** The period of a certificate covering a day, if any (a day in a gap inside the certificate is not covered). */
-function periodCovering(cert: CaseCertificate, day: LocalDate): SickLeavePeriod | undefined {
-  return cert.periods.find((p) => p.start <= day && day <= p.end);
+function periodCovering(c: Prepared, day: number): DayPeriod | undefined {
+  return c.periods.find((p) => p.s <= day && day <= p.e);
 }
 
 function describe(chain: Prepared[], activeOn: LocalDate): SickLeaveCase {
-  const day = toEpochDay(activeOn);
-  const start = Math.min(...chain.map((c) => c.start));
-  const end = Math.max(...chain.map((c) => c.end));
+  const day = epochDay(activeOn);
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const c of chain) {
+    if (c.start < start) start = c.start;
+    if (c.end > end) end = c.end;
+  }
 
   let status: CaseStatus;
   let reference: Prepared;
   let degree: number;
-  const covering = chain.filter((c) => periodCovering(c.cert, activeOn));
+  const covering = chain.filter((c) => periodCovering(c, day));
   if (covering.length > 0) {
     status = 'active';
     reference = latestSigned(covering)!;
-    degree = periodCovering(reference.cert, activeOn)!.degree;
+    degree = periodCovering(reference, day)!.degree;
   } else if (start > day) {
     status = 'upcoming';
     reference = latestSigned(chain.filter((c) => c.start === start))!;
-    const first = [...reference.cert.periods].sort((a, b) => (a.start < b.start ? -1 : 1))[0]!;
-    degree = first.degree;
+    degree = [...reference.periods].sort((a, b) => a.s - b.s)[0]!.degree;
   } else {
     status = end < day ? 'ended' : 'interrupted';
     // The periods that ended most recently before activeOn, and among their certificates the last signed.
     let lastEnd = Number.NEGATIVE_INFINITY;
-    for (const c of chain)
-      for (const p of c.cert.periods) {
-        const e = toEpochDay(p.end);
-        if (e < day && e > lastEnd) lastEnd = e;
-      }
-    const lastEndDay = fromEpochDay(lastEnd);
-    reference = latestSigned(chain.filter((c) => c.cert.periods.some((p) => p.end === lastEndDay)))!;
-    degree = reference.cert.periods.find((p) => p.end === lastEndDay)!.degree;
+    for (const c of chain) for (const p of c.periods) if (p.e < day && p.e > lastEnd) lastEnd = p.e;
+    reference = latestSigned(chain.filter((c) => c.periods.some((p) => p.e === lastEnd)))!;
+    degree = reference.periods.find((p) => p.e === lastEnd)!.degree;
   }
 
   const bySigning = [...chain].sort((a, b) => (signedLater(a, b) ? -1 : 1));
@@ -240,8 +269,8 @@ function describe(chain: Prepared[], activeOn: LocalDate): SickLeaveCase {
   return {
     patientId: reference.cert.patientId,
     patientName: bySigning.find((c) => c.cert.patientName)?.cert.patientName ?? null,
-    start: fromEpochDay(start),
-    end: fromEpochDay(end),
+    start: dateOfEpochDay(start),
+    end: dateOfEpochDay(end),
     days: coveredDays(chain),
     degree,
     degrees: degreeSteps(chain),
@@ -259,7 +288,7 @@ function describe(chain: Prepared[], activeOn: LocalDate): SickLeaveCase {
  * `recentlyEndedDays` before it. Patients in input order of first appearance.
  */
 export function casesOn(certs: readonly CaseCertificate[], options: CaseOptions): SickLeaveCase[] {
-  const day = toEpochDay(options.activeOn);
+  const day = epochDay(options.activeOn);
   const out: SickLeaveCase[] = [];
   for (const patientCerts of byPatient(certs).values()) {
     let ended: Prepared[] | undefined;
@@ -269,7 +298,7 @@ export function casesOn(certs: readonly CaseCertificate[], options: CaseOptions)
       const end = chain.reduce((m, c) => Math.max(m, c.end), Number.NEGATIVE_INFINITY);
       if (start > day) continue;
       if (end >= day) {
-        if (chain.some((c) => periodCovering(c.cert, options.activeOn))) active = chain;
+        if (chain.some((c) => periodCovering(c, day))) active = chain;
       } else if (day - end <= options.recentlyEndedDays) ended = chain; // chains are in order: the last one wins
     }
     const chosen = active ?? ended;

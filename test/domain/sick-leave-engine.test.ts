@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { fromEpochDay, toEpochDay } from '../../src/domain/calendar.js';
 import {
   type CaseCertificate,
   type CaseOptions,
   casesOn,
   chains,
+  dateOfEpochDay,
+  epochDay,
   patientHistory,
   type SickLeavePeriod,
 } from '../../src/domain/sick-leave-engine.js';
@@ -342,5 +345,17 @@ describe('patient history', () => {
       { activeOn: '2026-01-01', maxGapDays: 5 },
     );
     expect(c).toMatchObject({ status: 'ended', degree: 25, days: 31 });
+  });
+});
+
+describe('epochDay', () => {
+  it('agrees with the calendar for every day from 1899 to 2101, leap days and centuries included', () => {
+    for (let day = toEpochDay('1899-01-01'); day <= toEpochDay('2101-12-31'); day++) {
+      const date = fromEpochDay(day);
+      if (epochDay(date) !== day) expect(epochDay(date)).toBe(day);
+      if (dateOfEpochDay(day) !== date) expect(dateOfEpochDay(day)).toBe(date);
+    }
+    expect(epochDay('2028-02-29') - epochDay('2028-02-28')).toBe(1);
+    expect(epochDay('1970-01-01')).toBe(0);
   });
 });
