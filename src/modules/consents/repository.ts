@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { consents } from '../../db/schema.js';
 
@@ -70,4 +70,25 @@ export async function markVoided(ex: Executor, id: string, by: string, reason: s
     .where(eq(consents.id, id))
     .returning();
   return row!;
+}
+
+/**
+ * The hot path of POST /v1/consent-checks as a named prepared statement: PostgreSQL parses and plans it once per
+ * connection instead of once per check.
+ */
+export function prepareConsentsOfKind(ex: Executor) {
+  const query = ex
+    .select()
+    .from(consents)
+    .where(
+      and(
+        eq(consents.careGiverId, sql.placeholder('careGiverId')),
+        eq(consents.patientId, sql.placeholder('patientId')),
+        eq(consents.unitId, sql.placeholder('unitId')),
+        eq(consents.kind, sql.placeholder('kind')),
+      ),
+    )
+    .prepare('consents_of_kind');
+  return (careGiverId: string, unitId: string, patientId: string, kind: string): Promise<ConsentRow[]> =>
+    query.execute({ careGiverId, unitId, patientId, kind });
 }

@@ -19,6 +19,7 @@ import {
   insertConsent,
   markRevoked,
   markVoided,
+  prepareConsentsOfKind,
 } from './repository.js';
 import type { ConsentCheckBody, ConsentCheckOut, ConsentOut, NewConsent, PatientConsentsBody } from './schemas.js';
 
@@ -47,6 +48,7 @@ export interface EffortConsents {
 export class ConsentService {
   /** Check events are group-committed: concurrent checks share one audit append (and one commit). */
   private readonly checkEvents: AuditGroupCommit;
+  private consentsOfKind?: ReturnType<typeof prepareConsentsOfKind>;
 
   constructor(
     readonly database: Database,
@@ -116,9 +118,8 @@ export class ConsentService {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
     const on = body.on ?? stockholmDate();
-    const rows = await findConsentsForCheck(this.database.db, actor.careGiverId, body.unitId, body.patientId, [
-      body.kind,
-    ]);
+    this.consentsOfKind ??= prepareConsentsOfKind(this.database.db);
+    const rows = await this.consentsOfKind(actor.careGiverId, body.unitId, body.patientId, body.kind);
     const result = checkConsent(rows.map(toFacts), { kind: body.kind, actor: body.actor, on });
     await this.checkEvents.add(actor, {
       action: 'check',
