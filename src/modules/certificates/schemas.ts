@@ -65,6 +65,23 @@ const RelationSchema = z
   })
   .meta({ id: 'CertificateRelation' });
 
+const CERTIFICATE_EXAMPLE = {
+  id: 'c-2026-000123',
+  type: 'FK7804',
+  patient: { id: '191212121212', name: 'Tolvan Tolvansson' },
+  issuedBy: { id: 'SE2321000016-D001', name: 'Dr Lisa Läkare' },
+  unit: { id: 'SE2321000016-U001', name: 'Vårdcentralen Norr' },
+  careGiver: { id: 'SE2321000016-CG01', name: 'Region Exempel' },
+  signedAt: '2026-11-20T09:30:00Z',
+  diagnoses: [{ code: 'F32.1' }, { code: 'M54.5' }],
+  periods: [
+    { degree: 100, start: '2026-11-20', end: '2026-12-03' },
+    { degree: 50, start: '2026-12-04', end: '2026-12-17' },
+  ],
+  occupations: ['CURRENT_JOB'],
+  relation: { kind: 'replaces', certificateId: 'c-2026-000101' },
+};
+
 const addIssues = (ctx: z.RefinementCtx, issues: RuleIssue[]) => {
   for (const issue of issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 };
@@ -130,22 +147,7 @@ export const CertificateInput = CertificateShape.superRefine(
   .meta({
     id: 'NewCertificate',
     description: 'A sick-leave certificate as an EHR system posts it',
-    example: {
-      id: 'c-2026-000123',
-      type: 'FK7804',
-      patient: { id: '191212121212', name: 'Tolvan Tolvansson' },
-      issuedBy: { id: 'SE2321000016-D001', name: 'Dr Lisa Läkare' },
-      unit: { id: 'SE2321000016-U001', name: 'Vårdcentralen Norr' },
-      careGiver: { id: 'SE2321000016-CG01', name: 'Region Exempel' },
-      signedAt: '2026-11-20T09:30:00Z',
-      diagnoses: [{ code: 'F32.1' }, { code: 'M54.5' }],
-      periods: [
-        { degree: 100, start: '2026-11-20', end: '2026-12-03' },
-        { degree: 50, start: '2026-12-04', end: '2026-12-17' },
-      ],
-      occupations: ['CURRENT_JOB'],
-      relation: { kind: 'replaces', certificateId: 'c-2026-000101' },
-    },
+    example: CERTIFICATE_EXAMPLE,
   });
 
 type ParsedShape = z.output<typeof CertificateShape>;
@@ -241,7 +243,13 @@ export const BatchBody = z
       .max(1_000)
       .describe('At most 1,000 certificates; each stands or falls alone'),
   })
-  .meta({ id: 'CertificateBatch' });
+  .meta({
+    id: 'CertificateBatch',
+    description:
+      'Each certificate is validated and stored on its own; but one that names another care giver or a unit ' +
+      'outside the token refuses the whole batch with 403.',
+    example: { certificates: [CERTIFICATE_EXAMPLE] },
+  });
 
 export const BATCH_STATUSES = ['created', 'unchanged', 'conflict', 'invalid'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];

@@ -55,8 +55,8 @@ export class CertificateService {
   /** One certificate: created (true), or the stored identical one (false); different content is a conflict. */
   async create(actor: Actor, content: CertificateContent): Promise<{ created: boolean; certificate: Certificate }> {
     assertRole(actor, ['ehr']);
-    const scopeError = this.writeScopeError(actor, content);
-    if (scopeError) throw new Forbidden(scopeError.message);
+    const scopeError = this.writeScopeError(actor, { careGiverId: content.careGiver.id, unitId: content.unit.id });
+    if (scopeError) throw new Forbidden(`${scopeError.path} ${scopeError.message}`);
     const hash = contentHash(content);
     return this.database.db.transaction(async (tx) => {
       const { outcome, found } = await this.store(tx, actor, [content], true);
@@ -74,6 +74,9 @@ export class CertificateService {
     items.forEach((item, index) => {
       const rawId = (item as { id?: unknown } | null)?.id;
       const id = typeof rawId === 'string' && rawId.length <= 64 ? rawId : null;
+      // Access is decided for the whole request: an item for another care giver or unit refuses the batch.
+      const scopeError = this.writeScopeError(actor, scopeOf(item));
+      if (scopeError) throw new Forbidden(`Certificate ${index}: ${scopeError.path} ${scopeError.message}`);
       const parsed = CertificateInput.safeParse(item);
       if (!parsed.success) {
         const errors = parsed.error.issues.map((i) => ({
@@ -81,11 +84,6 @@ export class CertificateService {
           message: i.message,
         }));
         results.push({ id, status: 'invalid', errors });
-        return;
-      }
-      const scopeError = this.writeScopeError(actor, parsed.data);
-      if (scopeError) {
-        results.push({ id, status: 'invalid', errors: [scopeError] });
         return;
       }
       results.push({ id, status: 'invalid' }); // settled below
@@ -158,11 +156,13 @@ export class CertificateService {
   }
 
   /** An EHR system writes only for its own care giver and for units in its token. */
-  private writeScopeError(actor: Actor, content: CertificateContent): FieldError | undefined {
-    if (content.careGiver.id !== actor.careGiverId) {
+  private writeScopeError(actor: Actor, scope: { careGiverId?: unknown; unitId?: unknown }): FieldError | undefined {
+    if (typeof scope.careGiverId === 'string' && scope.careGiverId !== actor.careGiverId) {
       return { path: 'careGiver.id', message: 'is not the care giver of the token' };
     }
-    if (!actor.units.includes(content.unit.id)) return { path: 'unit.id', message: 'is not a unit in the token' };
+    if (typeof scope.unitId === 'string' && !actor.units.includes(scope.unitId)) {
+      return { path: 'unit.id', message: 'is not a unit in the token' };
+    }
     return undefined;
   }
 
@@ -228,6 +228,14 @@ export class CertificateService {
     }
     return { outcome, found };
   }
+}
+
+/** The care giver and unit an item names, read before validation (either may be missing or malformed). */
+function scopeOf(item: unknown): { careGiverId?: unknown; unitId?: unknown } {
+  const i = item as { careGiver?: { id?: unknown }; unit?: { id?: unknown } } | null;
+  if (!i || typeof i !== 'object') return {};
+  const part = (o: unknown) => (o && typeof o === 'object' ? (o as { id?: unknown }).id : undefined);
+  return { careGiverId: part(i.careGiver), unitId: part(i.unit) };
 }
 
 function conflict(id: string): Conflict {

@@ -151,7 +151,6 @@ describe('posting a batch', () => {
       'not even an object',
       certificateBody({ id: 'b-1' }),
       certificateBody({ id: 'b-1', test: true }),
-      certificateBody({ id: 'b-2', unit: { id: 'SE2321000016-U999', name: 'Annan' } }),
       certificateBody({ id: 'b-3', patient: { id: '200001012384' } }),
     ]);
     expect(res.statusCode).toBe(200);
@@ -165,17 +164,33 @@ describe('posting a batch', () => {
       [null, 'invalid'],
       ['b-1', 'unchanged'],
       ['b-1', 'conflict'],
-      ['b-2', 'invalid'],
       ['b-3', 'created'],
     ]);
     expect(results[3].errors).toEqual([{ path: 'periods.0.degree', message: expect.any(String) }]);
     expect(results[4].errors.map((e: { path: string }) => e.path)).toContain('patient');
-    expect(results[8].errors).toEqual([{ path: 'unit.id', message: expect.any(String) }]);
     expect(results[2].errors[0].path).toBe('id');
     const ids = await queryRows<{ id: string }>(ctx.database.db, sql`select id from certificates order by id`);
     expect(ids.map((r) => r.id)).toEqual(['b-1', 'b-3', 'existing', 'other']);
     const creates = (await auditEvents()).filter((e) => e.action === 'create').map((e) => e.resource_id);
     expect(creates).toEqual(['existing', 'other', 'b-1', 'b-3']);
+  });
+
+  it('refuses the whole batch with 403 when an item is for a unit or care giver outside the token', async () => {
+    for (const outside of [
+      { unit: { id: 'SE2321000016-U999', name: 'Annan' } },
+      { careGiver: { id: 'SE2321000099-CG02', name: 'Region Annan' } },
+      { careGiver: { id: 'SE2321000099-CG02' } },
+    ]) {
+      const res = await postBatch(ctx.app, [
+        certificateBody({ id: 'b-1' }),
+        certificateBody({ id: 'b-2', ...outside }),
+      ]);
+      expect(res.statusCode).toBe(403);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json().detail).toContain('Certificate 1');
+    }
+    expect(await count('certificates')).toBe(0);
+    expect(await auditEvents()).toEqual([]);
   });
 
   it('stores a thousand certificates in one call', async () => {
