@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       largest.unit_id,
       ACTIVE_ON,
       addDays(ACTIVE_ON, 0),
+      5,
     );
     const t1 = performance.now();
     cases = casesOn(certs, { activeOn: ACTIVE_ON, maxGapDays: 5, recentlyEndedDays: 0 }).length;

@@ -72,9 +72,11 @@ export async function candidatePatients(
 }
 
 /**
- * Every counted certificate at the unit of every candidate patient (see candidatePatients), with periods and
- * diagnoses, in one query: the candidates are found and their certificates loaded in the same statement.
- * `windowFrom` is `activeOn - recentlyEndedDays`.
+ * The counted certificates at the unit that belong to a chain visible on `activeOn`, with periods and diagnoses,
+ * in one query: candidate patients come from the window index; their certificates are chained in SQL on
+ * start/end dates (the engine's rule: a certificate joins when it starts at most `maxGapDays` empty days after the
+ * latest end so far), and only chains reaching from `windowFrom` (`activeOn - recentlyEndedDays`) to `activeOn`
+ * are returned, so a patient's older history is never shipped. The engine re-chains what it gets, on periods.
  */
 export async function unitCaseCertificates(
   ex: Executor,
@@ -82,6 +84,7 @@ export async function unitCaseCertificates(
   unitId: string,
   activeOn: LocalDate,
   windowFrom: LocalDate,
+  maxGapDays: number,
 ): Promise<CaseCertificate[]> {
   const rows = await queryRows<CaseCertificateRow>(
     ex,
@@ -89,11 +92,29 @@ export async function unitCaseCertificates(
           select distinct patient_id from certificates
           where care_giver_id = ${careGiverId} and unit_id = ${unitId} and counts
             and end_date >= ${windowFrom}::date and start_date <= ${activeOn}::date
+        ),
+        spans as (
+          select c.id, c.patient_id, c.start_date, c.end_date,
+                 max(c.end_date) over (partition by c.patient_id order by c.start_date, c.end_date, c.id
+                                       rows between unbounded preceding and 1 preceding) as latest_end
+          from certificates c join candidates k on k.patient_id = c.patient_id
+          where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts
+        ),
+        chained as (
+          select id, patient_id, start_date, end_date,
+                 sum(case when latest_end is null or start_date > latest_end + ${maxGapDays}::int + 1 then 1 else 0 end)
+                   over (partition by patient_id order by start_date, end_date, id rows unbounded preceding) as chain
+          from spans
+        ),
+        kept as (
+          select id from (
+            select id, min(start_date) over w as chain_start, max(end_date) over w as chain_end
+            from chained window w as (partition by patient_id, chain)
+          ) x
+          where chain_end >= ${windowFrom}::date and chain_start <= ${activeOn}::date
         )
         select ${CERTIFICATE_COLUMNS}
-        from certificates c
-        join candidates k on k.patient_id = c.patient_id
-        where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts`,
+        from certificates c join kept on kept.id = c.id`,
   );
   return rows.map(toCaseCertificate);
 }

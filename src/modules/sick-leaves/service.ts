@@ -201,6 +201,7 @@ export class SickLeaveService {
       unitId,
       activeOn,
       addDays(activeOn, -f.recentlyEndedDays),
+      f.maxGapDays,
     );
     const q = f.q?.toLocaleLowerCase('sv');
     const rows: Row[] = [];

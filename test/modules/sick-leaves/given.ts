@@ -48,17 +48,15 @@ export async function givenCertificate(db: Executor, c: GivenCertificate): Promi
     content: {},
     createdBy: 'test',
   });
-  await db
-    .insert(certificatePeriods)
-    .values(
-      c.periods.map(([degree, startDate, endDate], i) => ({
-        certificateId: id,
-        ordinal: i,
-        degree,
-        startDate,
-        endDate,
-      })),
-    );
+  await db.insert(certificatePeriods).values(
+    c.periods.map(([degree, startDate, endDate], i) => ({
+      certificateId: id,
+      ordinal: i,
+      degree,
+      startDate,
+      endDate,
+    })),
+  );
   await db
     .insert(certificateDiagnoses)
     .values((c.diagnoses ?? ['F321']).map((code, i) => ({ certificateId: id, ordinal: i, code })));

@@ -247,6 +247,17 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       expect(narrow).toMatchObject({ maxGapDays: 5, items: [{ start: '2026-03-12', days: 20 }] });
     });
 
+    it('chains on the latest end so far when loading, not on the previous certificate’s end', async () => {
+      const db = ctx.database.db;
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2025-10-01', '2026-02-28']] });
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[50, '2025-10-10', '2025-10-20']] });
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[25, '2026-03-04', '2026-03-31']] });
+      // An older case, more than maxGapDays before: not part of this one.
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2025-08-01', '2025-09-20']] });
+      const page = (await list('')).json();
+      expect(page.items).toMatchObject([{ start: '2025-10-01', end: '2026-03-31', certificateCount: 3, degree: 25 }]);
+    });
+
     it('coordinationStatus: the latest status set inside the case’s dates', async () => {
       await givenThreeCases();
       const db = ctx.database.db;
