@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
 import { CARE_GIVER, OTHER_CARE_GIVER, OTHER_UNIT, TEST_SECRET, tokenFor, UNIT } from '../helpers/tokens.js';
-import { exampleFor, type JsonSchema, type OpenApi, operationsOf } from './openapi-walk.js';
+import { exampleFor, type OpenApi, operationsOf } from './openapi-walk.js';
 
 const ctx = useTestApp();
 const ROLES = ['doctor', 'coordinator', 'ehr', 'auditor'] as const;
@@ -89,5 +89,3 @@ describe('every secured operation in the contract', () => {
     }
   });
 });
-
-export type { JsonSchema };
