@@ -64,7 +64,15 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
 
   app.decorate('config', config);
   app.decorate('database', database);
-  app.decorate('services', createServices(database, config));
+  app.decorate(
+    'services',
+    createServices(database, config, (err) =>
+      app.log.warn({ err: { message: (err as Error).message } }, 'audit sealing failed; retrying'),
+    ),
+  );
+  // Audit events are sealed into their hash chain in the background; on close the rest is sealed before the database closes.
+  app.addHook('onReady', async () => app.services.audit.sealer.start());
+  app.addHook('onClose', async () => app.services.audit.sealer.stop());
 
   await app.register(errorsPlugin);
   app.addHook('onRequest', async (request, reply) => {

@@ -15,8 +15,12 @@ export interface Services {
   sickLeaves: SickLeaveService;
 }
 
-export function createServices(database: Database, _config: Readonly<Config>): Services {
-  const audit = new AuditService(database.db);
+export function createServices(
+  database: Database,
+  _config: Readonly<Config>,
+  onBackgroundError: (err: unknown) => void = () => {},
+): Services {
+  const audit = new AuditService(database.db, { onError: onBackgroundError });
   const certificates = new CertificateService(database, audit);
   const consents = new ConsentService(database, audit);
   const coordination = new CoordinationService(database, audit, consents);

@@ -192,9 +192,10 @@ export const coordinationEfforts = pgTable(
 );
 
 /**
- * The audit trail (PDL): append-only, one row per patient per action, chained per care giver: `hash` covers the
- * row's content and `prevHash`, so an altered or removed row breaks verification. Rows are written only by the
- * SQL function append_audit_events (see the migration), which serialises each care giver's chain.
+ * The audit trail (PDL): append-only, one row per patient per action. Rows are inserted without taking any lock and
+ * sealed into the care giver's hash chain right after (seal_audit_events, see the migrations): sealing gives each row
+ * its chain position `seq`, the previous row's hash and its own hash over its content, so an altered or removed row
+ * breaks verification. Only the seal columns of an unsealed row may ever be updated (a trigger enforces it).
  */
 export const auditEvents = pgTable(
   'audit_events',
@@ -211,12 +212,15 @@ export const auditEvents = pgTable(
     resourceId: text('resource_id'),
     requestId: text('request_id'),
     purpose: text('purpose').notNull(),
-    prevHash: char('prev_hash', { length: 64 }).notNull(),
-    hash: char('hash', { length: 64 }).notNull(),
+    seq: bigint('seq', { mode: 'number' }),
+    prevHash: char('prev_hash', { length: 64 }),
+    hash: char('hash', { length: 64 }),
   },
   (t) => [
     index('audit_events_care_giver_idx').on(t.careGiverId, t.id),
     index('audit_events_patient_idx').on(t.careGiverId, t.patientId, t.id),
+    index('audit_events_unsealed_idx').on(t.careGiverId, t.id).where(sql`${t.seq} is null`),
+    index('audit_events_chain_idx').on(t.careGiverId, t.seq),
   ],
 );
 
@@ -225,4 +229,15 @@ export const auditChainHeads = pgTable('audit_chain_heads', {
   careGiverId: text('care_giver_id').primaryKey(),
   lastHash: char('last_hash', { length: 64 }).notNull(),
   lastId: bigint('last_id', { mode: 'number' }).notNull(),
+  lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+});
+
+/**
+ * A counter per unit that every write changing the unit's sick-leave cases bumps in its transaction (certificate
+ * stored, revoked, superseded). Readers key cached case lists on it, so a cache is never stale, across processes too.
+ */
+export const unitCaseVersions = pgTable('unit_case_versions', {
+  unitId: text('unit_id').primaryKey(),
+  careGiverId: text('care_giver_id').notNull(),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
 });

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface ChainedEvent {
+  id: number;
+  seq: number | null;
   at: Date;
   actorId: string;
   role: string;
@@ -14,14 +16,16 @@ export interface ChainedEvent {
   resourceId: string | null;
   requestId: string | null;
   purpose: string;
-  prevHash: string;
-  hash: string;
+  prevHash: string | null;
+  hash: string | null;
 }
 
-/** The exact text append_audit_events (migrations/0001_audit_chain.sql) hashes; both must change together. */
+/** The exact text seal_audit_events (migrations/0002_…sql) hashes; both must change together. */
 export function canonicalAuditText(e: Omit<ChainedEvent, 'hash'>): string {
   return [
     e.prevHash,
+    e.seq,
+    e.id,
     e.at.toISOString(),
     e.actorId,
     e.role,
@@ -47,15 +51,18 @@ export interface ChainVerification {
   brokenAt?: number;
 }
 
-/** Walks one care giver's events in id order: each must link to the previous hash and hash to its own content. */
-export function verifyChain(events: Iterable<ChainedEvent & { id: number }>): ChainVerification {
+/**
+ * Walks one care giver's sealed events in chain order: positions must run 1, 2, 3 … without a gap, each event must
+ * link to the previous hash and hash to its own content.
+ */
+export function verifyChain(events: Iterable<ChainedEvent>): ChainVerification {
   let previous = GENESIS_HASH;
   let checked = 0;
   for (const event of events) {
-    if (event.prevHash !== previous || auditHash(event) !== event.hash) {
+    if (event.seq !== checked + 1 || event.prevHash !== previous || auditHash(event) !== event.hash) {
       return { valid: false, checked, brokenAt: event.id };
     }
-    previous = event.hash;
+    previous = event.hash!;
     checked += 1;
   }
   return { valid: true, checked };

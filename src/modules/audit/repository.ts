@@ -14,7 +14,7 @@ export interface NewAuditEvent {
   purpose: string;
 }
 
-export type StoredAuditEvent = ChainedEvent & { id: number };
+export type StoredAuditEvent = ChainedEvent;
 
 interface Row {
   id: string | number;
@@ -29,8 +29,9 @@ interface Row {
   resource_id: string | null;
   request_id: string | null;
   purpose: string;
-  prev_hash: string;
-  hash: string;
+  seq: string | number | null;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 const toEvent = (r: Row): StoredAuditEvent => ({
@@ -46,14 +47,41 @@ const toEvent = (r: Row): StoredAuditEvent => ({
   resourceId: r.resource_id,
   requestId: r.request_id,
   purpose: r.purpose,
+  seq: r.seq === null ? null : Number(r.seq),
   prevHash: r.prev_hash,
   hash: r.hash,
 });
 
-/** One statement appends all events to the care giver's chain (see append_audit_events in the migrations). */
-export async function appendAuditEvents(ex: Executor, careGiverId: string, events: NewAuditEvent[]): Promise<void> {
+/**
+ * One statement inserts all events; it takes no lock, so it never makes concurrent writers of one care giver wait.
+ * The events join the hash chain when sealed (sealAuditEvents), right after their transaction commits.
+ */
+export async function insertAuditEvents(ex: Executor, careGiverId: string, events: NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await ex.execute(sql`select count(*) from append_audit_events(${careGiverId}, ${JSON.stringify(events)}::jsonb)`);
+  await ex.execute(sql`
+    insert into audit_events (at, actor_id, role, care_giver_id, unit_id, patient_id, action, resource, resource_id,
+                              request_id, purpose)
+    select date_trunc('milliseconds', clock_timestamp()), e."actorId", e.role, ${careGiverId}, e."unitId",
+           e."patientId", e.action, e.resource, e."resourceId", e."requestId", e.purpose
+    from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e("actorId" text, role text, "unitId" text,
+         "patientId" text, action text, resource text, "resourceId" text, "requestId" text, purpose text)`);
+}
+
+/** Seals the care giver's committed, unsealed events onto its chain: their count, or -1 when another sealer is busy. */
+export async function sealAuditEvents(ex: Executor, careGiverId: string, wait: boolean): Promise<number> {
+  const rows = await queryRows<{ sealed: number }>(
+    ex,
+    sql`select seal_audit_events(${careGiverId}, ${wait}) as sealed`,
+  );
+  return Number(rows[0]?.sealed ?? 0);
+}
+
+export async function careGiversWithUnsealedEvents(ex: Executor): Promise<string[]> {
+  const rows = await queryRows<{ care_giver_id: string }>(
+    ex,
+    sql`select distinct care_giver_id from audit_events where seq is null`,
+  );
+  return rows.map((r) => r.care_giver_id);
 }
 
 export interface AuditFilter {

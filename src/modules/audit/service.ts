@@ -5,13 +5,14 @@ import { ValidationFailed } from '../../lib/errors.js';
 import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
 import { type ChainVerification, verifyChain } from './chain.js';
 import {
-  appendAuditEvents,
   auditChain,
   chainHead,
   findAuditEvents,
+  insertAuditEvents,
   type NewAuditEvent,
   type StoredAuditEvent,
 } from './repository.js';
+import { AuditSealer, type SealerOptions } from './sealer.js';
 import {
   AuditCursor,
   type AuditEventOut,
@@ -40,10 +41,24 @@ export interface AuditEntry {
  * event) or after filtering a read (one event per patient actually returned).
  */
 export class AuditService {
-  constructor(private readonly db: Executor) {}
+  readonly sealer: AuditSealer;
+
+  constructor(
+    private readonly db: Executor,
+    sealerOptions: SealerOptions = {},
+  ) {
+    this.sealer = new AuditSealer(db, sealerOptions);
+  }
+
+  /** Appends events (no lock taken) and has them sealed into the chain once their transaction has committed. */
+  private async append(ex: Executor, careGiverId: string, events: NewAuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await insertAuditEvents(ex, careGiverId, events);
+    this.sealer.touch(careGiverId);
+  }
 
   async record(actor: Actor, entries: readonly AuditEntry[], ex: Executor = this.db): Promise<void> {
-    await appendAuditEvents(
+    await this.append(
       ex,
       actor.careGiverId,
       entries.map((e) => this.toNew(actor, e, CARE_PURPOSE)),
@@ -58,7 +73,7 @@ export class AuditService {
       events.push(this.toNew(actor, entry, CARE_PURPOSE));
       byCareGiver.set(actor.careGiverId, events);
     }
-    for (const [careGiverId, events] of byCareGiver) await appendAuditEvents(ex, careGiverId, events);
+    for (const [careGiverId, events] of byCareGiver) await this.append(ex, careGiverId, events);
   }
 
   /** One `read` event per distinct patient, the PDL's "one entry per patient actually returned". */
@@ -108,6 +123,7 @@ export class AuditService {
 
   /** Recomputes the care giver's chain; an altered, inserted or removed row breaks it. */
   async verify(careGiverId: string, ex: Executor = this.db): Promise<ChainVerification> {
+    await this.sealer.sealNow(careGiverId);
     const events: StoredAuditEvent[] = [];
     for await (const event of auditChain(ex, careGiverId)) events.push(event);
     const result = verifyChain(events);
@@ -124,7 +140,7 @@ export class AuditService {
     const nextCursor = events.length > limit ? encodeCursor({ id: items[items.length - 1]!.id }) : null;
     // Reading the log shows patients too: the auditor's read is itself logged, once per patient shown.
     const patients = [...new Set(items.flatMap((e) => (e.patientId ? [e.patientId] : [])))];
-    await appendAuditEvents(
+    await this.append(
       this.db,
       actor.careGiverId,
       patients.map((patientId) =>

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
 import type { Actor } from '../../../src/lib/actor.js';
 import { useTestApp } from '../../helpers/app.js';
 import { AUDITOR, bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, UNIT } from '../../helpers/tokens.js';
@@ -28,6 +29,7 @@ describe('audit trail', () => {
   it('detects an altered row', async () => {
     const audit = ctx.app.services.audit;
     await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
     const db = ctx.database.db;
     await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
     await db.execute(
@@ -42,6 +44,7 @@ describe('audit trail', () => {
   it('detects a removed last row', async () => {
     const audit = ctx.app.services.audit;
     await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
     const db = ctx.database.db;
     await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
     await db.execute(sql`delete from audit_events where id = (select max(id) from audit_events)`);
@@ -52,6 +55,52 @@ describe('audit trail', () => {
   it('refuses updates and deletes of audit rows', async () => {
     await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
     await expect(ctx.database.db.execute(sql`delete from audit_events`)).rejects.toThrow();
+    await ctx.app.services.audit.verify(CARE_GIVER);
+    await expect(ctx.database.db.execute(sql`update audit_events set role = 'doctor'`)).rejects.toThrow();
+  });
+
+  it('lets an unsealed row be given only its seal, never other content', async () => {
+    await ctx.app.services.audit.sealer.stop();
+    try {
+      await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+      await expect(
+        ctx.database.db.execute(sql`update audit_events set patient_id = '200001012384', seq = 1`),
+      ).rejects.toThrow();
+    } finally {
+      ctx.app.services.audit.sealer.start();
+    }
+  });
+
+  it('seals appended events in the background, without anyone asking', async () => {
+    await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+    await vi.waitFor(
+      async () => {
+        const rows = await queryRows<{ unsealed: number }>(
+          ctx.database.db,
+          sql`select count(*) filter (where seq is null)::int as unsealed from audit_events`,
+        );
+        expect(rows[0]!.unsealed).toBe(0);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+  });
+
+  it('seals events from several writers into one gapless chain', async () => {
+    const audit = ctx.app.services.audit;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        audit.record({ ...coordinator, requestId: `r-${i}` }, [
+          { action: 'read', resource: 'sick_leave', patientId: PATIENT },
+        ]),
+      ),
+    );
+    expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 20 });
+    const rows = await queryRows<{ n: number; last: number; unsealed: number }>(
+      ctx.database.db,
+      sql`select count(*)::int as n, max(seq)::int as last, count(*) filter (where seq is null)::int as unsealed
+          from audit_events`,
+    );
+    expect(rows[0]).toEqual({ n: 20, last: 20, unsealed: 0 });
   });
 
   it('lets an auditor list the care giver’s events, newest first, with cursor pages', async () => {
