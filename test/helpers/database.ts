@@ -32,20 +32,9 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   let dropDatabase: (() => Promise<void>) | undefined;
   let database: Database;
   if (TEST_DATABASE_URL) {
-    const name = `samverkan_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${name}`;
-    database = await openDatabase({ url: url.toString(), poolMax: 10 });
-    dropDatabase = async () => {
-      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    };
+    const scratch = await createScratchDatabase();
+    database = await openDatabase({ url: scratch.url, poolMax: 10 });
+    dropDatabase = scratch.drop;
   } else {
     database = await openDatabase({ dataDir: 'memory://' });
   }

@@ -94,31 +94,28 @@ export class AuditService {
   }
 
   async list(actor: Actor, query: AuditListQuery): Promise<AuditPage> {
-    assertRole(actor, ['auditor']);
-    const beforeId = query.cursor ? this.cursorId(query.cursor) : undefined;
-    const events = await findAuditEvents(this.db, {
-      careGiverId: actor.careGiverId,
-      unitId: query.unitId,
-      actorId: query.actorId,
-      ...this.window(query.from, query.to),
-      beforeId,
-      limit: query.limit + 1,
-    });
-    return this.page(actor, events, query.limit);
+    return this.search(actor, { unitId: query.unitId, actorId: query.actorId }, query);
   }
 
   /** The patient's right to see who accessed their data, within the auditor's care giver. */
   async searchPatient(actor: Actor, body: AuditSearchBody): Promise<AuditPage> {
+    return this.search(actor, { patientId: body.patientId }, body);
+  }
+
+  private async search(
+    actor: Actor,
+    filter: { unitId?: string; actorId?: string; patientId?: string },
+    page: { from?: string; to?: string; cursor?: string; limit: number },
+  ): Promise<AuditPage> {
     assertRole(actor, ['auditor']);
-    const beforeId = body.cursor ? this.cursorId(body.cursor) : undefined;
     const events = await findAuditEvents(this.db, {
       careGiverId: actor.careGiverId,
-      patientId: body.patientId,
-      ...this.window(body.from, body.to),
-      beforeId,
-      limit: body.limit + 1,
+      ...filter,
+      ...this.window(page.from, page.to),
+      beforeId: page.cursor ? this.cursorId(page.cursor) : undefined,
+      limit: page.limit + 1,
     });
-    return this.page(actor, events, body.limit);
+    return this.page(actor, events, page.limit);
   }
 
   /** Recomputes the care giver's chain; an altered, inserted or removed row breaks it. */
