@@ -134,3 +134,15 @@ export async function patientCaseCertificates(
   );
   return rows.map(toCaseCertificate);
 }
+
+/**
+ * The unit's sick-leave case version (see unit_case_versions): one primary-key lookup. '0' before the unit's first
+ * write. Read before the cases, so cases built after it are at least as new as the version they are cached under.
+ */
+export async function unitCaseVersion(ex: Executor, careGiverId: string, unitId: string): Promise<string> {
+  const rows = await queryRows<{ version: string | number }>(
+    ex,
+    sql`select version from unit_case_versions where unit_id = ${unitId} and care_giver_id = ${careGiverId}`,
+  );
+  return rows[0] ? String(rows[0].version) : '0';
+}

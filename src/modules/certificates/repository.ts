@@ -240,3 +240,21 @@ export async function markRevoked(ex: Executor, id: string, by: string, reason: 
         where id = ${id} and revoked_at is null`,
   );
 }
+
+/**
+ * Bumps the sick-leave case version of every unit these certificates belong to, in the caller's transaction, so a
+ * cached case list of the unit is never served after the write commits (in any process: the version is read from
+ * the database). Units are locked in id order, so concurrent batches touching the same units cannot deadlock; call
+ * it last in the transaction to hold the row lock briefly. A unit's first version is the clock in microseconds, so a
+ * version never repeats even if the row were removed and written again.
+ */
+export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonly string[]): Promise<void> {
+  if (certificateIds.length === 0) return;
+  await ex.execute(
+    sql`insert into unit_case_versions (unit_id, care_giver_id, version)
+        select u.unit_id, u.care_giver_id, (extract(epoch from clock_timestamp()) * 1000000)::bigint
+        from (select distinct unit_id, care_giver_id from certificates where id in ${idList(certificateIds)}) u
+        order by u.unit_id
+        on conflict (unit_id) do update set version = unit_case_versions.version + 1`,
+  );
+}

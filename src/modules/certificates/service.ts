@@ -5,6 +5,7 @@ import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import { Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
 import type { AuditService } from '../audit/service.js';
 import {
+  bumpUnitCaseVersions,
   findCertificates,
   insertCertificates,
   insertDetails,
@@ -150,6 +151,7 @@ export class CertificateService {
         ],
         tx,
       );
+      await bumpUnitCaseVersions(tx, [id, ...supersededTargets([stored.content])]);
       const [revoked] = await findCertificates(tx, [id]);
       return toCertificate(revoked!);
     });
@@ -225,6 +227,8 @@ export class CertificateService {
         })),
         tx,
       );
+      // Last, so the units' version rows stay locked only until the commit that follows.
+      await bumpUnitCaseVersions(tx, [...created.map((c) => c.id), ...supersededTargets(created)]);
     }
     return { outcome, found };
   }

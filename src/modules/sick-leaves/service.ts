@@ -3,14 +3,15 @@ import type { Database } from '../../db/client.js';
 import { addDays, type LocalDate, stockholmDate } from '../../domain/calendar.js';
 import { chapterOf } from '../../domain/icd10.js';
 import { ageOn, birthDateOf, genderOf } from '../../domain/personal-identity.js';
-import { casesOn, patientHistory, type SickLeaveCase } from '../../domain/sick-leave-engine.js';
+import { type CaseCertificate, casesOn, patientHistory, type SickLeaveCase } from '../../domain/sick-leave-engine.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
 import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
 import type { AuditService } from '../audit/service.js';
-import { patientCaseCertificates, unitCaseCertificates } from '../certificates/case-source.js';
+import { patientCaseCertificates, unitCaseCertificates, unitCaseVersion } from '../certificates/case-source.js';
 import type { CertificateService } from '../certificates/service.js';
 import type { CoordinationService } from '../coordination/service.js';
+import { CaseCache, cacheEntriesFromEnv } from './case-cache.js';
 import {
   type CaseFilters,
   type CoordinationStatus,
@@ -27,13 +28,46 @@ import {
 const RESOURCE = 'sick_leave';
 const READERS = ['doctor', 'coordinator'] as const;
 
-/** A case with the values the filters and sorts need, computed once. */
+/** A case with the values the filters and sorts need, computed once per built case list (shared: never mutate). */
 interface Row {
-  c: SickLeaveCase;
-  age: number;
-  gender: 'F' | 'M';
-  chapter: string | undefined;
-  status?: CoordinationStatus;
+  readonly c: SickLeaveCase;
+  readonly age: number;
+  readonly gender: 'F' | 'M';
+  readonly chapter: string | undefined;
+  /** The patient's name in lower case, for the free-text filter. */
+  readonly name: string | undefined;
+}
+
+/** Every case of a unit on one day (before visibility and filters), with its orders built on first use. */
+class UnitCases {
+  private readonly orders = new Map<string, readonly Row[]>();
+
+  constructor(readonly rows: readonly Row[]) {}
+
+  /** The rows in a sort order (`start`, `-days`, ...), sorted once per cached case list. */
+  sorted(sort: string): readonly Row[] {
+    let order = this.orders.get(sort);
+    if (!order) {
+      const key = sort.replace('-', '') as SortKey;
+      order = [...this.rows].sort(compareRows(key, sort.startsWith('-')));
+      this.orders.set(sort, order);
+    }
+    return order;
+  }
+}
+
+function buildUnitCases(certs: readonly CaseCertificate[], activeOn: LocalDate, f: CaseFilters): UnitCases {
+  const rows: Row[] = [];
+  for (const c of casesOn(certs, { activeOn, maxGapDays: f.maxGapDays, recentlyEndedDays: f.recentlyEndedDays })) {
+    rows.push({
+      c,
+      age: ageOn(birthDateOf(c.patientId), activeOn),
+      gender: genderOf(c.patientId),
+      chapter: c.diagnosis ? chapterOf(c.diagnosis) : undefined,
+      name: c.patientName?.toLocaleLowerCase('sv'),
+    });
+  }
+  return new UnitCases(rows);
 }
 
 type SortKey = 'start' | 'end' | 'days' | 'age';
@@ -82,6 +116,9 @@ const invalidCursor = () =>
 
 /** Sick-leave cases: the unit overview, its summary and the patient history (issue 4). */
 export class SickLeaveService {
+  /** Built case lists per unit and day, valid while the unit's case version is unchanged. */
+  readonly caseCache = new CaseCache<UnitCases>(cacheEntriesFromEnv());
+
   constructor(
     readonly database: Database,
     readonly audit: AuditService,
@@ -100,10 +137,9 @@ export class SickLeaveService {
     const hash = queryHash(unitId, activeOn, query);
     if (cursor && (cursor.h !== hash || cursor.a !== activeOn)) throw invalidCursor();
 
-    const rows = await this.matchingRows(actor, unitId, activeOn, query);
     const descending = query.sort.startsWith('-');
     const key = query.sort.replace('-', '') as SortKey;
-    rows.sort(compareRows(key, descending));
+    const { rows, statuses: known } = await this.matchingRows(actor, unitId, activeOn, query, query.sort);
     const from = cursor
       ? rows.findIndex((r) => compareKeys(sortValue(r, key), r.c.patientId, cursor.k, cursor.p, descending) > 0)
       : 0;
@@ -111,7 +147,8 @@ export class SickLeaveService {
     const last = pageRows[pageRows.length - 1];
     const hasMore = from >= 0 && from + query.limit < rows.length;
 
-    if (query.coordinationStatus === undefined) await this.attachStatuses(actor, unitId, pageRows);
+    // Statuses only for the page's patients, unless the status filter needed them all already.
+    const statuses = known ?? (await this.statusesOf(actor, unitId, pageRows));
     await this.audit.readPatients(
       actor,
       unitId,
@@ -119,7 +156,7 @@ export class SickLeaveService {
       pageRows.map((r) => r.c.patientId),
     );
     return {
-      items: pageRows.map(toItem),
+      items: pageRows.map((r) => toItem(r, statuses.get(r.c.patientId))),
       total: rows.length,
       nextCursor:
         hasMore && last ? encodeCursor({ h: hash, a: activeOn, k: sortValue(last, key), p: last.c.patientId }) : null,
@@ -133,7 +170,7 @@ export class SickLeaveService {
     assertRole(actor, READERS);
     assertActsFor(actor, unitId);
     const activeOn = query.activeOn ?? stockholmDate();
-    const rows = await this.matchingRows(actor, unitId, activeOn, query);
+    const { rows } = await this.matchingRows(actor, unitId, activeOn, query);
     const byGender = { F: 0, M: 0 };
     const byDegree: SickLeaveSummary['byDegree'] = { '25': 0, '50': 0, '75': 0, '100': 0 };
     const byChapter = new Map<string, number>();
@@ -193,50 +230,83 @@ export class SickLeaveService {
     };
   }
 
-  /** The unit's visible cases on `activeOn` that pass every filter (before sorting and paging). */
-  private async matchingRows(actor: Actor, unitId: string, activeOn: LocalDate, f: CaseFilters): Promise<Row[]> {
-    const certs = await unitCaseCertificates(
-      this.database.readDb,
-      actor.careGiverId,
-      unitId,
-      activeOn,
-      addDays(activeOn, -f.recentlyEndedDays),
-      f.maxGapDays,
-    );
+  /**
+   * The unit's visible cases on `activeOn` that pass every filter, in the `sort` order when one is given. With the
+   * coordinationStatus filter, also the statuses it read.
+   */
+  private async matchingRows(
+    actor: Actor,
+    unitId: string,
+    activeOn: LocalDate,
+    f: CaseFilters,
+    sort?: string,
+  ): Promise<{ rows: readonly Row[]; statuses?: Map<string, CoordinationStatus> }> {
+    const cases = await this.unitCases(actor.careGiverId, unitId, activeOn, f);
+    const all = sort ? cases.sorted(sort) : cases.rows;
     const q = f.q?.toLocaleLowerCase('sv');
-    const rows: Row[] = [];
-    for (const c of casesOn(certs, {
-      activeOn,
-      maxGapDays: f.maxGapDays,
-      recentlyEndedDays: f.recentlyEndedDays,
-    })) {
-      if (!visibleTo(actor, c)) continue;
-      if (f.doctorId !== undefined && c.activeCertificate.doctorId !== f.doctorId) continue;
-      if (f.degree !== undefined && c.degree !== f.degree) continue;
-      if (f.minDays !== undefined && c.days < f.minDays) continue;
-      if (f.maxDays !== undefined && c.days > f.maxDays) continue;
-      const gender = genderOf(c.patientId);
-      if (f.gender !== undefined && gender !== f.gender) continue;
-      const age = ageOn(birthDateOf(c.patientId), activeOn);
-      if (f.minAge !== undefined && age < f.minAge) continue;
-      if (f.maxAge !== undefined && age > f.maxAge) continue;
-      const chapter = c.diagnosis ? chapterOf(c.diagnosis) : undefined;
-      if (f.diagnosisChapter !== undefined && chapter !== f.diagnosisChapter) continue;
-      if (q !== undefined && !c.patientName?.toLocaleLowerCase('sv').includes(q)) continue;
-      rows.push({ c, age, gender, chapter });
-    }
-    if (f.coordinationStatus === undefined) return rows;
-    await this.attachStatuses(actor, unitId, rows);
-    return rows.filter((r) => r.status === f.coordinationStatus);
+    const unfiltered =
+      actor.role !== 'doctor' &&
+      f.doctorId === undefined &&
+      f.degree === undefined &&
+      f.minDays === undefined &&
+      f.maxDays === undefined &&
+      f.gender === undefined &&
+      f.minAge === undefined &&
+      f.maxAge === undefined &&
+      f.diagnosisChapter === undefined &&
+      q === undefined;
+    const rows = unfiltered
+      ? all
+      : all.filter(
+          (r) =>
+            visibleTo(actor, r.c) &&
+            (f.doctorId === undefined || r.c.activeCertificate.doctorId === f.doctorId) &&
+            (f.degree === undefined || r.c.degree === f.degree) &&
+            (f.minDays === undefined || r.c.days >= f.minDays) &&
+            (f.maxDays === undefined || r.c.days <= f.maxDays) &&
+            (f.gender === undefined || r.gender === f.gender) &&
+            (f.minAge === undefined || r.age >= f.minAge) &&
+            (f.maxAge === undefined || r.age <= f.maxAge) &&
+            (f.diagnosisChapter === undefined || r.chapter === f.diagnosisChapter) &&
+            (q === undefined || (r.name?.includes(q) ?? false)),
+        );
+    if (f.coordinationStatus === undefined) return { rows };
+    const statuses = await this.statusesOf(actor, unitId, rows);
+    return { rows: rows.filter((r) => statuses.get(r.c.patientId) === f.coordinationStatus), statuses };
   }
 
-  private async attachStatuses(actor: Actor, unitId: string, rows: Row[]): Promise<void> {
+  /**
+   * Every case of the unit on `activeOn` (coordinator view, unfiltered), from the cache while the unit's case version
+   * is unchanged. The version is read first, so what is built is at least as new as the version it is kept under.
+   */
+  private async unitCases(
+    careGiverId: string,
+    unitId: string,
+    activeOn: LocalDate,
+    f: CaseFilters,
+  ): Promise<UnitCases> {
+    const readDb = this.database.readDb;
+    const version = await unitCaseVersion(readDb, careGiverId, unitId);
+    const key = `${careGiverId}|${unitId}|${activeOn}|${f.maxGapDays}|${f.recentlyEndedDays}`;
+    return this.caseCache.get(key, version, async () => {
+      const windowFrom = addDays(activeOn, -f.recentlyEndedDays);
+      const certs = await unitCaseCertificates(readDb, careGiverId, unitId, activeOn, windowFrom, f.maxGapDays);
+      return buildUnitCases(certs, activeOn, f);
+    });
+  }
+
+  private async statusesOf(
+    actor: Actor,
+    unitId: string,
+    rows: readonly Row[],
+  ): Promise<Map<string, CoordinationStatus>> {
+    if (rows.length === 0) return new Map();
     const statuses = await this.coordination.latestStatuses(
       actor.careGiverId,
       unitId,
       rows.map((r) => ({ patientId: r.c.patientId, start: r.c.start, end: r.c.end })),
     );
-    for (const r of rows) r.status = statuses.get(r.c.patientId) as CoordinationStatus | undefined;
+    return statuses as Map<string, CoordinationStatus>;
   }
 }
 
@@ -245,12 +315,12 @@ function visibleTo(actor: Actor, c: SickLeaveCase): boolean {
   return actor.role !== 'doctor' || c.activeCertificate.doctorId === actor.id;
 }
 
-function toItem(r: Row): SickLeaveItem {
+function toItem(r: Row, coordinationStatus: CoordinationStatus | undefined): SickLeaveItem {
   return {
     patient: { id: r.c.patientId, name: r.c.patientName, age: r.age, gender: r.gender },
     ...caseFields(r.c),
     status: r.c.status === 'ended' ? 'ended' : 'active',
-    ...(r.status ? { coordinationStatus: r.status } : {}),
+    ...(coordinationStatus ? { coordinationStatus } : {}),
   };
 }
 

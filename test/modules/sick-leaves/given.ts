@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../src/db/client.js';
 import { certificateDiagnoses, certificatePeriods, certificates } from '../../../src/db/schema.js';
+import { bumpUnitCaseVersions } from '../../../src/modules/certificates/repository.js';
 import { CARE_GIVER, DOCTOR, UNIT } from '../../helpers/tokens.js';
 
 export interface GivenCertificate {
@@ -23,7 +24,8 @@ let seq = 0;
 
 /**
  * Writes a certificate straight into the tables, as the certificates module would have stored it (counts = true by
- * default), so these tests do not depend on the certificates endpoint.
+ * default), so these tests do not depend on the certificates endpoint. Like every write of that module it bumps the
+ * unit's case version, or a cached case list would hide the new certificate.
  */
 export async function givenCertificate(db: Executor, c: GivenCertificate): Promise<string> {
   seq += 1;
@@ -60,6 +62,7 @@ export async function givenCertificate(db: Executor, c: GivenCertificate): Promi
   await db
     .insert(certificateDiagnoses)
     .values((c.diagnoses ?? ['F321']).map((code, i) => ({ certificateId: id, ordinal: i, code })));
+  await bumpUnitCaseVersions(db, [id]);
   return id;
 }
 

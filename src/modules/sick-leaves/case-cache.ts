@@ -1,0 +1,49 @@
+/**
+ * A bounded in-process LRU of built case lists. An entry is keyed on what the cases depend on (care giver, unit,
+ * activeOn, maxGapDays, recentlyEndedDays) and remembers the unit's case version it was built at; a lookup with
+ * another version rebuilds and replaces it, so an old version never takes a slot. Every write that changes a unit's
+ * cases bumps that version in the database in its own transaction, so a cache hit is never stale, whichever process
+ * made the write. Concurrent misses on one key share one build.
+ */
+export class CaseCache<T> {
+  private readonly entries = new Map<string, { version: string; value: Promise<T> }>();
+
+  constructor(readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async get(key: string, version: string, build: () => Promise<T>): Promise<T> {
+    if (this.maxEntries <= 0) return build();
+    const hit = this.entries.get(key);
+    if (hit && hit.version === version) {
+      // Most recently used last: Map keeps insertion order.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.value;
+    }
+    // A request that read an older version than the one cached is answered, not cached.
+    if (hit && BigInt(hit.version) > BigInt(version)) return build();
+    const value = build();
+    this.entries.delete(key);
+    this.entries.set(key, { version, value });
+    // A failed build is forgotten, so the next request tries again.
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** Entries kept by default; SICK_LEAVE_CACHE_ENTRIES overrides it (0 turns the cache off, e.g. to measure cold). */
+export function cacheEntriesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SICK_LEAVE_CACHE_ENTRIES;
+  const n = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : 64;
+}

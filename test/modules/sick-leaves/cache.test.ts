@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { CaseCache, cacheEntriesFromEnv } from '../../../src/modules/sick-leaves/case-cache.js';
+import { useTestApp } from '../../helpers/app.js';
+import { bearer, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+import { certificateBody, ehrHeaders, postBatch, postCertificate, revoke } from '../certificates/fixtures.js';
+
+// The overview and summary reuse built case lists while the unit's case version is unchanged; every write that
+// changes a unit's cases must bump it, or these reads would answer from a stale list.
+const ctx = useTestApp({ MAX_EVENT_LOOP_DELAY_MS: '0' }); // no load shedding: other suites share the machine
+const ON = '2026-03-15';
+const TOLVAN = '191212121212';
+const ANNA = '200001012384';
+const coordinator = bearer({ role: 'coordinator', units: [UNIT, OTHER_UNIT] });
+const ehr = ehrHeaders({ units: [UNIT, OTHER_UNIT] });
+
+const march = (id: string, patientId: string, overrides: Record<string, unknown> = {}) =>
+  certificateBody({
+    id,
+    patient: { id: patientId, name: 'Namn Namnsson' },
+    signedAt: '2026-03-01T09:00:00Z',
+    periods: [{ degree: 100, start: '2026-03-01', end: '2026-03-31' }],
+    ...overrides,
+  });
+
+async function patientsOn(unit = UNIT): Promise<string[]> {
+  const res = await ctx.app.inject({
+    method: 'GET',
+    url: `/v1/units/${unit}/sick-leaves?activeOn=${ON}`,
+    headers: coordinator,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().items.map((i: { patient: { id: string } }) => i.patient.id);
+}
+
+async function summaryTotal(unit = UNIT): Promise<number> {
+  const res = await ctx.app.inject({
+    method: 'GET',
+    url: `/v1/units/${unit}/sick-leaves/summary?activeOn=${ON}`,
+    headers: coordinator,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().total;
+}
+
+describe('cached cases follow every write', () => {
+  it('a certificate posted after a read shows on the next overview and summary', async () => {
+    expect((await postCertificate(ctx.app, march('c-1', TOLVAN), ehr)).statusCode).toBe(201);
+    expect(await patientsOn()).toEqual([TOLVAN]);
+    expect(await summaryTotal()).toBe(1);
+    expect((await postCertificate(ctx.app, march('c-2', ANNA), ehr)).statusCode).toBe(201);
+    expect((await patientsOn()).sort()).toEqual([TOLVAN, ANNA].sort());
+    expect(await summaryTotal()).toBe(2);
+  });
+
+  it('a batch shows on the next read', async () => {
+    await patientsOn();
+    const res = await postBatch(ctx.app, [march('b-1', TOLVAN), march('b-2', ANNA)], ehr);
+    expect(res.statusCode, res.body).toBe(200);
+    expect((await patientsOn()).sort()).toEqual([TOLVAN, ANNA].sort());
+  });
+
+  it('a revoked certificate leaves the next overview', async () => {
+    await postCertificate(ctx.app, march('c-1', TOLVAN), ehr);
+    expect(await patientsOn()).toEqual([TOLVAN]);
+    expect((await revoke(ctx.app, 'c-1', { reason: 'wrong patient' }, ehr)).statusCode).toBe(200);
+    expect(await patientsOn()).toEqual([]);
+    expect(await summaryTotal()).toBe(0);
+  });
+
+  it('replacing a certificate of another unit updates that unit too, and revoking the replacement restores it', async () => {
+    await postCertificate(ctx.app, march('old', TOLVAN, { unit: { id: OTHER_UNIT, name: 'Söder' } }), ehr);
+    expect(await patientsOn(OTHER_UNIT)).toEqual([TOLVAN]);
+    expect(await patientsOn(UNIT)).toEqual([]);
+    const replacement = march('new', TOLVAN, {
+      signedAt: '2026-03-02T09:00:00Z',
+      relation: { kind: 'replaces', certificateId: 'old' },
+    });
+    expect((await postCertificate(ctx.app, replacement, ehr)).statusCode).toBe(201);
+    expect(await patientsOn(OTHER_UNIT)).toEqual([]);
+    expect(await patientsOn(UNIT)).toEqual([TOLVAN]);
+    expect((await revoke(ctx.app, 'new', undefined, ehr)).statusCode).toBe(200);
+    expect(await patientsOn(OTHER_UNIT)).toEqual([TOLVAN]);
+    expect(await patientsOn(UNIT)).toEqual([]);
+  });
+
+  it('a case list built for one day or gap is not served for another', async () => {
+    await postCertificate(
+      ctx.app,
+      march('c-1', TOLVAN, { periods: [{ degree: 100, start: '2026-03-01', end: '2026-03-10' }] }),
+      ehr,
+    );
+    await postCertificate(
+      ctx.app,
+      march('c-2', TOLVAN, { periods: [{ degree: 50, start: '2026-03-18', end: '2026-03-31' }] }),
+      ehr,
+    );
+    const read = async (query: string) =>
+      (
+        await ctx.app.inject({ method: 'GET', url: `/v1/units/${UNIT}/sick-leaves?${query}`, headers: coordinator })
+      ).json();
+    expect((await read('activeOn=2026-03-05')).items[0].end).toBe('2026-03-10');
+    expect((await read('activeOn=2026-03-20')).items[0].start).toBe('2026-03-18');
+    expect((await read('activeOn=2026-03-20&maxGapDays=7')).items[0].start).toBe('2026-03-01');
+    expect((await read('activeOn=2026-03-12')).total).toBe(0);
+    expect((await read('activeOn=2026-03-12&recentlyEndedDays=2')).items[0].status).toBe('ended');
+  });
+});
+
+describe('CaseCache', () => {
+  it('serves a hit while the version is unchanged and rebuilds when it changes', async () => {
+    const cache = new CaseCache<number>(4);
+    let builds = 0;
+    const build = async () => ++builds;
+    expect(await cache.get('k', '1', build)).toBe(1);
+    expect(await cache.get('k', '1', build)).toBe(1);
+    expect(await cache.get('k', '2', build)).toBe(2);
+    expect(await cache.get('k', '2', build)).toBe(2);
+    expect(cache.size).toBe(1);
+  });
+
+  it('a reader holding an older version is answered without replacing the newer entry', async () => {
+    const cache = new CaseCache<string>(4);
+    await cache.get('k', '5', async () => 'v5');
+    expect(await cache.get('k', '4', async () => 'v4')).toBe('v4');
+    expect(await cache.get('k', '5', async () => 'rebuilt')).toBe('v5');
+  });
+
+  it('concurrent misses on one key share one build', async () => {
+    const cache = new CaseCache<number>(4);
+    let builds = 0;
+    const build = () => new Promise<number>((resolve) => setTimeout(() => resolve(++builds), 5));
+    const answers = await Promise.all([cache.get('k', '1', build), cache.get('k', '1', build)]);
+    expect(answers).toEqual([1, 1]);
+    expect(builds).toBe(1);
+  });
+
+  it('evicts the least recently used key beyond its size', async () => {
+    const cache = new CaseCache<string>(2);
+    await cache.get('a', '1', async () => 'a');
+    await cache.get('b', '1', async () => 'b');
+    await cache.get('a', '1', async () => 'a again'); // a is now the most recent
+    await cache.get('c', '1', async () => 'c');
+    expect(await cache.get('a', '1', async () => 'a rebuilt')).toBe('a');
+    expect(await cache.get('b', '1', async () => 'b rebuilt')).toBe('b rebuilt');
+  });
+
+  it('forgets a failed build', async () => {
+    const cache = new CaseCache<string>(2);
+    await expect(cache.get('k', '1', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(await cache.get('k', '1', async () => 'ok')).toBe('ok');
+  });
+
+  it('with size 0 builds every time', async () => {
+    const cache = new CaseCache<number>(0);
+    let builds = 0;
+    await cache.get('k', '1', async () => ++builds);
+    await cache.get('k', '1', async () => ++builds);
+    expect(builds).toBe(2);
+    expect(cache.size).toBe(0);
+  });
+
+  it('SICK_LEAVE_CACHE_ENTRIES sets the size; nonsense falls back to the default', () => {
+    expect(cacheEntriesFromEnv({ SICK_LEAVE_CACHE_ENTRIES: '0' })).toBe(0);
+    expect(cacheEntriesFromEnv({ SICK_LEAVE_CACHE_ENTRIES: '10' })).toBe(10);
+    expect(cacheEntriesFromEnv({ SICK_LEAVE_CACHE_ENTRIES: 'many' })).toBe(64);
+    expect(cacheEntriesFromEnv({})).toBe(64);
+  });
+});
