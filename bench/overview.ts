@@ -1,9 +1,13 @@
 /**
  * Overview benchmark on a generated PostgreSQL database (see bench/generate.ts): starts the service as a child
- * process on a free loopback port and measures, with autocannon, the largest unit's overview first page and its
- * summary at 4 and 20 concurrent clients. Also times the query and the engine alone, in this process.
+ * process on a free loopback port and measures, with autocannon, the largest unit's overview first page (with total)
+ * and its summary at 4 and 20 concurrent clients, twice: cold (SICK_LEAVE_CACHE_ENTRIES=0: every request loads and
+ * builds the unit's cases, as the first request after a write does) and warm (the case cache in use). Beside it, the
+ * database floor: the same SQL run directly through `pg` at the same concurrency (cold: version lookup + the unit's
+ * case certificates; warm: version lookup + the page's coordination statuses), and the service/floor ratio of p50.
+ * Also times the query and the engine alone, in this process.
  *
- *   npx tsx bench/overview.ts --size 200k [--duration 15] [--database-url postgres://…]
+ *   npx tsx bench/overview.ts --size 2M [--duration 15] [--mode cold,warm] [--database-url postgres://…]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,7 +19,8 @@ import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows } from '../src/db/client.js';
 import { addDays } from '../src/domain/calendar.js';
 import { casesOn } from '../src/domain/sick-leave-engine.js';
-import { unitCaseCertificates } from '../src/modules/certificates/case-source.js';
+import { unitCaseCertificates, unitCaseVersion } from '../src/modules/certificates/case-source.js';
+import { findLatestStatuses } from '../src/modules/coordination/repository.js';
 
 interface AutocannonResult {
   requests: { average: number };
@@ -47,7 +52,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function startService(url: string, port: number): Promise<ChildProcess> {
+async function startService(url: string, port: number, cacheEntries: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: {
       ...process.env,
@@ -62,6 +67,7 @@ async function startService(url: string, port: number): Promise<ChildProcess> {
       DATABASE_POOL_MAX: '10',
       // Measure latency under load instead of shedding it with 503s (under-pressure off).
       MAX_EVENT_LOOP_DELAY_MS: '0',
+      SICK_LEAVE_CACHE_ENTRIES: String(cacheEntries),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -93,6 +99,7 @@ async function measure(
   const result = await instance;
   latencies.sort((a, b) => a - b);
   const row = {
+    loadavg: loadAverage(),
     scenario: name,
     connections,
     requests: latencies.length,
@@ -106,11 +113,46 @@ async function measure(
   return row;
 }
 
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** Runs `fn` back to back on `connections` workers for `duration` seconds: the database floor of one scenario. */
+async function floor(name: string, connections: number, duration: number, fn: () => Promise<unknown>) {
+  for (let i = 0; i < 3; i++) await fn();
+  const latencies: number[] = [];
+  const until = performance.now() + duration * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        await fn();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const row = {
+    loadavg: loadAverage(),
+    scenario: name,
+    connections,
+    requests: latencies.length,
+    'req/s': Math.round((latencies.length / duration) * 10) / 10,
+    p50: Math.round(percentile(latencies, 50) * 10) / 10,
+    p95: Math.round(percentile(latencies, 95) * 10) / 10,
+    p99: Math.round(percentile(latencies, 99) * 10) / 10,
+  };
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+  return row;
+}
+
+const ratio = (service: { p50: number }, base: { p50: number }) =>
+  process.stdout.write(`${JSON.stringify({ ratio: Math.round((service.p50 / Math.max(base.p50, 0.1)) * 10) / 10 })}\n`);
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       size: { type: 'string', default: '2M' },
       duration: { type: 'string', default: '15' },
+      mode: { type: 'string', default: 'cold,warm' },
       'database-url': { type: 'string' },
     },
   });
@@ -149,7 +191,6 @@ async function main(): Promise<void> {
     queryMs.push(t1 - t0);
     loaded = certs.length;
   }
-  await database.close();
   const median = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[xs.length >> 1]! * 10) / 10;
   process.stdout.write(
     `${JSON.stringify({
@@ -162,31 +203,67 @@ async function main(): Promise<void> {
     })}\n`,
   );
 
-  const port = await freePort();
-  const child = await startService(url, port);
-  try {
-    const token = createSigner({ key: SECRET, algorithm: 'HS256', expiresIn: 3_600_000 })({
-      sub: 'SE2321000001-K001',
-      role: 'coordinator',
-      careGiverId: largest.care_giver_id,
-      units: [largest.unit_id],
-    });
-    const headers = { authorization: `Bearer ${token}` };
-    const base = `http://127.0.0.1:${port}/v1/units/${largest.unit_id}/sick-leaves`;
-    const check = await fetch(`${base}?activeOn=${ACTIVE_ON}&limit=100`, { headers });
-    const first = (await check.json()) as { total: number; items: unknown[] };
-    process.stdout.write(
-      `${JSON.stringify({ status: check.status, total: first.total, items: first.items?.length })}\n`,
-    );
-    for (const connections of [4, 20]) {
-      await measure('overview first page', `${base}?activeOn=${ACTIVE_ON}&limit=100`, headers, connections, duration);
-      await measure('summary', `${base}/summary?activeOn=${ACTIVE_ON}`, headers, connections, duration);
+  // The database floor: the service's statements through pg, at the service's pool size.
+  const floorDb = await openDatabase({ url, poolMax: 10 });
+  const cg = largest.care_giver_id;
+  const unit = largest.unit_id;
+  const built = casesOn(await unitCaseCertificates(floorDb.readDb, cg, unit, ACTIVE_ON, ACTIVE_ON, 5), {
+    activeOn: ACTIVE_ON,
+    maxGapDays: 5,
+    recentlyEndedDays: 0,
+  });
+  const page = built
+    .sort((a, b) => (a.start === b.start ? (a.patientId < b.patientId ? -1 : 1) : a.start < b.start ? -1 : 1))
+    .slice(0, 100)
+    .map((c) => ({ patientId: c.patientId, start: c.start, end: c.end }));
+  const coldSql = async () => {
+    await unitCaseVersion(floorDb.readDb, cg, unit);
+    await unitCaseCertificates(floorDb.readDb, cg, unit, ACTIVE_ON, ACTIVE_ON, 5);
+  };
+  const warmSql = async () => {
+    await unitCaseVersion(floorDb.readDb, cg, unit);
+    await findLatestStatuses(floorDb.readDb, cg, unit, page);
+  };
+
+  const modes = values.mode!.split(',');
+  const token = createSigner({ key: SECRET, algorithm: 'HS256', expiresIn: 3_600_000 })({
+    sub: 'SE2321000001-K001',
+    role: 'coordinator',
+    careGiverId: cg,
+    units: [unit],
+  });
+  const headers = { authorization: `Bearer ${token}` };
+  for (const mode of modes) {
+    const port = await freePort();
+    const child = await startService(url, port, mode === 'cold' ? 0 : 64);
+    try {
+      const base = `http://127.0.0.1:${port}/v1/units/${unit}/sick-leaves`;
+      const check = await fetch(`${base}?activeOn=${ACTIVE_ON}&limit=100`, { headers });
+      const first = (await check.json()) as { total: number; items: unknown[] };
+      process.stdout.write(
+        `${JSON.stringify({ mode, status: check.status, total: first.total, items: first.items?.length })}\n`,
+      );
+      for (const connections of [4, 20]) {
+        const sqlFloor = await floor(`${mode} SQL floor`, connections, duration, mode === 'cold' ? coldSql : warmSql);
+        const overview = await measure(
+          `${mode} overview first page`,
+          `${base}?activeOn=${ACTIVE_ON}&limit=100`,
+          headers,
+          connections,
+          duration,
+        );
+        ratio(overview, sqlFloor);
+        await measure(`${mode} summary`, `${base}/summary?activeOn=${ACTIVE_ON}`, headers, connections, duration);
+      }
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      process.stdout.write(`${JSON.stringify({ mode, servicePeakRss: /VmHWM:\s+(\d+ kB)/.exec(status)?.[1] })}\n`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
     }
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    process.stdout.write(`${JSON.stringify({ servicePeakRss: /VmHWM:\s+(\d+ kB)/.exec(status)?.[1] })}\n`);
-  } finally {
-    child.kill('SIGTERM');
   }
+  await floorDb.close();
+  await database.close();
 }
 
 main().catch((err) => {
