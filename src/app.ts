@@ -16,7 +16,7 @@ import { coordinationRoutes } from './modules/coordination/routes.js';
 import { sickLeavesRoutes } from './modules/sick-leaves/routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
-import { errorsPlugin } from './plugins/errors.js';
+import { errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { createServices, type Services } from './services.js';
@@ -51,6 +51,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors,
   };
   const app = (logger
     ? Fastify({ ...base, loggerInstance: logger as FastifyBaseLogger })

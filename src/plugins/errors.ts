@@ -20,6 +20,7 @@ const TITLES: Record<number, string> = {
   406: 'Not acceptable',
   409: 'Conflict',
   413: 'Payload too large',
+  414: 'URI too long',
   415: 'Unsupported media type',
   429: 'Too many requests',
   431: 'Request header fields too large',
@@ -121,6 +122,25 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
 export function sendProblem(reply: FastifyReply, problem: ProblemBody): FastifyReply {
   if (problem.status === 503) reply.header('retry-after', '2');
   return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/**
+ * Errors the router raises before any hook or error handler runs (malformed percent-encoding in the path, a path
+ * parameter over maxParamLength): problem+json like everything else, without echoing the URL back.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+  sendProblem(reply, {
+    type: PROBLEM_BASE + (status === 414 ? 'uri-too-long' : status >= 500 ? 'internal' : 'bad-request'),
+    title: TITLES[status] ?? 'Bad request',
+    status,
+    detail:
+      status === 414
+        ? 'A path parameter is too long'
+        : status >= 500
+          ? 'An unexpected error occurred'
+          : 'The URL is not valid (malformed percent-encoding)',
+  });
 }
 
 /** One place turns every error — ours and Fastify's — into application/problem+json; a 5xx never shows internals. */
