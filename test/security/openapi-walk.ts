@@ -16,8 +16,17 @@ export type JsonSchema = {
   allOf?: JsonSchema[];
   minItems?: number;
   minimum?: number;
+  maximum?: number;
   pattern?: string;
 };
+
+/** A path or query parameter of an operation. */
+export interface Parameter {
+  name: string;
+  in: 'path' | 'query' | 'header' | 'cookie';
+  required?: boolean;
+  schema: JsonSchema;
+}
 
 export type OpenApi = {
   paths: Record<
@@ -27,7 +36,7 @@ export type OpenApi = {
       {
         security?: unknown[];
         requestBody?: { content: Record<string, { schema: JsonSchema }> };
-        parameters?: unknown[];
+        parameters?: Parameter[];
       }
     >
   >;
@@ -39,6 +48,8 @@ export interface Operation {
   path: string;
   secured: boolean;
   body?: JsonSchema;
+  /** Path and query parameters, schemas resolved. */
+  parameters: Parameter[];
   doc: OpenApi;
 }
 
@@ -57,6 +68,7 @@ export function operationsOf(doc: OpenApi): Operation[] {
         path,
         secured: (op.security?.length ?? 0) > 0,
         body: schema ? resolve(schema, doc) : undefined,
+        parameters: (op.parameters ?? []).map((p) => ({ ...p, schema: resolve(p.schema ?? {}, doc) })),
         doc,
       });
     }
