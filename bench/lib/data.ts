@@ -1,0 +1,163 @@
+/**
+ * The bench's data: a generated database (bench/generate.ts) reused when it is there, scratch databases for the
+ * write scenarios, and valid request bodies (personnummer with Luhn digit, unique certificate ids).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { ROOT } from './service.js';
+
+export const ACTIVE_ON = '2026-03-16';
+export const SIZES: Record<string, number> = { '200k': 200_000, '2M': 2_000_000, '10M': 10_000_000 };
+
+function adminUrl(url: string): string {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  return admin.toString();
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Certificates in the database, or undefined when the database or its tables are missing. */
+export async function certificateCount(url: string): Promise<number | undefined> {
+  const name = new URL(url).pathname.slice(1);
+  const exists = await withClient(adminUrl(url), (c) =>
+    c.query('select 1 from pg_database where datname = $1', [name]),
+  );
+  if (exists.rowCount === 0) return undefined;
+  return withClient(url, async (c) => {
+    const table = await c.query(`select to_regclass('public.certificates') as t`);
+    if (!table.rows[0].t) return undefined;
+    const { rows } = await c.query<{ n: number }>('select count(*)::int as n from certificates');
+    return rows[0]!.n;
+  });
+}
+
+/** Runs bench/generate.ts as a child process (it prints one JSON line of what it loaded). */
+export async function generate(size: string, url: string): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/generate.ts', '--size', size, '--database-url', url],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`bench/generate.ts exited with ${code}`);
+}
+
+/** Generates the data set unless the database already holds at least 90 % of `size` certificates. */
+export async function ensureDataSet(size: string, url: string, regenerate: boolean): Promise<'reused' | 'generated'> {
+  const count = await certificateCount(url);
+  if (!regenerate && count !== undefined && count >= SIZES[size]! * 0.9) return 'reused';
+  await generate(size, url);
+  return 'generated';
+}
+
+export interface Largest {
+  careGiverId: string;
+  unitId: string;
+  activePatients: number;
+  /** Patients of the unit with a case on ACTIVE_ON, most certificates first (for history and consent checks). */
+  patients: string[];
+  certificates: number;
+}
+
+export async function largestUnit(url: string): Promise<Largest> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ care_giver_id: string; unit_id: string; patients: number }>(
+      `select care_giver_id, unit_id, count(distinct patient_id)::int as patients from certificates
+       where counts and start_date <= $1::date and end_date >= $1::date
+       group by 1, 2 order by 3 desc limit 1`,
+      [ACTIVE_ON],
+    );
+    const top = rows[0]!;
+    const patients = await c.query<{ patient_id: string }>(
+      `select patient_id from certificates
+       where care_giver_id = $1 and unit_id = $2 and counts and start_date <= $3::date and end_date >= $3::date
+       group by patient_id
+       order by (select count(*) from certificates h where h.care_giver_id = $1 and h.patient_id = certificates.patient_id) desc,
+                patient_id
+       limit 50`,
+      [top.care_giver_id, top.unit_id, ACTIVE_ON],
+    );
+    const total = await c.query<{ n: number }>('select count(*)::int as n from certificates');
+    return {
+      careGiverId: top.care_giver_id,
+      unitId: top.unit_id,
+      activePatients: top.patients,
+      patients: patients.rows.map((r) => r.patient_id),
+      certificates: total.rows[0]!.n,
+    };
+  });
+}
+
+/** An empty database next to `url`'s, for the write scenarios; the service migrates it on start. */
+export async function scratchDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `samverkan_bench_scratch_${randomBytes(4).toString('hex')}`;
+  await withClient(adminUrl(url), (c) => c.query(`create database ${name}`));
+  const scratch = new URL(url);
+  scratch.pathname = `/${name}`;
+  return {
+    url: scratch.toString(),
+    drop: () =>
+      withClient(adminUrl(url), (c) => c.query(`drop database if exists ${name} with (force)`)).then(() => {}),
+  };
+}
+
+/** A valid 12-digit personnummer for a running number (Luhn over YYMMDDNNN). */
+export function personnummer(n: number): string {
+  const year = 1950 + (n % 50);
+  const month = 1 + (Math.floor(n / 50) % 12);
+  const day = 1 + (Math.floor(n / 600) % 28);
+  const serial = 100 + (Math.floor(n / 16_800) % 900);
+  const ten = `${String(year).slice(2)}${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}${serial}`;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) {
+    let d = Number(ten[i]) * (i % 2 === 0 ? 2 : 1);
+    if (d > 9) d -= 9;
+    sum += d;
+  }
+  return `${String(year).slice(0, 2)}${ten}${(10 - (sum % 10)) % 10}`;
+}
+
+export const INGEST_CARE_GIVER = 'SE2321000016-CG01';
+export const INGEST_UNIT = 'SE2321000016-U001';
+
+/** Certificates as JSON text with `__ID__` where each request puts a new id (1,000 patients, 2 periods each). */
+export function certificateTemplates(count = 1_000): string[] {
+  return Array.from({ length: count }, (_, n) =>
+    JSON.stringify({
+      id: '__ID__',
+      type: 'FK7804',
+      patient: { id: personnummer(n), name: 'Test Testsson' },
+      issuedBy: { id: 'SE2321000016-D001', name: 'Dr Lisa Läkare' },
+      unit: { id: INGEST_UNIT, name: 'Vårdcentralen Norr' },
+      careGiver: { id: INGEST_CARE_GIVER, name: 'Region Exempel' },
+      signedAt: '2026-11-20T09:30:00Z',
+      diagnoses: [{ code: 'F32.1' }, { code: 'M54.5' }],
+      periods: [
+        { degree: 100, start: '2026-11-20', end: '2026-12-03' },
+        { degree: 50, start: '2026-12-04', end: '2026-12-17' },
+      ],
+      occupations: ['CURRENT_JOB'],
+    }),
+  );
+}
+
+/** Unique certificate ids across runs and processes. */
+export function idSource(): () => string {
+  const prefix = `bench-${Date.now().toString(36)}-${process.pid}`;
+  let seq = 0;
+  return () => `${prefix}-${seq++}`;
+}
