@@ -40,6 +40,6 @@ CONF
 stop)
   as_pg "$BIN/pg_ctl" -D "$ROOT/standby" -m fast stop >/dev/null 2>&1 || true
   as_pg "$BIN/pg_ctl" -D "$ROOT/primary" -m fast stop >/dev/null 2>&1 || true
-  [ "${2:-}" = "--clean" ] && rm -rf "$ROOT"
+  if [ "${2:-}" = "--clean" ]; then rm -rf "$ROOT"; fi
   ;;
 esac
