@@ -1,0 +1,167 @@
+/**
+ * Limits, for every operation of the served contract: a body over BODY_LIMIT_BYTES is 413, a page size over the
+ * operation's maximum is 400, JSON nested 10,000–100,000 levels deep is a 4xx and the process keeps answering, and
+ * router-level URL errors are problem+json too.
+ */
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
+import {
+  allowedRoles,
+  auth,
+  exampleBody,
+  expectWellFormed,
+  label,
+  type Method,
+  securedOperations,
+  seed,
+  tableCounts,
+  urlFor,
+} from './harness.js';
+import { deeplyNested, toJson } from './hostile.js';
+
+const LIMIT = 1024 * 1024;
+const ctx = useTestApp({ MAX_EVENT_LOOP_DELAY_MS: '0', BODY_LIMIT_BYTES: String(LIMIT) });
+
+async function writeOperations() {
+  const all = await securedOperations(ctx.app);
+  const ids = await seed(ctx.app, all);
+  const ops = all.filter((op) => op.method === 'post' || op.method === 'patch');
+  expect(ops.length).toBeGreaterThanOrEqual(10);
+  // Probed before any snapshot: probing a create operation creates.
+  const roles = new Map(await Promise.all(ops.map(async (op) => [op, (await allowedRoles(ctx.app, op))[0]!] as const)));
+  return { ops, ids, roles };
+}
+
+/** The example body as JSON text, padded with trailing whitespace (still valid JSON) to exactly `bytes`. */
+function padded(body: unknown, bytes: number): string {
+  const text = JSON.stringify(body);
+  return text + ' '.repeat(bytes - Buffer.byteLength(text));
+}
+
+describe('body limit', () => {
+  it('a body one byte over BODY_LIMIT_BYTES is 413 problem+json on every POST/PATCH and writes nothing', async () => {
+    const { ops, ids, roles } = await writeOperations();
+    const before = await tableCounts(ctx.database);
+    for (const op of ops) {
+      const role = roles.get(op);
+      const res = await ctx.app.inject({
+        method: op.method.toUpperCase() as Method,
+        url: urlFor(op, ids),
+        payload: padded(exampleBody(op), LIMIT + 1),
+        headers: { ...auth(role!), 'content-type': 'application/json' },
+      });
+      expect.soft(res.statusCode, label(op)).toBe(413);
+      expect.soft(res.headers['content-type'], label(op)).toMatch(/^application\/problem\+json/);
+      expect.soft(res.json().type, label(op)).toMatch(/payload-too-large$/);
+    }
+    expect(await tableCounts(ctx.database)).toEqual(before);
+  });
+
+  it('a body of exactly BODY_LIMIT_BYTES is read (not 413)', async () => {
+    const { ops, ids } = await writeOperations();
+    const op = ops.find((o) => o.path === '/v1/consent-checks')!;
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: urlFor(op, ids),
+      payload: padded(exampleBody(op), LIMIT),
+      headers: { ...auth('coordinator'), 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('page-size caps', () => {
+  it('every operation with a `limit` answers 400 above its maximum and 0, and accepts the maximum', async () => {
+    const all = await securedOperations(ctx.app);
+    const ids = await seed(ctx.app, all);
+    let checked = 0;
+    for (const op of all) {
+      const inQuery = op.parameters.find((p) => p.in === 'query' && p.name === 'limit');
+      const inBody = op.body?.properties?.limit;
+      const schema = inQuery?.schema ?? inBody;
+      if (!schema) continue;
+      checked++;
+      expect(schema.maximum, `${label(op)} documents a maximum page size`).toBeGreaterThan(0);
+      const [role] = await allowedRoles(ctx.app, op);
+      const send = (limit: number | string) =>
+        ctx.app.inject({
+          method: op.method.toUpperCase() as Method,
+          url: inQuery ? `${urlFor(op, ids)}?limit=${limit}` : urlFor(op, ids),
+          ...(inQuery ? {} : { payload: { ...exampleBody(op), limit } }),
+          headers: auth(role!),
+        });
+      const path = inQuery ? 'query.limit' : 'limit';
+      for (const bad of [schema.maximum! + 1, 1_000_000_000, 0, -1]) {
+        const res = await send(bad);
+        expect.soft(res.statusCode, `${label(op)} limit=${bad}`).toBe(400);
+        expect
+          .soft(
+            res.json().errors?.map((e: { path: string }) => e.path),
+            `${label(op)} limit=${bad}`,
+          )
+          .toContain(path);
+      }
+      const atMax = await send(schema.maximum!);
+      expect.soft(atMax.statusCode, `${label(op)} limit=${schema.maximum}`).toBe(200);
+    }
+    expect(checked, 'operations with a limit (overview, efforts, audit events, audit search)').toBeGreaterThanOrEqual(
+      3,
+    );
+  });
+});
+
+describe('deep nesting', () => {
+  const shapes = {
+    'a body of 10,000 nested arrays': () => deeplyNested(10_000, 'array').text,
+    'a body of 10,000 nested objects': () => deeplyNested(10_000, 'object').text,
+    'a body of 100,000 nested arrays': () => deeplyNested(100_000, 'array').text,
+  };
+
+  it('is a 4xx problem+json (a batch: every item invalid) on every POST/PATCH, writes nothing, and the process keeps answering', async () => {
+    const { ops, ids, roles } = await writeOperations();
+    const before = await tableCounts(ctx.database);
+    for (const op of ops) {
+      const role = roles.get(op);
+      const example = exampleBody(op) ?? {};
+      const payloads: Record<string, string> = Object.fromEntries(
+        Object.entries(shapes).map(([name, make]) => [name, make()]),
+      );
+      // The same depth in each field of the example in turn.
+      for (const field of Object.keys(example))
+        payloads[`${field} nested 50,000 deep`] = toJson({ ...example, [field]: deeplyNested(50_000, 'array') });
+      for (const [name, payload] of Object.entries(payloads)) {
+        const res = await ctx.app.inject({
+          method: op.method.toUpperCase() as Method,
+          url: urlFor(op, ids),
+          payload,
+          headers: { ...auth(role!), 'content-type': 'application/json' },
+        });
+        expectWellFormed(res, `${label(op)}: ${name}`);
+        // A batch answers 200 with each item `invalid`; everything else refuses the whole body.
+        if (op.path.endsWith('/batch') && res.statusCode === 200)
+          expect(res.json().results.every((r: { status: string }) => r.status === 'invalid')).toBe(true);
+        else expect(res.statusCode, `${label(op)}: ${name}`).toBeGreaterThanOrEqual(400);
+      }
+    }
+    expect(await tableCounts(ctx.database)).toEqual(before);
+    expect((await ctx.app.inject({ url: '/health/live' })).statusCode).toBe(200);
+  });
+});
+
+describe('router-level URL errors', () => {
+  it('malformed percent-encoding and an over-long path parameter are problem+json that do not echo the URL', async () => {
+    for (const url of [
+      '/v1/consents/%zz',
+      `/v1/coordination-efforts/${'x'.repeat(201)}`,
+      '/v1/units/%E0%A4%A/sick-leaves',
+    ]) {
+      const res = await ctx.app.inject({ url, headers: auth('coordinator') });
+      expect(res.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, url).toBeLessThan(500);
+      expect(res.headers['content-type'], url).toMatch(/^application\/problem\+json/);
+      expect(res.json().status).toBe(res.statusCode);
+      expect(res.body).not.toContain('xxxxxxxx');
+      expect(res.body).not.toContain('%zz');
+    }
+  });
+});
