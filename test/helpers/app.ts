@@ -53,7 +53,11 @@ export function useTestApp(env: Record<string, string> = {}, logger?: Logger): T
     await ctx.app.ready();
   });
   beforeEach(async () => {
+    // The background audit sealer would deadlock with TRUNCATE on PostgreSQL: pause it around the truncation.
+    const sealer = ctx.app.services.audit.sealer;
+    await sealer.stop();
     await testDb.truncate();
+    sealer.start();
   });
   afterAll(async () => {
     await ctx.app?.close();

@@ -111,21 +111,22 @@ export async function findAuditEvents(ex: Executor, f: AuditFilter): Promise<Sto
   return rows.map(toEvent);
 }
 
-/** A care giver's whole chain in order, in pages, for verification. */
+/** A care giver's sealed chain in chain order (seq), in pages, for verification. */
 export async function* auditChain(
   ex: Executor,
   careGiverId: string,
   pageSize = 5_000,
 ): AsyncGenerator<StoredAuditEvent> {
-  let afterId = 0;
+  let afterSeq = 0;
   for (;;) {
     const rows = await queryRows<Row>(
       ex,
-      sql`select * from audit_events where care_giver_id = ${careGiverId} and id > ${afterId} order by id limit ${pageSize}`,
+      sql`select * from audit_events where care_giver_id = ${careGiverId} and seq > ${afterSeq}
+          order by seq limit ${pageSize}`,
     );
     for (const row of rows) yield toEvent(row);
     if (rows.length < pageSize) return;
-    afterId = Number(rows[rows.length - 1]!.id);
+    afterSeq = Number(rows[rows.length - 1]!.seq);
   }
 }
 
