@@ -78,6 +78,11 @@ export const certificates = pgTable(
   (t) => [
     index('certificates_unit_window_idx').on(t.careGiverId, t.unitId, t.endDate, t.startDate).where(sql`${t.counts}`),
     index('certificates_patient_idx').on(t.careGiverId, t.patientId, t.startDate),
+    // The sick-leave chaining reads a unit's patients' counted certificates in patient/start order from this index
+    // alone (an index-only scan: no heap page per certificate).
+    index('certificates_unit_patient_chain_idx')
+      .on(t.careGiverId, t.unitId, t.patientId, t.startDate, t.endDate, t.id)
+      .where(sql`${t.counts}`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "certificates_unit_patient_chain_idx" ON "certificates" USING btree ("care_giver_id","unit_id","patient_id","start_date","end_date","id") WHERE "certificates"."counts";
