@@ -165,3 +165,51 @@ describe('router-level URL errors', () => {
     }
   });
 });
+
+describe('transport oddities', () => {
+  const CONTENT_TYPES = [
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'text/plain',
+    'application/xml',
+    ';;;',
+    '',
+  ];
+
+  it('a body that is not declared JSON is 415 problem+json on every POST/PATCH and writes nothing', async () => {
+    const { ops, ids, roles } = await writeOperations();
+    const before = await tableCounts(ctx.database);
+    for (const op of ops) {
+      for (const type of CONTENT_TYPES) {
+        const res = await ctx.app.inject({
+          method: op.method.toUpperCase() as Method,
+          url: urlFor(op, ids),
+          payload: Buffer.from(JSON.stringify(exampleBody(op))),
+          headers: { ...auth(roles.get(op)!), 'content-type': type },
+        });
+        expect.soft(res.statusCode, `${label(op)} as '${type}'`).toBe(415);
+        expect.soft(res.headers['content-type'], `${label(op)} as '${type}'`).toMatch(/^application\/problem\+json/);
+      }
+    }
+    expect(await tableCounts(ctx.database)).toEqual(before);
+  });
+
+  it('a method the contract does not declare on a path is a 4xx problem+json', async () => {
+    const all = await securedOperations(ctx.app);
+    const ids = await seed(ctx.app, all);
+    for (const path of new Set(all.map((op) => op.path))) {
+      const declared = all.filter((op) => op.path === path).map((op) => op.method.toUpperCase());
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].filter((m) => !declared.includes(m))) {
+        const op = all.find((o) => o.path === path)!;
+        const res = await ctx.app.inject({
+          method: method as Method,
+          url: urlFor(op, ids),
+          headers: auth('coordinator'),
+        });
+        expect.soft(res.statusCode, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+        expect.soft(res.statusCode, `${method} ${path}`).toBeLessThan(500);
+        expect.soft(res.headers['content-type'], `${method} ${path}`).toMatch(/^application\/problem\+json/);
+      }
+    }
+  });
+});
