@@ -29,6 +29,8 @@ export interface LoadResult {
   /** Socket errors and timeouts. */
   errors: number;
   non2xx: number;
+  /** Share of the CPUs busy with other work just before the measurement (see quiet()). */
+  busyBefore?: number;
 }
 
 export interface HttpLoad {
@@ -152,4 +154,29 @@ export async function loopLoad(
   );
   const seconds = (performance.now() - started) / 1000;
   return summarise(latencies, connections, seconds, { errors });
+}
+
+/** Share of all CPUs busy over `ms` (from /proc/stat): how much else is running on the machine. */
+export async function cpuBusy(ms = 1000): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  const sample = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3]! + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  const a = sample();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = sample();
+  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+/**
+ * Waits (up to `maxWaitS`) until the machine is quiet — less than `threshold` of its CPUs busy while the bench
+ * itself is idle — and returns the last busy share measured, for the report.
+ */
+export async function quiet(threshold: number, maxWaitS: number): Promise<number> {
+  const until = performance.now() + maxWaitS * 1000;
+  let busy = await cpuBusy();
+  while (busy > threshold && performance.now() < until) busy = await cpuBusy();
+  return busy;
 }

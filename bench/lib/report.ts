@@ -46,6 +46,7 @@ export function sectionMarkdown(s: Section): string {
     'errors',
     'non-2xx',
     'peak RSS MB',
+    'CPU busy before',
     'load 1m',
   ];
   const lines = [
@@ -68,6 +69,7 @@ export function sectionMarkdown(s: Section): string {
           r.result.errors,
           r.result.non2xx,
           r.peakRssMb === undefined ? '–' : Math.round(r.peakRssMb),
+          r.result.busyBefore === undefined ? '–' : `${Math.round(r.result.busyBefore * 100)} %`,
           r.load1.toFixed(2),
         ].join(' | '),
       )
