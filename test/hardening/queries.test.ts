@@ -77,8 +77,19 @@ function hostileFor(param: Parameter): fc.Arbitrary<string> {
         : s.format === 'date' || s.format === 'date-time'
           ? dateText
           : fc.constantFrom(...((s.enum as string[] | undefined) ?? ['x']).map((v) => `${v} `), 'x');
-  const valid = fc.constant(String(exampleFor(s, {} as never) ?? 'x'));
-  return fc.oneof({ weight: 5, arbitrary: specific }, { weight: 3, arbitrary: weirdString }, valid, long);
+  // Values the schema accepts, extremes included, so that most queries get past validation into the service.
+  const valid = fc.constantFrom(
+    String(exampleFor(s, {} as never) ?? 'x'),
+    ...((s.enum as string[] | undefined) ?? []),
+    ...(type === 'integer' ? [s.minimum, s.maximum].filter((v) => v !== undefined).map(String) : []),
+    ...(s.format === 'date' ? ['0001-01-01', '1900-02-28', '2024-02-29', '9999-12-31'] : []),
+  );
+  return fc.oneof(
+    { weight: 6, arbitrary: valid },
+    { weight: 4, arbitrary: specific },
+    { weight: 2, arbitrary: weirdString },
+    long,
+  );
 }
 
 /** A query string: some parameters hostile, some valid, some repeated, plus unknown ones. */
