@@ -27,7 +27,7 @@ import {
   SIZES,
 } from './lib/data.js';
 import { type HttpLoad, httpLoad, httpLoadSplit, loopLoad, quiet, warm } from './lib/load.js';
-import { consoleLine, row, type Section, sectionMarkdown, load1 } from './lib/report.js';
+import { consoleLine, load1, row, type Section, sectionMarkdown, summaryTable } from './lib/report.js';
 import { floorPool, firstWords, type InjectRequest, recordRequests, replayer } from './lib/sql-floor.js';
 import { ROOT, type Running, startBare, startService, token } from './lib/service.js';
 
@@ -44,7 +44,7 @@ const { values } = parseArgs({
     skip: { type: 'string' },
     'pool-max': { type: 'string', default: '10' },
     quiet: { type: 'string', default: '0.25' },
-    'max-wait': { type: 'string', default: '20' },
+    'max-wait': { type: 'string', default: '10' },
     out: { type: 'string' },
   },
 });
@@ -575,7 +575,12 @@ async function main(): Promise<void> {
     `- Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
     '',
   ];
-  writeFileSync(out, `${header.join('\n')}\n${sections.map(sectionMarkdown).join('\n')}`);
+  const summary = summaryTable(sections);
+  writeFileSync(
+    out,
+    `${header.join('\n')}\n## Summary (first row of each scenario: the service)\n\n${summary}\n## Scenarios\n\n${sections.map(sectionMarkdown).join('\n')}`,
+  );
+  log(`\n${summary}`);
   log(`\nresults: ${out}`);
 }
 

@@ -92,3 +92,23 @@ export function consoleLine(s: Section): string {
     `${s.targets.length ? ` — targets: ${s.targets.length - missed}/${s.targets.length} met` : ''}`
   );
 }
+
+/** One line per section: the service's figures and the verdicts, for the top of the results file and the README. */
+export function summaryTable(sections: Section[]): string {
+  const lines = [
+    '| scenario | clients | req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | targets |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const s of sections) {
+    const service = s.rows[0];
+    if (!service) continue;
+    const r = service.result;
+    const rate = service.certificatesPerSecond !== undefined ? ` (${num(service.certificatesPerSecond)} cert/s)` : '';
+    const verdicts = s.targets.map((t) => `${t.met ? '✓' : '✗'} ${t.what}`).join('<br>') || '–';
+    lines.push(
+      `| ${s.title.replace(/ \(.*?\)(?= —|$)/, '')} | ${r.connections} | ${num(r.rps)}${rate} | ${ms(r.p50)} | ${ms(r.p95)} | ` +
+        `${ms(r.p99)} | ${r.errors + r.non2xx} | ${service.peakRssMb === undefined ? '–' : Math.round(service.peakRssMb)} | ${verdicts} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
