@@ -44,7 +44,7 @@ const { values } = parseArgs({
     skip: { type: 'string' },
     'pool-max': { type: 'string', default: '10' },
     quiet: { type: 'string', default: '0.25' },
-    'max-wait': { type: 'string', default: '10' },
+    'max-wait': { type: 'string', default: '5' },
     out: { type: 'string' },
   },
 });
@@ -71,6 +71,22 @@ const statements = (r: { reads: { text: string }[] }) =>
 function done(section: Section): void {
   sections.push(section);
   log(consoleLine(section));
+}
+
+/** Runs one part of the bench; a failure is written into the results (first lines of the error) and the rest goes on. */
+async function attempt(title: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ').slice(0, 400);
+    done({
+      title: `${title}: failed`,
+      notes: [`Failed: ${message.replaceAll('|', '\\|')}`],
+      rows: [],
+      ratios: [],
+      targets: [],
+    });
+  }
 }
 
 /** Waits for the machine to be quiet (see --quiet and --max-wait) and returns the CPU share others kept busy. */
@@ -316,148 +332,156 @@ async function reads(largest: Largest): Promise<void> {
         ],
       },
     ];
-    for (const s of scenarios.filter((x) => wants(x.key))) {
-      const first = s.request(0);
-      const answer = await sample(`${service.base}${first.url}`, {
-        method: first.method,
-        headers: first.headers,
-        body: first.payload,
-      });
-      if (answer.status !== 200) throw new Error(`${s.key} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
-      // The SQL of a cold request (a fresh app) and of the next one, recorded in this process.
-      const [cold, warm] = await recordRequests(databaseUrl, [first, first]);
-      const sameSql = cold!.reads.map((q) => q.text).join() === warm!.reads.map((q) => q.text).join();
-      let i = 0;
-      const bodies = first.payload === undefined ? undefined : () => s.request(i++).payload!;
-      const notes = [
-        `Response body ${answer.body.length.toLocaleString('en-US')} bytes.` +
-          (s.key === 'overview'
-            ? ` Unit ${largest.unitId}, ${largest.activePatients} patients active on ${ACTIVE_ON}.`
-            : '') +
-          (s.key === 'consent'
-            ? ` ${patients.length} patients with a coordination consent (${seeded} seeded this run).`
-            : '') +
-          (s.key === 'history'
-            ? ` Cycling over ${patients.length} patients of the unit with the longest histories.`
-            : ''),
-        `SQL floor: the read statements the service sent for one request, recorded at the driver and replayed ` +
-          `through pg on a pool of min(clients, ${poolMax}) connections. Cold request (fresh process): ${statements(cold!)}. ` +
-          (sameSql ? 'A warm request sends the same.' : `Warm request (caches filled): ${statements(warm!)}.`) +
-          ` Not replayed (writes): ${[...new Set([...cold!.skipped, ...warm!.skipped])].map((t) => `\`${t}…\``).join(', ') || 'nothing'}.`,
-      ];
-      for (const connections of s.connections) {
-        const load: HttpLoad = {
-          url: `${service.base}${first.url}`,
+    for (const s of scenarios.filter((x) => wants(x.key)))
+      await attempt(s.title, async () => {
+        const first = s.request(0);
+        const answer = await sample(`${service.base}${first.url}`, {
           method: first.method,
           headers: first.headers,
-          body: bodies,
-          connections,
-          duration,
-          warmup: 20,
-        };
-        const svc = await measured(service, load);
-        uncached ??= s.cacheOff
-          ? await startService({ databaseUrl, poolMax, env: { SICK_LEAVE_CACHE_ENTRIES: '0' } })
-          : undefined;
-        const off =
-          s.cacheOff && uncached
-            ? await measured(uncached, { ...load, url: `${uncached.base}${first.url}` })
-            : undefined;
-        const bare = await ceiling(answer.body, load, first.url);
-        const floorResult = await floor(cold!.reads, connections);
-        const warmFloor = sameSql ? undefined : await floor(warm!.reads, connections);
-        const ratios = [
-          `service/bare throughput ${fmt(ratio(svc.result.rps, bare.result.rps))} (bare is ${fmt(ratio(bare.result.rps, svc.result.rps))}× faster)`,
-          `service/SQL floor${sameSql ? '' : ' (cold SQL)'}: throughput ${fmt(ratio(svc.result.rps, floorResult.rps))}, p50 latency ${fmt(ratio(svc.result.p50, floorResult.p50))}×`,
-          ...(warmFloor
-            ? [
-                `service/warm SQL: throughput ${fmt(ratio(svc.result.rps, warmFloor.rps))}, p50 latency ${fmt(ratio(svc.result.p50, warmFloor.p50))}× (the rest of a warm request is the service's own work)`,
-              ]
-            : []),
-          ...(off
-            ? [
-                `service with the cache off/cold SQL: throughput ${fmt(ratio(off.result.rps, floorResult.rps))}, p50 latency ${fmt(ratio(off.result.p50, floorResult.p50))}×`,
-              ]
-            : []),
-        ];
-        done({
-          title: `${s.title} — ${connections} clients`,
-          notes,
-          rows: [
-            row('service', svc.result, { peakRssMb: svc.peakRssMb }),
-            ...(off
-              ? [row('service, case cache off (SICK_LEAVE_CACHE_ENTRIES=0)', off.result, { peakRssMb: off.peakRssMb })]
-              : []),
-            row('bare Fastify, same body (HTTP ceiling)', bare.result, { peakRssMb: bare.peakRssMb }),
-            row(
-              sameSql ? 'same SQL through pg (database floor)' : 'cold SQL through pg (database floor, no cache)',
-              floorResult,
-            ),
-            ...(warmFloor ? [row('warm SQL through pg (what a cached request sends)', warmFloor)] : []),
-          ],
-          ratios,
-          targets: [
-            ...s.targets(connections, svc.result),
-            ...(s.ratioTargets?.(
-              s.key === 'consent' ? svc.result.rps : (off ?? svc).result.p50,
-              bare.result.rps,
-              floorResult.p50,
-            ) ?? []),
-          ],
+          body: first.payload,
         });
-      }
-    }
-
-    // ——— two service processes against one PostgreSQL, load split between them ———
-    if (wants('two')) {
-      const second = await startService({ databaseUrl, poolMax });
-      try {
-        const path = `${base}?activeOn=${ACTIVE_ON}&limit=100`;
-        const loads = (connections: number): HttpLoad[] =>
-          [service, second].map((p) => ({
-            url: `${p.base}${path}`,
-            headers: auth,
-            connections: connections / 2,
-            duration,
-            warmup: 10,
-          }));
-        const rows = [];
-        for (const connections of [4, 20]) {
-          const one = await measured(service, {
-            url: `${service.base}${path}`,
-            headers: auth,
+        if (answer.status !== 200) throw new Error(`${s.key} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+        // The SQL of a cold request (a fresh app) and of the next one, recorded in this process.
+        const [cold, warm] = await recordRequests(databaseUrl, [first, first]);
+        const sameSql = cold!.reads.map((q) => q.text).join() === warm!.reads.map((q) => q.text).join();
+        let i = 0;
+        const bodies = first.payload === undefined ? undefined : () => s.request(i++).payload!;
+        const notes = [
+          `Response body ${answer.body.length.toLocaleString('en-US')} bytes.` +
+            (s.key === 'overview'
+              ? ` Unit ${largest.unitId}, ${largest.activePatients} patients active on ${ACTIVE_ON}.`
+              : '') +
+            (s.key === 'consent'
+              ? ` ${patients.length} patients with a coordination consent (${seeded} seeded this run).`
+              : '') +
+            (s.key === 'history'
+              ? ` Cycling over ${patients.length} patients of the unit with the longest histories.`
+              : ''),
+          `SQL floor: the read statements the service sent for one request, recorded at the driver and replayed ` +
+            `through pg on a pool of min(clients, ${poolMax}) connections. Cold request (fresh process): ${statements(cold!)}. ` +
+            (sameSql ? 'A warm request sends the same.' : `Warm request (caches filled): ${statements(warm!)}.`) +
+            ` Not replayed (writes): ${[...new Set([...cold!.skipped, ...warm!.skipped])].map((t) => `\`${t}…\``).join(', ') || 'nothing'}.`,
+        ];
+        for (const connections of s.connections) {
+          const load: HttpLoad = {
+            url: `${service.base}${first.url}`,
+            method: first.method,
+            headers: first.headers,
+            body: bodies,
             connections,
             duration,
-            warmup: 10,
+            warmup: 20,
+          };
+          const svc = await measured(service, load);
+          uncached ??= s.cacheOff
+            ? await startService({ databaseUrl, poolMax, env: { SICK_LEAVE_CACHE_ENTRIES: '0' } })
+            : undefined;
+          const off =
+            s.cacheOff && uncached
+              ? await measured(uncached, { ...load, url: `${uncached.base}${first.url}` })
+              : undefined;
+          const bare = await ceiling(answer.body, load, first.url);
+          const floorResult = await floor(cold!.reads, connections);
+          const warmFloor = sameSql ? undefined : await floor(warm!.reads, connections);
+          const ratios = [
+            `service/bare throughput ${fmt(ratio(svc.result.rps, bare.result.rps))} (bare is ${fmt(ratio(bare.result.rps, svc.result.rps))}× faster)`,
+            `service/SQL floor${sameSql ? '' : ' (cold SQL)'}: throughput ${fmt(ratio(svc.result.rps, floorResult.rps))}, p50 latency ${fmt(ratio(svc.result.p50, floorResult.p50))}×`,
+            ...(warmFloor
+              ? [
+                  `service/warm SQL: throughput ${fmt(ratio(svc.result.rps, warmFloor.rps))}, p50 latency ${fmt(ratio(svc.result.p50, warmFloor.p50))}× (the rest of a warm request is the service's own work)`,
+                ]
+              : []),
+            ...(off
+              ? [
+                  `service with the cache off/cold SQL: throughput ${fmt(ratio(off.result.rps, floorResult.rps))}, p50 latency ${fmt(ratio(off.result.p50, floorResult.p50))}×`,
+                ]
+              : []),
+          ];
+          done({
+            title: `${s.title} — ${connections} clients`,
+            notes,
+            rows: [
+              row('service', svc.result, { peakRssMb: svc.peakRssMb }),
+              ...(off
+                ? [
+                    row('service, case cache off (SICK_LEAVE_CACHE_ENTRIES=0)', off.result, {
+                      peakRssMb: off.peakRssMb,
+                    }),
+                  ]
+                : []),
+              row('bare Fastify, same body (HTTP ceiling)', bare.result, { peakRssMb: bare.peakRssMb }),
+              row(
+                sameSql ? 'same SQL through pg (database floor)' : 'cold SQL through pg (database floor, no cache)',
+                floorResult,
+              ),
+              ...(warmFloor ? [row('warm SQL through pg (what a cached request sends)', warmFloor)] : []),
+            ],
+            ratios,
+            targets: [
+              ...s.targets(connections, svc.result),
+              ...(s.ratioTargets?.(
+                s.key === 'consent' ? svc.result.rps : (off ?? svc).result.p50,
+                bare.result.rps,
+                floorResult.p50,
+              ) ?? []),
+            ],
           });
-          rows.push(row('one process', one.result, { peakRssMb: one.peakRssMb }));
-          await Promise.all(loads(connections).map(warm));
-          const busyBefore = await settle();
-          service.resetPeak();
-          second.resetPeak();
-          const split = loads(connections).map((l) => ({ ...l, warmup: 0 }));
-          const both = { ...(await httpLoadSplit(split)), busyBefore };
-          rows.push(
-            row('two processes, half the clients each', both, { peakRssMb: service.peakRssMb() + second.peakRssMb() }),
-          );
         }
-        done({
-          title: '(7) Overview with two service processes on one PostgreSQL',
-          notes: [
-            'Each process has its own port and a pool of ' +
-              `${poolMax}; the clients are split evenly. Peak RSS of the two is their sum. On 2 cores, the load ` +
-              'generator, PostgreSQL and the processes compete for the same CPUs.',
-          ],
-          rows,
-          ratios: [
-            `two/one throughput at 4 clients ${fmt(ratio(rows[1]!.result.rps, rows[0]!.result.rps))}, at 20 clients ${fmt(ratio(rows[3]!.result.rps, rows[2]!.result.rps))}`,
-          ],
-          targets: [],
-        });
-      } finally {
-        await second.stop();
-      }
-    }
+      });
+
+    // ——— two service processes against one PostgreSQL, load split between them ———
+    if (wants('two'))
+      await attempt('(7) Overview with two service processes on one PostgreSQL', async () => {
+        const second = await startService({ databaseUrl, poolMax });
+        try {
+          const path = `${base}?activeOn=${ACTIVE_ON}&limit=100`;
+          const loads = (connections: number): HttpLoad[] =>
+            [service, second].map((p) => ({
+              url: `${p.base}${path}`,
+              headers: auth,
+              connections: connections / 2,
+              duration,
+              warmup: 10,
+            }));
+          const rows = [];
+          for (const connections of [4, 20]) {
+            const one = await measured(service, {
+              url: `${service.base}${path}`,
+              headers: auth,
+              connections,
+              duration,
+              warmup: 10,
+            });
+            rows.push(row('one process', one.result, { peakRssMb: one.peakRssMb }));
+            await Promise.all(loads(connections).map(warm));
+            const busyBefore = await settle();
+            service.resetPeak();
+            second.resetPeak();
+            const split = loads(connections).map((l) => ({ ...l, warmup: 0 }));
+            const both = { ...(await httpLoadSplit(split)), busyBefore };
+            rows.push(
+              row('two processes, half the clients each', both, {
+                peakRssMb: service.peakRssMb() + second.peakRssMb(),
+              }),
+            );
+          }
+          done({
+            title: '(7) Overview with two service processes on one PostgreSQL',
+            notes: [
+              'Each process has its own port and a pool of ' +
+                `${poolMax}; the clients are split evenly. Peak RSS of the two is their sum. On 2 cores, the load ` +
+                'generator, PostgreSQL and the processes compete for the same CPUs.',
+            ],
+            rows,
+            ratios: [
+              `two/one throughput at 4 clients ${fmt(ratio(rows[1]!.result.rps, rows[0]!.result.rps))}, at 20 clients ${fmt(ratio(rows[3]!.result.rps, rows[2]!.result.rps))}`,
+            ],
+            targets: [],
+          });
+        } finally {
+          await second.stop();
+        }
+      });
   } finally {
     await uncached?.stop();
     await service.stop();
@@ -553,9 +577,11 @@ async function main(): Promise<void> {
     `data set ${size} (${dataSet}): ${largest.certificates.toLocaleString('en-US')} certificates in ${new URL(databaseUrl).pathname.slice(1)}; ` +
       `largest unit ${largest.unitId} with ${largest.activePatients} patients active on ${ACTIVE_ON}; ${duration} s per run`,
   );
-  if (wants('posts') || wants('batches')) await writes();
-  if (['overview', 'summary', 'history', 'consent', 'two'].some((s) => wants(s as Scenario))) await reads(largest);
-  if (wants('replica')) await replica();
+  if (wants('posts') || wants('batches')) await attempt('(1)–(2) Writes', writes);
+  if (['overview', 'summary', 'history', 'consent', 'two'].some((s) => wants(s as Scenario))) {
+    await attempt('(3)–(7) Reads', () => reads(largest));
+  }
+  if (wants('replica')) await attempt('(8) Overview with a hot standby for reads', replica);
 
   const date = startedAt.toISOString().slice(0, 10);
   const out = values.out ?? join(ROOT, 'bench', 'results', `${date}.md`);
