@@ -44,6 +44,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     bodyLimit: config.bodyLimitBytes,
     // On close: refuse new connections, let in-flight requests finish, and drop idle keep-alive sockets at once.
     forceCloseConnections: 'idle',
+    // No implicit HEAD routes: a HEAD on a patient-data GET would read (and audit) without showing anything.
+    exposeHeadRoutes: false,
     return503OnClosing: true,
     // Accept a caller's x-request-id when it is a plain token; otherwise make one.
     genReqId: (req) => {

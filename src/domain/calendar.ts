@@ -16,6 +16,14 @@ export function isValidDate(value: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
+/** The dates the service accepts anywhere: wide enough for any patient and any certificate, narrow enough for sense. */
+export const EARLIEST_DATE: LocalDate = '1900-01-01';
+export const LATEST_DATE: LocalDate = '2199-12-31';
+
+export function isSupportedDate(value: string): boolean {
+  return isValidDate(value) && value >= EARLIEST_DATE && value <= LATEST_DATE;
+}
+
 /** Days since 1970-01-01 for a valid date. */
 export function toEpochDay(date: LocalDate): number {
   return Math.floor(Date.parse(`${date}T00:00:00Z`) / MS_PER_DAY);
@@ -75,8 +83,11 @@ export function stockholmDate(instant: Date = new Date()): LocalDate {
  */
 export function stockholmLocalToInstant(local: string): Date {
   const asUtc = Date.parse(`${local}Z`);
-  const first = asUtc - stockholmOffsetMs(new Date(asUtc));
-  return new Date(asUtc - stockholmOffsetMs(new Date(first)));
+  // Swedish time is UTC+2 (summer) or UTC+1 (winter): the instant is whichever of the two reads back as `local`.
+  const readsBack = [2, 1]
+    .map((h) => asUtc - h * 3_600_000)
+    .filter((t) => stockholmOffsetMs(new Date(t)) === asUtc - t);
+  return new Date(readsBack.length > 0 ? Math.min(...readsBack) : asUtc - 3_600_000);
 }
 
 /** Midnight at the start of a Swedish calendar day, as an instant. */

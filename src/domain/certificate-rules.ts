@@ -2,7 +2,7 @@
  * Sick-leave certificates (läkarintyg): the content rules, as pure functions. Schemas call them so that every
  * problem carries the path of the field it concerns; the service calls `countsFor` to keep the `counts` flag.
  */
-import { isValidDate, type LocalDate, stockholmLocalToInstant } from './calendar.js';
+import { isSupportedDate, type LocalDate, stockholmLocalToInstant } from './calendar.js';
 import { type Chapter, chapterOf, type DiagnosisCodeProblem, normaliseDiagnosisCode } from './icd10.js';
 
 export const CERTIFICATE_TYPES = ['FK7804', 'FK7263', 'AG7804', 'AG114'] as const;
@@ -86,18 +86,23 @@ export function periodIssues(type: CertificateType, periods: readonly SickLeaveP
     } else {
       seenDegrees.set(p.degree, i);
     }
-    const datesValid = isValidDate(p.start) && isValidDate(p.end);
-    if (!isValidDate(p.start)) issues.push({ path: ['periods', i, 'start'], message: 'must be a date YYYY-MM-DD' });
-    if (!isValidDate(p.end)) issues.push({ path: ['periods', i, 'end'], message: 'must be a date YYYY-MM-DD' });
+    const datesValid = isSupportedDate(p.start) && isSupportedDate(p.end);
+    if (!isSupportedDate(p.start)) issues.push({ path: ['periods', i, 'start'], message: 'must be a date YYYY-MM-DD' });
+    if (!isSupportedDate(p.end)) issues.push({ path: ['periods', i, 'end'], message: 'must be a date YYYY-MM-DD' });
     if (datesValid && p.start > p.end) {
       issues.push({ path: ['periods', i, 'end'], message: 'must not be before start' });
     }
   });
   periods.forEach((p, i) => {
-    if (!(isValidDate(p.start) && isValidDate(p.end) && p.start <= p.end)) return;
+    if (!(isSupportedDate(p.start) && isSupportedDate(p.end) && p.start <= p.end)) return;
     for (let j = 0; j < i; j++) {
       const other = periods[j]!;
-      if (isValidDate(other.start) && isValidDate(other.end) && other.start <= other.end && periodsOverlap(p, other)) {
+      if (
+        isSupportedDate(other.start) &&
+        isSupportedDate(other.end) &&
+        other.start <= other.end &&
+        periodsOverlap(p, other)
+      ) {
         issues.push({ path: ['periods', i, 'start'], message: `overlaps period ${j}` });
         break;
       }
@@ -194,7 +199,7 @@ const SIGNED_AT = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?
  */
 export function parseSignedAt(value: string): Date | undefined {
   const m = SIGNED_AT.exec(value);
-  if (!m || !isValidDate(m[1]!)) return undefined;
+  if (!m || !isSupportedDate(m[1]!)) return undefined;
   const [hour, minute, second] = [Number(m[2]), Number(m[3]), Number(m[4] ?? 0)];
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const zone = m[6];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidDate } from '../domain/calendar.js';
+import { EARLIEST_DATE, isSupportedDate, LATEST_DATE } from '../domain/calendar.js';
 import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../domain/hsa-id.js';
 import { parsePersonalIdentity } from '../domain/personal-identity.js';
 
@@ -12,10 +12,13 @@ export const HsaId = z
 
 export const LocalDateSchema = z
   .string()
-  .refine(isValidDate, 'must be a calendar date YYYY-MM-DD')
+  .refine(isSupportedDate, `must be a calendar date YYYY-MM-DD between ${EARLIEST_DATE} and ${LATEST_DATE}`)
   .meta({ format: 'date', example: '2026-11-25' });
 
-export const Instant = z.iso.datetime({ offset: true }).meta({ example: '2026-11-20T09:30:00Z' });
+export const Instant = z.iso
+  .datetime({ offset: true })
+  .refine((v) => isSupportedDate(v.slice(0, 10)), `must lie between ${EARLIEST_DATE} and ${LATEST_DATE}`)
+  .meta({ example: '2026-11-20T09:30:00Z' });
 
 export const UnitParams = z.object({ unitId: HsaId });
 

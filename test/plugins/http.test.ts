@@ -31,6 +31,19 @@ describe('HTTP behaviour shared by every route', () => {
     expect(res.json().errors).toEqual([{ path: 'query.limit', message: expect.any(String) }]);
   });
 
+  it('400 for a date outside 1900–2199, as a date or an instant', async () => {
+    for (const from of ['9999-12-31', '1899-12-31T23:00:00Z']) {
+      const res = await ctx.app.inject({ url: `/v1/audit-events?from=${from}`, headers: auditor });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors[0].path).toBe('query.from');
+    }
+  });
+
+  it('has no implicit HEAD routes (a HEAD would read patient data without showing it)', async () => {
+    const res = await ctx.app.inject({ method: 'HEAD', url: '/v1/audit-events', headers: auditor });
+    expect(res.statusCode).toBe(404);
+  });
+
   it('400 for malformed JSON', async () => {
     const res = await ctx.app.inject({
       method: 'POST',

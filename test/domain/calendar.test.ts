@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addDays,
+  daysBetween,
+  inclusiveDays,
+  isSupportedDate,
+  isValidDate,
+  stockholmDate,
+  stockholmDayStart,
+  stockholmLocalToInstant,
+} from '../../src/domain/calendar.js';
+
+describe('calendar days', () => {
+  it('knows real dates, leap days included', () => {
+    expect(isValidDate('2028-02-29')).toBe(true);
+    expect(isValidDate('2026-02-29')).toBe(false);
+    expect(isValidDate('2026-02-30')).toBe(false);
+    expect(isValidDate('2026-1-05')).toBe(false);
+  });
+  it('supports 1900-01-01 to 2199-12-31 and nothing outside', () => {
+    expect(isSupportedDate('1900-01-01')).toBe(true);
+    expect(isSupportedDate('2199-12-31')).toBe(true);
+    expect(isSupportedDate('1899-12-31')).toBe(false);
+    expect(isSupportedDate('9999-12-31')).toBe(false);
+  });
+  it('counts days across a leap day and a DST change without drifting', () => {
+    expect(addDays('2028-02-28', 1)).toBe('2028-02-29');
+    expect(daysBetween('2026-03-28', '2026-03-30')).toBe(2);
+    expect(inclusiveDays('2026-11-20', '2026-11-20')).toBe(1);
+  });
+});
+
+describe('Swedish time', () => {
+  it('reads a wall-clock time in winter (UTC+1) and summer (UTC+2)', () => {
+    expect(stockholmLocalToInstant('2026-01-15T10:00:00').toISOString()).toBe('2026-01-15T09:00:00.000Z');
+    expect(stockholmLocalToInstant('2026-07-15T10:00:00').toISOString()).toBe('2026-07-15T08:00:00.000Z');
+  });
+  it('takes the earlier of the twice-occurring autumn hour', () => {
+    expect(stockholmLocalToInstant('2026-10-25T02:30:00').toISOString()).toBe('2026-10-25T00:30:00.000Z');
+  });
+  it('gives the Swedish day of an instant near midnight', () => {
+    expect(stockholmDate(new Date('2026-11-24T23:30:00Z'))).toBe('2026-11-25');
+    expect(stockholmDayStart('2026-11-25').toISOString()).toBe('2026-11-24T23:00:00.000Z');
+  });
+});
+
+describe('the spring gap', () => {
+  it('moves a skipped wall-clock time forward an hour', () => {
+    expect(stockholmLocalToInstant('2026-03-29T02:30:00').toISOString()).toBe('2026-03-29T01:30:00.000Z');
+  });
+});
