@@ -172,28 +172,45 @@ class Batch {
 
 async function insertBatch(client: pg.PoolClient, b: Batch): Promise<void> {
   const c = b.certs;
+  const p = b.periods;
+  const d = b.diagnoses;
   await client.query('begin');
+  // The period and diagnosis arrays of each certificate row (as the certificates repository writes them), grouped
+  // from the same batch's period and diagnosis lists.
   await client.query(
-    `insert into certificates (id, type, care_giver_id, unit_id, patient_id, patient_name, doctor_id, doctor_name,
-       signed_at, start_date, end_date, occupations, counts, content_hash, content, created_by)
+    `with p as (
+       select cid, array_agg(degree order by ord) as degrees, array_agg(ps order by ord) as starts,
+              array_agg(pe order by ord) as ends
+       from unnest($13::text[], $14::smallint[], $15::smallint[], $16::date[], $17::date[]) as p(cid, ord, degree, ps, pe)
+       group by cid
+     ),
+     d as (
+       select cid, array_agg(code order by ord) as codes
+       from unnest($18::text[], $19::smallint[], $20::text[]) as d(cid, ord, code) group by cid
+     )
+     insert into certificates (id, type, care_giver_id, unit_id, patient_id, patient_name, doctor_id, doctor_name,
+       signed_at, start_date, end_date, occupations, counts, content_hash, content, created_by,
+       period_degrees, period_starts, period_ends, diagnosis_codes)
      select id, type, cg, unit, pid, pname, did, dname, signed::timestamptz, s::date, e::date, array['CURRENT_JOB'],
        counts, md5(id) || md5(pid),
        jsonb_build_object('id', id, 'type', type, 'patient', jsonb_build_object('id', pid, 'name', pname),
          'issuedBy', jsonb_build_object('id', did, 'name', dname), 'unit', jsonb_build_object('id', unit),
          'careGiver', jsonb_build_object('id', cg), 'signedAt', signed, 'occupations', jsonb_build_array('CURRENT_JOB')),
-       'bench'
+       'bench', coalesce(p.degrees, '{}'), coalesce(p.starts, '{}'), coalesce(p.ends, '{}'), coalesce(d.codes, '{}')
      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                  $9::text[], $10::text[], $11::text[], $12::bool[])
-       as t(id, type, cg, unit, pid, pname, did, dname, signed, s, e, counts)`,
-    [c.id, c.type, c.cg, c.unit, c.pid, c.pname, c.did, c.dname, c.signed, c.start, c.end, c.counts],
+       as t(id, type, cg, unit, pid, pname, did, dname, signed, s, e, counts)
+     left join p on p.cid = t.id left join d on d.cid = t.id`,
+    [
+      ...[c.id, c.type, c.cg, c.unit, c.pid, c.pname, c.did, c.dname, c.signed, c.start, c.end, c.counts],
+      ...[p.cid, p.ord, p.degree, p.start, p.end, d.cid, d.ord, d.code],
+    ],
   );
-  const p = b.periods;
   await client.query(
     `insert into certificate_periods (certificate_id, ordinal, degree, start_date, end_date)
      select * from unnest($1::text[], $2::smallint[], $3::smallint[], $4::date[], $5::date[])`,
     [p.cid, p.ord, p.degree, p.start, p.end],
   );
-  const d = b.diagnoses;
   await client.query(
     `insert into certificate_diagnoses (certificate_id, ordinal, code)
      select * from unnest($1::text[], $2::smallint[], $3::text[])`,

@@ -74,6 +74,15 @@ export const certificates = pgTable(
     content: jsonb('content').notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
     createdBy: text('created_by').notNull(),
+    /**
+     * The periods (degree, start, end in ordinal order) and diagnosis codes (main first) again, written with the row,
+     * so the sick-leave engine loads a unit's certificates from this table alone (certificate_periods and
+     * certificate_diagnoses stay the normalised record).
+     */
+    periodDegrees: smallint('period_degrees').array().notNull().default(sql`'{}'`),
+    periodStarts: day('period_starts').array().notNull().default(sql`'{}'`),
+    periodEnds: day('period_ends').array().notNull().default(sql`'{}'`),
+    diagnosisCodes: text('diagnosis_codes').array().notNull().default(sql`'{}'`),
   },
   (t) => [
     index('certificates_unit_window_idx').on(t.careGiverId, t.unitId, t.endDate, t.startDate).where(sql`${t.counts}`),

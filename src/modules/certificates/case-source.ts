@@ -1,12 +1,12 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type Executor, queryRows } from '../../db/client.js';
-import type { LocalDate } from '../../domain/calendar.js';
+import { addDays, type LocalDate } from '../../domain/calendar.js';
 import type { CaseCertificate, SickLeavePeriod } from '../../domain/sick-leave-engine.js';
 
 /**
  * Read queries for the sick-leave engine. Only certificates with `counts = true` are loaded (the certificates service
  * keeps that flag: false when revoked, replaced, supplemented, AG, test or infection control). Dates stay strings
- * and each certificate's periods and diagnoses come aggregated, so a whole unit loads in one round trip.
+ * and each certificate's periods and diagnoses are arrays on its own row, so a whole unit loads with no join.
  */
 
 interface CaseCertificateRow {
@@ -18,23 +18,28 @@ interface CaseCertificateRow {
   doctor_name: string | null;
   signed_at: string;
   unit_id: string;
-  periods: [number, string, string][] | string;
-  diagnoses: string[] | string | null;
+  period_degrees: number[];
+  period_starts: string[];
+  period_ends: string[];
+  diagnosis_codes: string[];
 }
 
-// The aggregated columns of a certificate row, shared by both loaders. Periods travel as [degree, start, end].
+// The columns of a certificate row the engine reads. Periods and diagnoses are the row's own arrays (written with
+// it); the dates travel as text[] so every driver hands them over as strings.
 const CERTIFICATE_COLUMNS = sql`
   c.id, c.type, c.patient_id, c.patient_name, c.doctor_id, c.doctor_name, c.unit_id,
   to_char(c.signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as signed_at,
-  (select json_agg(json_build_array(p.degree, p.start_date, p.end_date) order by p.ordinal)
-     from certificate_periods p where p.certificate_id = c.id) as periods,
-  (select json_agg(d.code order by d.ordinal)
-     from certificate_diagnoses d where d.certificate_id = c.id) as diagnoses`;
+  c.period_degrees, c.period_starts::text[] as period_starts, c.period_ends::text[] as period_ends, c.diagnosis_codes`;
+
+interface ChainedRow extends CaseCertificateRow {
+  truncated: boolean;
+}
 
 function toCaseCertificate(row: CaseCertificateRow): CaseCertificate {
-  // node-postgres and PGlite both parse json; a string would mean a driver that does not.
-  const periods = typeof row.periods === 'string' ? JSON.parse(row.periods) : (row.periods ?? []);
-  const diagnoses = typeof row.diagnoses === 'string' ? JSON.parse(row.diagnoses) : (row.diagnoses ?? []);
+  const degrees = row.period_degrees;
+  const periods: SickLeavePeriod[] = new Array(degrees.length);
+  for (let i = 0; i < degrees.length; i++)
+    periods[i] = { degree: Number(degrees[i]), start: row.period_starts[i]!, end: row.period_ends[i]! };
   return {
     id: row.id,
     type: row.type,
@@ -44,10 +49,8 @@ function toCaseCertificate(row: CaseCertificateRow): CaseCertificate {
     doctorName: row.doctor_name,
     signedAt: row.signed_at,
     unitId: row.unit_id,
-    diagnoses,
-    periods: (periods as [number, string, string][]).map(
-      ([degree, start, end]): SickLeavePeriod => ({ degree: Number(degree), start, end }),
-    ),
+    diagnoses: row.diagnosis_codes,
+    periods,
   };
 }
 
@@ -72,11 +75,68 @@ export async function candidatePatients(
 }
 
 /**
- * The counted certificates at the unit that belong to a chain visible on `activeOn`, with periods and diagnoses,
- * in one query: candidate patients come from the window index; their certificates are chained in SQL on
- * start/end dates (the engine's rule: a certificate joins when it starts at most `maxGapDays` empty days after the
- * latest end so far), and only chains reaching from `windowFrom` (`activeOn - recentlyEndedDays`) to `activeOn`
- * are returned, so a patient's older history is never shipped. The engine re-chains what it gets, on periods.
+ * How far before `windowFrom - maxGapDays - 1` the first load of a unit's cases reaches. A visible case that started
+ * earlier sends its patient to a second query over the patient's whole history; a larger value chains more old
+ * certificates of every patient.
+ */
+export const HISTORY_WINDOW_DAYS = 240;
+
+/**
+ * The chaining of candidate patients' counted certificates at the unit (ending on or after `loadedFrom`, when given),
+ * on start/end dates with the engine's rule (a certificate joins when it starts at most `maxGapDays` empty days after
+ * the latest end so far), keeping the chains that reach from `windowFrom` to `activeOn`, with their periods and
+ * diagnoses. `truncated` marks the certificates of a kept chain that is the first loaded one and starts less than
+ * `maxGapDays` + 1 days after `loadedFrom`: a certificate ending before `loadedFrom` could belong to it (before it,
+ * or inside its running end), so its patient needs the whole history. Certificates ending before `loadedFrom` can
+ * belong to no later chain: the first loaded certificate ends on or after `loadedFrom`, so the running end is past
+ * them from there on.
+ */
+function chainedCertificates(
+  candidates: SQL,
+  careGiverId: string,
+  unitId: string,
+  activeOn: LocalDate,
+  windowFrom: LocalDate,
+  maxGapDays: number,
+  loadedFrom: LocalDate | undefined,
+): SQL {
+  const bounded = loadedFrom === undefined ? sql`` : sql`and c.end_date >= ${loadedFrom}::date`;
+  const truncated =
+    loadedFrom === undefined
+      ? sql`false`
+      : sql`kept.chain = 1 and kept.chain_start < ${addDays(loadedFrom, maxGapDays + 1)}::date`;
+  return sql`with candidates as (${candidates}),
+        spans as (
+          select c.id, c.patient_id, c.start_date, c.end_date,
+                 max(c.end_date) over (partition by c.patient_id order by c.start_date, c.end_date, c.id
+                                       rows between unbounded preceding and 1 preceding) as latest_end
+          from certificates c join candidates k on k.patient_id = c.patient_id
+          where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts ${bounded}
+        ),
+        chained as (
+          select id, patient_id, start_date, end_date,
+                 sum(case when latest_end is null or start_date > latest_end + ${maxGapDays}::int + 1 then 1 else 0 end)
+                   over (partition by patient_id order by start_date, end_date, id rows unbounded preceding) as chain
+          from spans
+        ),
+        kept as (
+          select id, chain, chain_start from (
+            select id, chain, min(start_date) over w as chain_start, max(end_date) over w as chain_end
+            from chained window w as (partition by patient_id, chain)
+          ) x
+          where chain_end >= ${windowFrom}::date and chain_start <= ${activeOn}::date
+        )
+        select ${CERTIFICATE_COLUMNS}, ${truncated} as truncated
+        from certificates c join kept on kept.id = c.id`;
+}
+
+/**
+ * The counted certificates at the unit that belong to a chain visible on `activeOn` (reaching from `windowFrom`,
+ * `activeOn - recentlyEndedDays`, to `activeOn`), with periods and diagnoses. Candidate patients come from the window
+ * index; first only their certificates ending at most HISTORY_WINDOW_DAYS before the window (less the gap) are
+ * chained, so old history is neither chained nor shipped; the few patients whose kept chain could reach further back
+ * are then chained again over their whole history at the unit. The chains are exactly those of the full history.
+ * The engine re-chains what it gets, on periods.
  */
 export async function unitCaseCertificates(
   ex: Executor,
@@ -86,37 +146,33 @@ export async function unitCaseCertificates(
   windowFrom: LocalDate,
   maxGapDays: number,
 ): Promise<CaseCertificate[]> {
-  const rows = await queryRows<CaseCertificateRow>(
+  const loadedFrom = addDays(windowFrom, -(maxGapDays + 1 + HISTORY_WINDOW_DAYS));
+  const candidates = sql`select distinct patient_id from certificates
+    where care_giver_id = ${careGiverId} and unit_id = ${unitId} and counts
+      and end_date >= ${windowFrom}::date and start_date <= ${activeOn}::date`;
+  const rows = await queryRows<ChainedRow>(
     ex,
-    sql`with candidates as (
-          select distinct patient_id from certificates
-          where care_giver_id = ${careGiverId} and unit_id = ${unitId} and counts
-            and end_date >= ${windowFrom}::date and start_date <= ${activeOn}::date
-        ),
-        spans as (
-          select c.id, c.patient_id, c.start_date, c.end_date,
-                 max(c.end_date) over (partition by c.patient_id order by c.start_date, c.end_date, c.id
-                                       rows between unbounded preceding and 1 preceding) as latest_end
-          from certificates c join candidates k on k.patient_id = c.patient_id
-          where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts
-        ),
-        chained as (
-          select id, patient_id, start_date, end_date,
-                 sum(case when latest_end is null or start_date > latest_end + ${maxGapDays}::int + 1 then 1 else 0 end)
-                   over (partition by patient_id order by start_date, end_date, id rows unbounded preceding) as chain
-          from spans
-        ),
-        kept as (
-          select id from (
-            select id, min(start_date) over w as chain_start, max(end_date) over w as chain_end
-            from chained window w as (partition by patient_id, chain)
-          ) x
-          where chain_end >= ${windowFrom}::date and chain_start <= ${activeOn}::date
-        )
-        select ${CERTIFICATE_COLUMNS}
-        from certificates c join kept on kept.id = c.id`,
+    chainedCertificates(candidates, careGiverId, unitId, activeOn, windowFrom, maxGapDays, loadedFrom),
   );
-  return rows.map(toCaseCertificate);
+  const truncated = new Set<string>();
+  for (const r of rows) if (r.truncated) truncated.add(r.patient_id);
+  if (truncated.size === 0) return rows.map(toCaseCertificate);
+  const whole = await queryRows<ChainedRow>(
+    ex,
+    chainedCertificates(
+      sql`select jsonb_array_elements_text(${JSON.stringify([...truncated])}::jsonb) as patient_id`,
+      careGiverId,
+      unitId,
+      activeOn,
+      windowFrom,
+      maxGapDays,
+      undefined,
+    ),
+  );
+  const out: CaseCertificate[] = [];
+  for (const r of rows) if (!truncated.has(r.patient_id)) out.push(toCaseCertificate(r));
+  for (const r of whole) out.push(toCaseCertificate(r));
+  return out;
 }
 
 /** Every counted certificate of one patient in any unit of the care giver (the patient's sick-leave history). */

@@ -89,18 +89,24 @@ export async function insertCertificates(ex: Executor, rows: readonly NewCertifi
     content_hash: r.contentHash,
     content: r.content,
     created_by: r.createdBy,
+    period_degrees: r.content.periods.map((p) => p.degree),
+    period_starts: r.content.periods.map((p) => p.start),
+    period_ends: r.content.periods.map((p) => p.end),
+    diagnosis_codes: r.content.diagnoses.map((d) => d.code),
   }));
   const inserted = await queryRows<{ id: string }>(
     ex,
     sql`insert into certificates (id, type, care_giver_id, unit_id, patient_id, patient_name, doctor_id, doctor_name,
-          signed_at, start_date, end_date, occupations, infection_control, test, counts, content_hash, content, created_by)
+          signed_at, start_date, end_date, occupations, infection_control, test, counts, content_hash, content, created_by,
+          period_degrees, period_starts, period_ends, diagnosis_codes)
         select r.id, r.type, r.care_giver_id, r.unit_id, r.patient_id, r.patient_name, r.doctor_id, r.doctor_name,
           r.signed_at, r.start_date, r.end_date, r.occupations, r.infection_control, r.test, r.counts, r.content_hash,
-          r.content, r.created_by
+          r.content, r.created_by, r.period_degrees, r.period_starts, r.period_ends, r.diagnosis_codes
         from jsonb_to_recordset(${json(records)}) as r(id text, type text, care_giver_id text, unit_id text,
           patient_id text, patient_name text, doctor_id text, doctor_name text, signed_at timestamptz, start_date date,
           end_date date, occupations text[], infection_control boolean, test boolean, counts boolean,
-          content_hash text, content jsonb, created_by text)
+          content_hash text, content jsonb, created_by text, period_degrees smallint[], period_starts date[],
+          period_ends date[], diagnosis_codes text[])
         order by r.id
         on conflict (id) do nothing
         returning id`,

@@ -49,6 +49,10 @@ export async function givenCertificate(db: Executor, c: GivenCertificate): Promi
     contentHash: '0'.repeat(64),
     content: {},
     createdBy: 'test',
+    periodDegrees: c.periods.map((p) => p[0]),
+    periodStarts: c.periods.map((p) => p[1]),
+    periodEnds: c.periods.map((p) => p[2]),
+    diagnosisCodes: c.diagnoses ?? ['F321'],
   });
   await db.insert(certificatePeriods).values(
     c.periods.map(([degree, startDate, endDate], i) => ({
