@@ -18,6 +18,7 @@ import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { healthPlugin } from './plugins/health.js';
+import { jsonBodyPlugin } from './plugins/json-body.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { createServices, type Services } from './services.js';
 
@@ -64,6 +65,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: anything else is 415 rather than a string handed to a schema.
   app.removeContentTypeParser('text/plain');
+  await app.register(jsonBodyPlugin);
 
   app.decorate('config', config);
   app.decorate('database', database);

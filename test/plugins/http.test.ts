@@ -44,6 +44,28 @@ describe('HTTP behaviour shared by every route', () => {
     expect(res.statusCode).toBe(404);
   });
 
+  it('400 naming the field for a NUL character anywhere in a body, before any module sees it', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: { ...auditor, 'content-type': 'application/json' },
+      payload: JSON.stringify({ patientId: '191212121212', extra: { deep: ['ok', 'bad\u0000'] } }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ path: 'extra.deep.1', message: 'must not contain NUL characters' }]);
+  });
+
+  it('400 for a body that tries prototype poisoning', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: { ...auditor, 'content-type': 'application/json' },
+      payload: '{"patientId":"191212121212","__proto__":{"admin":true}}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
   it('400 for malformed JSON', async () => {
     const res = await ctx.app.inject({
       method: 'POST',
