@@ -20,7 +20,7 @@ import {
   ensureDataSet,
   idSource,
   INGEST_CARE_GIVER,
-  INGEST_UNIT,
+  ingestUnits,
   type Largest,
   largestUnit,
   scratchDatabase,
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     skip: { type: 'string' },
     'pool-max': { type: 'string', default: '10' },
     quiet: { type: 'string', default: '0.25' },
+    'write-units': { type: 'string', default: '1' },
     'max-wait': { type: 'string', default: '5' },
     out: { type: 'string' },
   },
@@ -54,6 +55,7 @@ const duration = Number(values.duration);
 const poolMax = Number(values['pool-max']);
 const quietBelow = Number(values.quiet);
 const maxWait = Number(values['max-wait']);
+const writeUnits = ingestUnits(Number(values['write-units']));
 const databaseUrl =
   values['database-url'] ?? `postgres://postgres@127.0.0.1:5432/samverkan_bench_run_${size.toLowerCase()}`;
 const chosen = (values.only?.split(',') ?? [...SCENARIOS]).filter((s) => !(values.skip?.split(',') ?? []).includes(s));
@@ -142,9 +144,9 @@ async function writes(): Promise<void> {
   };
   try {
     const headers = {
-      authorization: `Bearer ${token({ sub: 'SE2321000016-EHR1', role: 'ehr', careGiverId: INGEST_CARE_GIVER, units: [INGEST_UNIT] })}`,
+      authorization: `Bearer ${token({ sub: 'SE2321000016-EHR1', role: 'ehr', careGiverId: INGEST_CARE_GIVER, units: writeUnits })}`,
     };
-    const templates = certificateTemplates();
+    const templates = certificateTemplates(writeUnits);
     const nextId = idSource();
     let n = 0;
     const single = () => templates[n++ % templates.length]!.replace('__ID__', nextId());
@@ -166,7 +168,9 @@ async function writes(): Promise<void> {
       const bare = await ceiling(one.body, load, '/v1/certificates');
       done({
         title: '(1) Single certificate posts (POST /v1/certificates, unique ids)',
-        notes: [`Scratch database, empty at start. Response body ${one.body.length} bytes.`],
+        notes: [
+          `Scratch database, empty at start; service pool ${Math.max(poolMax, 20)}; certificates spread over ${writeUnits.length} unit(s) (--write-units). Response body ${one.body.length} bytes.`,
+        ],
         rows: [
           row('service', svc.result, { certificatesPerSecond: perSecond, peakRssMb: svc.peakRssMb }),
           row('bare Fastify, same response body', bare.result, { peakRssMb: bare.peakRssMb }),
@@ -200,7 +204,7 @@ async function writes(): Promise<void> {
       done({
         title: '(2) Batch posts of 1,000 certificates (POST /v1/certificates/batch)',
         notes: [
-          `Request body ~${Math.round(batch().length / 1024)} kB, response body ${Math.round(first.body.length / 1024)} kB; the load generator builds every body (unique ids) in the same process.`,
+          `Certificates spread over ${writeUnits.length} unit(s) (--write-units). Request body ~${Math.round(batch().length / 1024)} kB, response body ${Math.round(first.body.length / 1024)} kB; the load generator builds every body (unique ids) in the same process.`,
         ],
         rows: [
           row('service', svc.result, { certificatesPerSecond: perSecond, peakRssMb: svc.peakRssMb }),

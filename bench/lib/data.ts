@@ -134,15 +134,25 @@ export function personnummer(n: number): string {
 export const INGEST_CARE_GIVER = 'SE2321000016-CG01';
 export const INGEST_UNIT = 'SE2321000016-U001';
 
-/** Certificates as JSON text with `__ID__` where each request puts a new id (1,000 patients, 2 periods each). */
-export function certificateTemplates(count = 1_000): string[] {
+/** The units the write scenarios post to: INGEST_UNIT first, then more of the same care giver. */
+export function ingestUnits(count: number): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    i === 0 ? INGEST_UNIT : `SE2321000016-U${String(i + 1).padStart(3, '0')}`,
+  );
+}
+
+/**
+ * Certificates as JSON text with `__ID__` where each request puts a new id (1,000 patients, 2 periods each), spread
+ * round-robin over `units`.
+ */
+export function certificateTemplates(units: string[] = [INGEST_UNIT], count = 1_000): string[] {
   return Array.from({ length: count }, (_, n) =>
     JSON.stringify({
       id: '__ID__',
       type: 'FK7804',
       patient: { id: personnummer(n), name: 'Test Testsson' },
       issuedBy: { id: 'SE2321000016-D001', name: 'Dr Lisa Läkare' },
-      unit: { id: INGEST_UNIT, name: 'Vårdcentralen Norr' },
+      unit: { id: units[n % units.length], name: 'Vårdcentralen Norr' },
       careGiver: { id: INGEST_CARE_GIVER, name: 'Region Exempel' },
       signedAt: '2026-11-20T09:30:00Z',
       diagnoses: [{ code: 'F32.1' }, { code: 'M54.5' }],
