@@ -4,8 +4,9 @@ import type { LoggerOptions } from 'pino';
 
 /**
  * Technical logs never carry a personal identity number, a name or free text from a record. Request bodies are
- * never logged; URLs are logged without their query string (a free-text search could hold a name); these paths are
- * redacted should any object reach a log line anyway.
+ * never logged, and neither is the URL: a client may wrongly put a personal identity number in a path or a query
+ * string, so only the matched route pattern is logged (the request id correlates). These paths are redacted should
+ * any object reach a log line anyway.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -29,8 +30,7 @@ export function loggerOptions(level: string): LoggerOptions {
     serializers: {
       req: (req: FastifyRequest) => ({
         method: req.method,
-        url: req.url.split('?')[0],
-        route: req.routeOptions?.url,
+        route: req.routeOptions?.url ?? '(no route)',
         remoteAddress: req.ip,
       }),
     },
