@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { CERTIFICATE_EXAMPLE } from '../../src/modules/certificates/schemas.js';
 import { ROOT } from './service.js';
 
 export const ACTIVE_ON = '2026-03-16';
@@ -148,19 +149,11 @@ export function ingestUnits(count: number): string[] {
 export function certificateTemplates(units: string[] = [INGEST_UNIT], count = 1_000): string[] {
   return Array.from({ length: count }, (_, n) =>
     JSON.stringify({
+      ...CERTIFICATE_EXAMPLE,
       id: '__ID__',
-      type: 'FK7804',
       patient: { id: personnummer(n), name: 'Test Testsson' },
-      issuedBy: { id: 'SE2321000016-D001', name: 'Dr Lisa Läkare' },
       unit: { id: units[n % units.length], name: 'Vårdcentralen Norr' },
       careGiver: { id: INGEST_CARE_GIVER, name: 'Region Exempel' },
-      signedAt: '2026-11-20T09:30:00Z',
-      diagnoses: [{ code: 'F32.1' }, { code: 'M54.5' }],
-      periods: [
-        { degree: 100, start: '2026-11-20', end: '2026-12-03' },
-        { degree: 50, start: '2026-12-04', end: '2026-12-17' },
-      ],
-      occupations: ['CURRENT_JOB'],
     }),
   );
 }

@@ -65,7 +65,8 @@ const RelationSchema = z
   })
   .meta({ id: 'CertificateRelation' });
 
-const CERTIFICATE_EXAMPLE = {
+/** The outline's example certificate: the contract's example, and the base of test fixtures and bench data. */
+export const CERTIFICATE_EXAMPLE = {
   id: 'c-2026-000123',
   type: 'FK7804',
   patient: { id: '191212121212', name: 'Tolvan Tolvansson' },
@@ -79,6 +80,9 @@ const CERTIFICATE_EXAMPLE = {
     { degree: 50, start: '2026-12-04', end: '2026-12-17' },
   ],
   occupations: ['CURRENT_JOB'],
+};
+const CERTIFICATE_EXAMPLE_WITH_RELATION = {
+  ...CERTIFICATE_EXAMPLE,
   relation: { kind: 'replaces', certificateId: 'c-2026-000101' },
 };
 
@@ -147,7 +151,7 @@ export const CertificateInput = CertificateShape.superRefine(
   .meta({
     id: 'NewCertificate',
     description: 'A sick-leave certificate as an EHR system posts it',
-    example: CERTIFICATE_EXAMPLE,
+    example: CERTIFICATE_EXAMPLE_WITH_RELATION,
   });
 
 type ParsedShape = z.output<typeof CertificateShape>;
@@ -248,7 +252,7 @@ export const BatchBody = z
     description:
       'Each certificate is validated and stored on its own; but one that names another care giver or a unit ' +
       'outside the token refuses the whole batch with 403.',
-    example: { certificates: [CERTIFICATE_EXAMPLE] },
+    example: { certificates: [CERTIFICATE_EXAMPLE_WITH_RELATION] },
   });
 
 export const BATCH_STATUSES = ['created', 'unchanged', 'conflict', 'invalid'] as const;

@@ -1,26 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { CARE_GIVER, DOCTOR, UNIT, bearer } from '../../helpers/tokens.js';
+import { CERTIFICATE_EXAMPLE } from '../../../src/modules/certificates/schemas.js';
+import { bearer } from '../../helpers/tokens.js';
 
 export const PATIENT = '191212121212';
 
-/** A valid FK7804 body; override anything to build the case a test needs. */
+/** A valid FK7804 body (the contract's example); override anything to build the case a test needs. */
 export function certificateBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: 'c-2026-000123',
-    type: 'FK7804',
-    patient: { id: PATIENT, name: 'Tolvan Tolvansson' },
-    issuedBy: { id: DOCTOR, name: 'Dr Lisa Läkare' },
-    unit: { id: UNIT, name: 'Vårdcentralen Norr' },
-    careGiver: { id: CARE_GIVER, name: 'Region Exempel' },
-    signedAt: '2026-11-20T09:30:00Z',
-    diagnoses: [{ code: 'F32.1' }, { code: 'M54.5' }],
-    periods: [
-      { degree: 100, start: '2026-11-20', end: '2026-12-03' },
-      { degree: 50, start: '2026-12-04', end: '2026-12-17' },
-    ],
-    occupations: ['CURRENT_JOB'],
-    ...overrides,
-  };
+  return { ...structuredClone(CERTIFICATE_EXAMPLE), ...overrides };
 }
 
 export const ehrHeaders = (claims: Record<string, unknown> = {}) => bearer({ role: 'ehr', ...claims });
