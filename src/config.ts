@@ -43,7 +43,6 @@ const EnvSchema = z
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
     MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-    LOG_HASH_KEY: optionalText,
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
@@ -78,8 +77,6 @@ export interface Config {
   rateLimit: { max: number; windowMs: number };
   maxEventLoopDelayMs: number;
   shutdownGraceMs: number;
-  /** Key for the keyed hash that lets technical logs correlate a patient without naming them. */
-  logHashKey: string;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +133,5 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-    logHashKey: env.LOG_HASH_KEY ?? (env.JWT_SECRET || DEVELOPMENT_JWT_SECRET),
   });
 }

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { LoggerOptions } from 'pino';
 
@@ -35,9 +34,4 @@ export function loggerOptions(level: string): LoggerOptions {
       }),
     },
   };
-}
-
-/** A keyed hash for correlating one patient across log lines without naming them. */
-export function pseudonym(key: string, patientId: string): string {
-  return createHmac('sha256', key).update(patientId).digest('hex').slice(0, 16);
 }

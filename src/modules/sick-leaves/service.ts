@@ -202,7 +202,8 @@ export class SickLeaveService {
     assertRole(actor, READERS);
     assertActsFor(actor, body.unitId);
     const activeOn = body.activeOn ?? stockholmDate();
-    const certs = await patientCaseCertificates(this.database.readDb, actor.careGiverId, body.patientId);
+    // The history stays on the primary: it is what a coordinator opens right after a change, so it must show it.
+    const certs = await patientCaseCertificates(this.database.db, actor.careGiverId, body.patientId);
     const cases = patientHistory(certs, { activeOn, maxGapDays: body.maxGapDays }).filter((c) => visibleTo(actor, c));
     await this.audit.readPatients(actor, body.unitId, RESOURCE, [body.patientId]);
     return {
