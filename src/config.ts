@@ -42,6 +42,7 @@ const EnvSchema = z
     RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1_000),
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
     MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+    SICK_LEAVE_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000).default(64),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   })
   .superRefine((env, ctx) => {
@@ -77,6 +78,8 @@ export interface Config {
   rateLimit: { max: number; windowMs: number };
   maxEventLoopDelayMs: number;
   shutdownGraceMs: number;
+  /** Built case lists kept per process (unit × day × gap); 0 turns the cache off, e.g. to measure the cold path. */
+  sickLeaveCacheEntries: number;
 }
 
 export class ConfigError extends Error {
@@ -133,5 +136,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    sickLeaveCacheEntries: env.SICK_LEAVE_CACHE_ENTRIES,
   });
 }

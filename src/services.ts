@@ -17,13 +17,15 @@ export interface Services {
 
 export function createServices(
   database: Database,
-  _config: Readonly<Config>,
+  config: Readonly<Config>,
   onBackgroundError: (err: unknown) => void = () => {},
 ): Services {
   const audit = new AuditService(database.db, { onError: onBackgroundError });
   const certificates = new CertificateService(database, audit);
   const consents = new ConsentService(database, audit);
   const coordination = new CoordinationService(database, audit, consents);
-  const sickLeaves = new SickLeaveService(database, audit, certificates, coordination);
+  const sickLeaves = new SickLeaveService(database, audit, certificates, coordination, {
+    cacheEntries: config.sickLeaveCacheEntries,
+  });
   return { audit, certificates, consents, coordination, sickLeaves };
 }

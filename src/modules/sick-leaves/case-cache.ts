@@ -40,10 +40,3 @@ export class CaseCache<T> {
     this.entries.clear();
   }
 }
-
-/** Entries kept by default; SICK_LEAVE_CACHE_ENTRIES overrides it (0 turns the cache off, e.g. to measure cold). */
-export function cacheEntriesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.SICK_LEAVE_CACHE_ENTRIES;
-  const n = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : 64;
-}

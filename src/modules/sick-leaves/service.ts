@@ -11,7 +11,7 @@ import type { AuditService } from '../audit/service.js';
 import { patientCaseCertificates, unitCaseCertificates, unitCaseVersion } from '../certificates/case-source.js';
 import type { CertificateService } from '../certificates/service.js';
 import type { CoordinationService } from '../coordination/service.js';
-import { CaseCache, cacheEntriesFromEnv } from './case-cache.js';
+import { CaseCache } from './case-cache.js';
 import {
   type CaseFilters,
   type CoordinationStatus,
@@ -117,14 +117,17 @@ const invalidCursor = () =>
 /** Sick-leave cases: the unit overview, its summary and the patient history (issue 4). */
 export class SickLeaveService {
   /** Built case lists per unit and day, valid while the unit's case version is unchanged. */
-  readonly caseCache = new CaseCache<UnitCases>(cacheEntriesFromEnv());
+  readonly caseCache: CaseCache<UnitCases>;
 
   constructor(
     readonly database: Database,
     readonly audit: AuditService,
     readonly certificates: CertificateService,
     readonly coordination: CoordinationService,
-  ) {}
+    options: { cacheEntries?: number } = {},
+  ) {
+    this.caseCache = new CaseCache<UnitCases>(options.cacheEntries ?? 64);
+  }
 
   /** The unit's cases active on a day, filtered, sorted and paged; one audit event per patient on the page. */
   async overview(actor: Actor, unitId: string, query: OverviewQuery): Promise<SickLeavePage> {

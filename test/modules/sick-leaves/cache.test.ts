@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CaseCache, cacheEntriesFromEnv } from '../../../src/modules/sick-leaves/case-cache.js';
+import { loadConfig } from '../../../src/config.js';
+import { CaseCache } from '../../../src/modules/sick-leaves/case-cache.js';
 import { useTestApp } from '../../helpers/app.js';
 import { bearer, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 import { certificateBody, ehrHeaders, postBatch, postCertificate, revoke } from '../certificates/fixtures.js';
@@ -159,10 +160,10 @@ describe('CaseCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('SICK_LEAVE_CACHE_ENTRIES sets the size; nonsense falls back to the default', () => {
-    expect(cacheEntriesFromEnv({ SICK_LEAVE_CACHE_ENTRIES: '0' })).toBe(0);
-    expect(cacheEntriesFromEnv({ SICK_LEAVE_CACHE_ENTRIES: '10' })).toBe(10);
-    expect(cacheEntriesFromEnv({ SICK_LEAVE_CACHE_ENTRIES: 'many' })).toBe(64);
-    expect(cacheEntriesFromEnv({})).toBe(64);
+  it('SICK_LEAVE_CACHE_ENTRIES sets the size; nonsense stops start-up naming the variable', () => {
+    expect(loadConfig({ SICK_LEAVE_CACHE_ENTRIES: '0' }).sickLeaveCacheEntries).toBe(0);
+    expect(loadConfig({ SICK_LEAVE_CACHE_ENTRIES: '10' }).sickLeaveCacheEntries).toBe(10);
+    expect(() => loadConfig({ SICK_LEAVE_CACHE_ENTRIES: 'many' })).toThrow(/SICK_LEAVE_CACHE_ENTRIES/);
+    expect(loadConfig({}).sickLeaveCacheEntries).toBe(64);
   });
 });
