@@ -147,3 +147,26 @@ export function brief(error: unknown): string {
   const message = String((error as Error).message);
   return message.length <= 1600 ? message : `${message.slice(0, 600)} … ${message.slice(-1000)}`;
 }
+
+/**
+ * Follows a run of hostile requests: each answer must be well formed, a rejected one must leave every table as it
+ * was, and at the end no audit event may carry a rejected request's id.
+ */
+export async function rejectionTracker(database: Database) {
+  const rejected: string[] = [];
+  let before = await tableCounts(database);
+  return {
+    async check(res: LightMyRequestResponse, requestId: string, what: string, opLabel: string): Promise<void> {
+      expectWellFormed(res, what);
+      const after = await tableCounts(database);
+      if (res.statusCode >= 400) {
+        rejected.push(requestId);
+        expect(after, `${opLabel} ${res.statusCode} wrote rows`).toEqual(before);
+      }
+      before = after;
+    },
+    async expectNoAuditOfRejected(opLabel: string): Promise<void> {
+      expect(await auditEventsOf(database, rejected), `${opLabel}: audit events of rejected requests`).toBe(0);
+    },
+  };
+}

@@ -11,18 +11,16 @@ import { useTestApp } from '../helpers/app.js';
 import { UNIT } from '../helpers/tokens.js';
 import {
   allowedRoles,
-  auditEventsOf,
   auth,
   brief,
   collectionOf,
   exampleBody,
-  expectWellFormed,
   label,
+  rejectionTracker,
   type Method,
   type SeededIds,
   securedOperations,
   seed,
-  tableCounts,
   urlFor,
 } from './harness.js';
 import { weirdString } from './hostile.js';
@@ -124,8 +122,7 @@ async function forEach(
   let requestNo = 0;
   for (const op of ops) {
     const roles = await allowedRoles(ctx.app, op);
-    const rejected: string[] = [];
-    let before = await tableCounts(ctx.database);
+    const tracker = await rejectionTracker(ctx.database);
     try {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...roles), request(op, ids), async (role, { url, payload }) => {
@@ -136,17 +133,11 @@ async function forEach(
             ...(payload === undefined ? {} : { payload: payload as object }),
             headers: { ...auth(role), 'x-request-id': requestId },
           });
-          expectWellFormed(res, `${role} ${label(op)} ${url.slice(0, 300)}`);
-          const after = await tableCounts(ctx.database);
-          if (res.statusCode >= 400) {
-            rejected.push(requestId);
-            expect(after, `${label(op)} ${res.statusCode} wrote rows`).toEqual(before);
-          }
-          before = after;
+          await tracker.check(res, requestId, `${role} ${label(op)} ${url.slice(0, 300)}`, label(op));
         }),
         { numRuns: RUNS, endOnFailure: true },
       );
-      expect(await auditEventsOf(ctx.database, rejected), `${label(op)}: audit events of rejected requests`).toBe(0);
+      await tracker.expectNoAuditOfRejected(label(op));
     } catch (error) {
       failures.push(`${label(op)}: ${brief(error)}`);
     }
