@@ -68,11 +68,9 @@ export class ConsentRequired extends Unprocessable {
   }
 }
 
+/** Answered with `Retry-After` by the errors plugin. */
 export class ServiceUnavailable extends AppError {
-  constructor(
-    detail: string,
-    public readonly retryAfterSeconds = 2,
-  ) {
+  constructor(detail: string) {
     super(503, 'service-unavailable', 'Service unavailable', detail);
   }
 }

@@ -15,7 +15,8 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: D
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const pool = new Gauge({
+  // Read at scrape time, so the gauge needs no updates of its own.
+  new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections by state (PostgreSQL only)',
     labelNames: ['state'] as const,
@@ -28,7 +29,6 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: D
       this.set({ state: 'waiting' }, stats.waiting);
     },
   });
-  void pool;
 
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: bounded label values and no identifiers.
