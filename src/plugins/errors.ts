@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, type FieldError, PROBLEM_BASE, ServiceUnavailable } from '../lib/errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 
 interface ProblemBody {
   type: string;
@@ -35,32 +36,6 @@ const SLUGS: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed-json',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad-request',
 };
-
-// Connection-level failures from pg and PGlite: the database is unreachable, restarting or out of connections.
-const UNAVAILABLE_SQLSTATES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-  '53300',
-]);
-const UNAVAILABLE_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Cannot use a pool after calling end|the database system is (starting up|shutting down)|terminating connection/i;
-
-export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const err = e as { code?: string; message?: string; cause?: unknown };
-    if (err.code && UNAVAILABLE_SQLSTATES.has(err.code)) return true;
-    if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') return true;
-    if (err.message && UNAVAILABLE_MESSAGES.test(err.message)) return true;
-    e = err.cause;
-  }
-  return false;
-}
 
 function locationPrefix(context: string | undefined): string {
   if (context === 'querystring') return 'query.';

@@ -3,6 +3,8 @@ import type { Database, Executor } from '../../db/client.js';
 import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import { Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
+import { fulfilled, GroupCommit, rejected } from '../../lib/group-commit.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
 import type { AuditService } from '../audit/service.js';
 import {
   bumpUnitCaseVersions,
@@ -48,30 +50,66 @@ type StoreOutcome = Map<string, { created: boolean; storedHash: string }>;
 
 /** Certificates: ingest, validation, idempotency, revocation and relations (issue 3). */
 export class CertificateService {
+  /** Concurrent single posts, written together (at most 200 per transaction). */
+  private readonly singles = new GroupCommit<SingleWrite, SingleOutcome>((group) => this.writeSingles(group), 200);
+
   constructor(
     readonly database: Database,
     readonly audit: AuditService,
   ) {}
 
-  /** One certificate: created (true), or the stored identical one (false); different content is a conflict. */
+  /**
+   * One certificate: created (true), or the stored identical one (false); different content is a conflict.
+   * Concurrent posts are group-committed: they share one transaction (see `writeSingles`).
+   */
   async create(actor: Actor, content: CertificateContent): Promise<{ created: boolean; certificate: Certificate }> {
     assertRole(actor, ['ehr']);
     const scopeError = this.writeScopeError(actor, { careGiverId: content.careGiver.id, unitId: content.unit.id });
     if (scopeError) throw new Forbidden(`${scopeError.path} ${scopeError.message}`);
-    const hash = contentHash(content);
-    return this.database.db.transaction(async (tx) => {
-      const { outcome, found } = await this.store(tx, actor, [content], true);
-      const result = outcome.get(content.id)!;
-      if (!result.created && result.storedHash !== hash) throw conflict(content.id);
-      return { created: result.created, certificate: toCertificate(found.get(content.id)!) };
-    });
+    return this.singles.add({ actor, content, hash: contentHash(content) });
+  }
+
+  /**
+   * Writes a group of single posts in one transaction, each judged as if alone: the first post of an id creates
+   * it, a later one of the same id is unchanged or a conflict. When the group's transaction fails, each post is
+   * tried in its own, so that one post's failure is never its neighbours'.
+   */
+  private async writeSingles(group: SingleWrite[]): Promise<PromiseSettledResult<SingleOutcome>[]> {
+    const inOneTransaction = (writes: SingleWrite[]) =>
+      this.database.db.transaction(async (tx) => {
+        const { outcome, found } = await this.store(tx, firstOccurrences(writes), true);
+        const first = new Set<string>();
+        return writes.map(({ content, hash }): PromiseSettledResult<SingleOutcome> => {
+          const { created, storedHash } = outcome.get(content.id)!;
+          const isFirst = !first.has(content.id);
+          first.add(content.id);
+          if (created && isFirst)
+            return fulfilled({ created: true, certificate: toCertificate(found.get(content.id)!) });
+          if (storedHash !== hash) return rejected(conflict(content.id));
+          return fulfilled({ created: false, certificate: toCertificate(found.get(content.id)!) });
+        });
+      });
+    try {
+      return await inOneTransaction(group);
+    } catch (err) {
+      if (group.length === 1 || isDatabaseUnavailable(err)) throw err;
+      const alone: PromiseSettledResult<SingleOutcome>[] = [];
+      for (const write of group) {
+        try {
+          alone.push(...(await inOneTransaction([write])));
+        } catch (error) {
+          alone.push(rejected(error));
+        }
+      }
+      return alone;
+    }
   }
 
   /** Up to 1,000 certificates, each validated and stored on its own merits, written in one transaction. */
   async createBatch(actor: Actor, items: readonly unknown[]): Promise<BatchResult> {
     assertRole(actor, ['ehr']);
     const results: BatchResult['results'] = [];
-    const accepted: { index: number; content: CertificateContent; hash: string }[] = [];
+    const accepted: { index: number; write: SingleWrite }[] = [];
     items.forEach((item, index) => {
       const rawId = (item as { id?: unknown } | null)?.id;
       const id = typeof rawId === 'string' && rawId.length <= 64 ? rawId : null;
@@ -88,26 +126,25 @@ export class CertificateService {
         return;
       }
       results.push({ id, status: 'invalid' }); // settled below
-      accepted.push({ index, content: parsed.data, hash: contentHash(parsed.data) });
+      accepted.push({ index, write: { actor, content: parsed.data, hash: contentHash(parsed.data) } });
     });
 
     // The first occurrence of an id is the one stored; later ones compare with what ends up stored.
-    const firstById = new Map<string, CertificateContent>();
-    for (const a of accepted) if (!firstById.has(a.content.id)) firstById.set(a.content.id, a.content);
+    const writes = firstOccurrences(accepted.map((a) => a.write));
     const outcome: StoreOutcome =
-      firstById.size > 0
-        ? (await this.database.db.transaction((tx) => this.store(tx, actor, [...firstById.values()], false))).outcome
+      writes.length > 0
+        ? (await this.database.db.transaction((tx) => this.store(tx, writes, false))).outcome
         : new Map();
 
     const seen = new Set<string>();
-    for (const a of accepted) {
-      const id = a.content.id;
+    for (const { index, write } of accepted) {
+      const id = write.content.id;
       const { created, storedHash } = outcome.get(id)!;
       let status: BatchStatus;
       if (created && !seen.has(id)) status = 'created';
-      else status = storedHash === a.hash ? 'unchanged' : 'conflict';
+      else status = storedHash === write.hash ? 'unchanged' : 'conflict';
       seen.add(id);
-      results[a.index] =
+      results[index] =
         status === 'conflict'
           ? { id, status, errors: [{ path: 'id', message: `certificate ${id} already exists with different content` }] }
           : { id, status };
@@ -175,15 +212,15 @@ export class CertificateService {
    */
   private async store(
     tx: Executor,
-    actor: Actor,
-    contents: readonly CertificateContent[],
+    writes: readonly SingleWrite[],
     readBackAll: boolean,
   ): Promise<{ outcome: StoreOutcome; found: Map<string, StoredCertificate> }> {
-    const rows: NewCertificate[] = contents.map((content) => {
+    const actorOf = new Map(writes.map((w) => [w.content.id, w.actor]));
+    const rows: NewCertificate[] = writes.map(({ actor, content, hash }) => {
       const span = periodSpan(content.periods);
       return {
         content,
-        contentHash: contentHash(content),
+        contentHash: hash,
         counts: countsFor({ ...content, revoked: false, supersededBy: null }),
         startDate: span.start,
         endDate: span.end,
@@ -216,14 +253,16 @@ export class CertificateService {
       });
     }
     if (created.length > 0) {
-      await this.audit.record(
-        actor,
+      await this.audit.recordEach(
         created.map((c) => ({
-          action: 'create' as const,
-          resource: 'certificate',
-          resourceId: c.id,
-          unitId: c.unit.id,
-          patientId: c.patient.id,
+          actor: actorOf.get(c.id)!,
+          entry: {
+            action: 'create' as const,
+            resource: 'certificate',
+            resourceId: c.id,
+            unitId: c.unit.id,
+            patientId: c.patient.id,
+          },
         })),
         tx,
       );
@@ -232,6 +271,25 @@ export class CertificateService {
     }
     return { outcome, found };
   }
+}
+
+/** A certificate to store, with who posted it and its content hash. */
+interface SingleWrite {
+  actor: Actor;
+  content: CertificateContent;
+  hash: string;
+}
+
+interface SingleOutcome {
+  created: boolean;
+  certificate: Certificate;
+}
+
+/** The first write of each id; a later write of the same id is judged against what the first one stored. */
+function firstOccurrences(writes: readonly SingleWrite[]): SingleWrite[] {
+  const first = new Map<string, SingleWrite>();
+  for (const w of writes) if (!first.has(w.content.id)) first.set(w.content.id, w);
+  return [...first.values()];
 }
 
 /** The care giver and unit an item names, read before validation (either may be missing or malformed). */

@@ -10,6 +10,7 @@ import {
 } from '../../domain/consent-rules.js';
 import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
 import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib/errors.js';
+import { fulfilled, GroupCommit } from '../../lib/group-commit.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
 import {
   type ConsentRow,
@@ -47,14 +48,18 @@ export interface EffortConsents {
  */
 export class ConsentService {
   /** Check events are group-committed: concurrent checks share one audit append (and one commit). */
-  private readonly checkEvents: AuditGroupCommit;
+  private readonly checkEvents: GroupCommit<{ actor: Actor; entry: AuditEntry }, undefined>;
   private consentsOfKind?: ReturnType<typeof prepareConsentsOfKind>;
 
   constructor(
     readonly database: Database,
     readonly audit: AuditService,
   ) {
-    this.checkEvents = new AuditGroupCommit(audit);
+    // Appends of one care giver's events share a commit; each caller still waits for its own event to be stored.
+    this.checkEvents = new GroupCommit(async (items) => {
+      await audit.recordEach(items);
+      return items.map(() => fulfilled(undefined));
+    }, 500);
   }
 
   async create(actor: Actor, body: NewConsent): Promise<ConsentOut> {
@@ -121,12 +126,15 @@ export class ConsentService {
     this.consentsOfKind ??= prepareConsentsOfKind(this.database.db);
     const rows = await this.consentsOfKind(actor.careGiverId, body.unitId, body.patientId, body.kind);
     const result = checkConsent(rows.map(toFacts), { kind: body.kind, actor: body.actor, on });
-    await this.checkEvents.add(actor, {
-      action: 'check',
-      resource: 'consent_check',
-      resourceId: result.consentId,
-      unitId: body.unitId,
-      patientId: body.patientId,
+    await this.checkEvents.add({
+      actor,
+      entry: {
+        action: 'check',
+        resource: 'consent_check',
+        resourceId: result.consentId,
+        unitId: body.unitId,
+        patientId: body.patientId,
+      },
     });
     return { ...result, on };
   }
@@ -179,40 +187,6 @@ export class ConsentService {
 
   private entry(action: 'create' | 'read' | 'revoke' | 'void', row: ConsentRow) {
     return { action, resource: RESOURCE, resourceId: row.id, unitId: row.unitId, patientId: row.patientId };
-  }
-}
-
-/**
- * Group commit for audit events of reads: each caller waits until its own event is stored (nothing is answered
- * unaudited), but events arriving while an append is under way are written together by the next one. Appends to a
- * care giver's chain are serialised by the chain-head lock, so one append per request would cap checks at one
- * commit per request; batched, a burst of checks costs one commit.
- */
-class AuditGroupCommit {
-  private pending: { actor: Actor; entry: AuditEntry; done: (err?: unknown) => void }[] = [];
-  private flushing = false;
-
-  constructor(private readonly audit: AuditService) {}
-
-  add(actor: Actor, entry: AuditEntry): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ actor, entry, done: (err) => (err ? reject(err) : resolve()) });
-      if (!this.flushing) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, 500);
-      try {
-        await this.audit.recordEach(batch);
-        for (const item of batch) item.done();
-      } catch (err) {
-        for (const item of batch) item.done(err);
-      }
-    }
-    this.flushing = false;
   }
 }
 

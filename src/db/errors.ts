@@ -1,0 +1,25 @@
+// Connection-level failures from pg and PGlite: the database is unreachable, restarting or out of connections.
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
+]);
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Cannot use a pool after calling end|the database system is (starting up|shutting down)|terminating connection/i;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const err = e as { code?: string; message?: string; cause?: unknown };
+    if (err.code && UNAVAILABLE_SQLSTATES.has(err.code)) return true;
+    if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') return true;
+    if (err.message && UNAVAILABLE_MESSAGES.test(err.message)) return true;
+    e = err.cause;
+  }
+  return false;
+}

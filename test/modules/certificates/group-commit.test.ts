@@ -1,0 +1,110 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
+import { useTestApp } from '../../helpers/app.js';
+import { CARE_GIVER, EHR, OTHER_CARE_GIVER } from '../../helpers/tokens.js';
+import { certificateBody, ehrHeaders, postCertificate } from './fixtures.js';
+
+// Concurrent single posts share one transaction (group commit); each must still be answered as if it were alone.
+const ctx = useTestApp({ MAX_EVENT_LOOP_DELAY_MS: '0' });
+
+const OTHER_EHR = 'SE2321000099-EHR9';
+const OTHER_UNIT = 'SE2321000099-U009';
+const otherEhr = ehrHeaders({ sub: OTHER_EHR, careGiverId: OTHER_CARE_GIVER, units: [OTHER_UNIT] });
+const otherBody = (id: string) =>
+  certificateBody({
+    id,
+    careGiver: { id: OTHER_CARE_GIVER, name: 'Region Annan' },
+    unit: { id: OTHER_UNIT, name: 'VC Annan' },
+  });
+
+describe('concurrent single posts (group commit)', () => {
+  it('share transactions, yet each is stored, answered 201 and audited for its own poster and care giver', async () => {
+    const posts = Array.from({ length: 30 }, (_, i) =>
+      i % 2 === 0
+        ? postCertificate(ctx.app, certificateBody({ id: `c-group-${i}` }))
+        : postCertificate(ctx.app, otherBody(`c-group-${i}`), otherEhr),
+    );
+    const answers = await Promise.all(posts);
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(30).fill(201));
+    answers.forEach((a, i) => expect(a.json()).toMatchObject({ id: `c-group-${i}`, counts: true, revoked: null }));
+
+    const rows = await queryRows<{ id: string; created_by: string; care_giver_id: string; tx: string }>(
+      ctx.database.db,
+      sql`select id, created_by, care_giver_id, xmin::text as tx from certificates order by id`,
+    );
+    expect(rows).toHaveLength(30);
+    for (const row of rows) {
+      const even = Number(row.id.split('-')[2]) % 2 === 0;
+      expect(row).toMatchObject(
+        even
+          ? { created_by: EHR, care_giver_id: CARE_GIVER }
+          : { created_by: OTHER_EHR, care_giver_id: OTHER_CARE_GIVER },
+      );
+    }
+    // Fewer transactions than posts: they were written together.
+    expect(new Set(rows.map((r) => r.tx)).size).toBeLessThan(30);
+
+    const events = await queryRows<{ resource_id: string; actor_id: string; care_giver_id: string }>(
+      ctx.database.db,
+      sql`select resource_id, actor_id, care_giver_id from audit_events where action = 'create' order by resource_id`,
+    );
+    expect(events).toHaveLength(30);
+    for (const e of events) {
+      const poster = rows.find((r) => r.id === e.resource_id)!;
+      expect(e).toMatchObject({ actor_id: poster.created_by, care_giver_id: poster.care_giver_id });
+    }
+  });
+
+  it('one id posted concurrently with different content: one 201, the others 409, the first content kept', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        postCertificate(
+          ctx.app,
+          certificateBody({ id: 'c-contested', patient: { id: '191212121212', name: `P ${i}` } }),
+        ),
+      ),
+    );
+    const codes = answers.map((a) => a.statusCode);
+    expect(codes.filter((c) => c === 201)).toHaveLength(1);
+    expect(codes.filter((c) => c === 409)).toHaveLength(9);
+    const winner = answers.find((a) => a.statusCode === 201)!.json() as { patient: { name: string } };
+    const [stored] = await queryRows<{ name: string }>(
+      ctx.database.db,
+      sql`select patient_name as name from certificates where id = 'c-contested'`,
+    );
+    expect(stored!.name).toBe(winner.patient.name);
+    for (const a of answers.filter((x) => x.statusCode === 409)) {
+      expect(a.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(a.json()).toMatchObject({ certificateId: 'c-contested' });
+    }
+  });
+
+  it('a post that fails in the database fails alone; its neighbours in the group are stored', async () => {
+    // A trigger stands in for any failure of one row (a constraint, a bug) that validation cannot foresee.
+    await ctx.database.db.execute(sql`
+      create function refuse_poison() returns trigger language plpgsql as $$
+      begin
+        if new.id = 'c-poison' then raise exception 'poisoned row'; end if;
+        return new;
+      end $$`);
+    await ctx.database.db.execute(
+      sql`create trigger refuse_poison before insert on certificates for each row execute function refuse_poison()`,
+    );
+    try {
+      const ids = Array.from({ length: 10 }, (_, i) => (i === 4 ? 'c-poison' : `c-neighbour-${i}`));
+      const answers = await Promise.all(ids.map((id) => postCertificate(ctx.app, certificateBody({ id }))));
+      expect(answers.map((a) => a.statusCode)).toEqual(ids.map((id) => (id === 'c-poison' ? 500 : 201)));
+      const stored = await queryRows<{ id: string }>(ctx.database.db, sql`select id from certificates order by id`);
+      expect(stored.map((r) => r.id)).toEqual(ids.filter((id) => id !== 'c-poison').sort());
+      const events = await queryRows<{ n: number }>(
+        ctx.database.db,
+        sql`select count(*)::int as n from audit_events where action = 'create'`,
+      );
+      expect(events[0]!.n).toBe(9);
+    } finally {
+      await ctx.database.db.execute(sql`drop trigger refuse_poison on certificates`);
+      await ctx.database.db.execute(sql`drop function refuse_poison()`);
+    }
+  });
+});
