@@ -3,7 +3,7 @@ import type { Database, Executor } from '../../db/client.js';
 import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import { Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
-import { fulfilled, GroupCommit, rejected } from '../../lib/group-commit.js';
+import { fulfilled, Batcher, rejected } from '../../lib/batcher.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import type { AuditService } from '../audit/service.js';
 import {
@@ -51,7 +51,11 @@ type StoreOutcome = Map<string, { created: boolean; storedHash: string }>;
 /** Certificates: ingest, validation, idempotency, revocation and relations (issue 3). */
 export class CertificateService {
   /** Concurrent single posts, written together (at most 200 per transaction). */
-  private readonly singles = new GroupCommit<SingleWrite, SingleOutcome>((group) => this.writeSingles(group), 200);
+  private readonly singles = new Batcher<SingleWrite, SingleOutcome>(
+    (group) => this.writeSingles(group),
+    200,
+    Number(process.env.GC_INFLIGHT ?? 4),
+  );
 
   constructor(
     readonly database: Database,

@@ -72,23 +72,43 @@ export async function markVoided(ex: Executor, id: string, by: string, reason: s
   return row!;
 }
 
+/** What a consent check asks about: one patient's consents of one kind at one unit. */
+export interface ConsentKey {
+  careGiverId: string;
+  unitId: string;
+  patientId: string;
+  kind: string;
+}
+
+const keyOf = (k: ConsentKey) => `${k.careGiverId}|${k.unitId}|${k.patientId}|${k.kind}`;
+
 /**
- * The hot path of POST /v1/consent-checks as a named prepared statement: PostgreSQL parses and plans it once per
- * connection instead of once per check.
+ * The hot path of POST /v1/consent-checks: the consents of many checks in one query (concurrent checks are batched),
+ * as a named prepared statement that PostgreSQL parses and plans once per connection. Answers each key's rows, in
+ * the order of the keys.
  */
-export function prepareConsentsOfKind(ex: Executor) {
+export function prepareConsentsForChecks(ex: Executor) {
   const query = ex
     .select()
     .from(consents)
     .where(
-      and(
-        eq(consents.careGiverId, sql.placeholder('careGiverId')),
-        eq(consents.patientId, sql.placeholder('patientId')),
-        eq(consents.unitId, sql.placeholder('unitId')),
-        eq(consents.kind, sql.placeholder('kind')),
-      ),
+      sql`(${consents.careGiverId}, ${consents.patientId}, ${consents.unitId}, ${consents.kind}) in (
+            select k.care_giver_id, k.patient_id, k.unit_id, k.kind
+            from jsonb_to_recordset(${sql.placeholder('keys')}::jsonb)
+              as k(care_giver_id text, patient_id char(12), unit_id text, kind text))`,
     )
-    .prepare('consents_of_kind');
-  return (careGiverId: string, unitId: string, patientId: string, kind: string): Promise<ConsentRow[]> =>
-    query.execute({ careGiverId, unitId, patientId, kind });
+    .prepare('consents_for_checks');
+  return async (keys: readonly ConsentKey[]): Promise<ConsentRow[][]> => {
+    const rows = await query.execute({
+      keys: JSON.stringify(
+        keys.map((k) => ({ care_giver_id: k.careGiverId, patient_id: k.patientId, unit_id: k.unitId, kind: k.kind })),
+      ),
+    });
+    const byKey = new Map<string, ConsentRow[]>();
+    for (const row of rows) {
+      const key = keyOf(row);
+      byKey.set(key, [...(byKey.get(key) ?? []), row]);
+    }
+    return keys.map((k) => byKey.get(keyOf(k)) ?? []);
+  };
 }

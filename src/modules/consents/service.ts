@@ -10,9 +10,10 @@ import {
 } from '../../domain/consent-rules.js';
 import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
 import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib/errors.js';
-import { fulfilled, GroupCommit } from '../../lib/group-commit.js';
+import { fulfilled, Batcher } from '../../lib/batcher.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
 import {
+  type ConsentKey,
   type ConsentRow,
   findConsent,
   findConsentsForCheck,
@@ -20,7 +21,7 @@ import {
   insertConsent,
   markRevoked,
   markVoided,
-  prepareConsentsOfKind,
+  prepareConsentsForChecks,
 } from './repository.js';
 import type { ConsentCheckBody, ConsentCheckOut, ConsentOut, NewConsent, PatientConsentsBody } from './schemas.js';
 
@@ -48,15 +49,18 @@ export interface EffortConsents {
  */
 export class ConsentService {
   /** Check events are group-committed: concurrent checks share one audit append (and one commit). */
-  private readonly checkEvents: GroupCommit<{ actor: Actor; entry: AuditEntry }, undefined>;
-  private consentsOfKind?: ReturnType<typeof prepareConsentsOfKind>;
+  private readonly checkEvents: Batcher<{ actor: Actor; entry: AuditEntry }, undefined>;
+  /** Concurrent checks share one lookup query. */
+  private readonly checkLookups: Batcher<ConsentKey, ConsentRow[]>;
 
   constructor(
     readonly database: Database,
     readonly audit: AuditService,
   ) {
+    const lookup = prepareConsentsForChecks(database.db);
+    this.checkLookups = new Batcher(async (keys) => (await lookup(keys)).map((rows) => fulfilled(rows)), 200, 4);
     // Appends of one care giver's events share a commit; each caller still waits for its own event to be stored.
-    this.checkEvents = new GroupCommit(async (items) => {
+    this.checkEvents = new Batcher(async (items) => {
       await audit.recordEach(items);
       return items.map(() => fulfilled(undefined));
     }, 500);
@@ -123,8 +127,12 @@ export class ConsentService {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
     const on = body.on ?? stockholmDate();
-    this.consentsOfKind ??= prepareConsentsOfKind(this.database.db);
-    const rows = await this.consentsOfKind(actor.careGiverId, body.unitId, body.patientId, body.kind);
+    const rows = await this.checkLookups.add({
+      careGiverId: actor.careGiverId,
+      unitId: body.unitId,
+      patientId: body.patientId,
+      kind: body.kind,
+    });
     const result = checkConsent(rows.map(toFacts), { kind: body.kind, actor: body.actor, on });
     await this.checkEvents.add({
       actor,

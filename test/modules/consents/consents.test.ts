@@ -237,6 +237,30 @@ describe('auditing concurrent checks', () => {
   });
 });
 
+describe('concurrent checks share one lookup', () => {
+  it('yet each is answered for its own patient, unit, kind and actor', async () => {
+    const both = bearer({ role: 'coordinator', units: [UNIT, OTHER_UNIT] });
+    const coordination = await givenConsent();
+    const sharing = await givenConsent({ kind: 'information_sharing', actors: ['employer'] });
+    const otherUnit = await givenConsent({ unitId: OTHER_UNIT, patientId: OTHER_PATIENT }, both);
+    const asks = [
+      { body: { on: '2026-05-01' }, want: { allowed: true, consentId: coordination.id } },
+      { body: { kind: 'information_sharing', actor: 'employer' }, want: { allowed: true, consentId: sharing.id } },
+      { body: { kind: 'information_sharing', actor: 'social_services' }, want: { reason: 'actor_not_covered' } },
+      { body: { patientId: OTHER_PATIENT }, want: { allowed: false, reason: 'none' } },
+      { body: { patientId: OTHER_PATIENT, unitId: OTHER_UNIT }, want: { allowed: true, consentId: otherUnit.id } },
+      { body: { unitId: OTHER_UNIT }, want: { allowed: false, reason: 'none' } },
+    ];
+    const rounds = Array.from({ length: 5 }, () => asks).flat();
+    const answers = await Promise.all(rounds.map((a) => check({ on: '2026-05-01', ...a.body }, both)));
+    answers.forEach((answer, i) => {
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toMatchObject(rounds[i]!.want);
+    });
+    expect((await auditEvents()).filter((e) => e.action === 'check')).toHaveLength(rounds.length);
+  });
+});
+
 describe('revoking and voiding', () => {
   it('revocation records who, when and why, and is final', async () => {
     const { id } = await givenConsent();

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { fulfilled, GroupCommit, rejected } from '../../src/lib/group-commit.js';
+import { fulfilled, Batcher, rejected } from '../../src/lib/batcher.js';
 
-describe('GroupCommit', () => {
+describe('Batcher', () => {
   it('writes callers of one turn together, at most maxGroup at a time, and answers each its own outcome', async () => {
     const groups: number[][] = [];
-    const commit = new GroupCommit<number, number>(async (items) => {
+    const commit = new Batcher<number, number>(async (items) => {
       groups.push(items);
       return items.map((n) => (n === 3 ? rejected(new Error(`no ${n}`)) : fulfilled(n * 10)));
     }, 4);
@@ -27,7 +27,7 @@ describe('GroupCommit', () => {
     const groups: string[][] = [];
     let release!: () => void;
     const firstWrite = new Promise<void>((resolve) => (release = resolve));
-    const commit = new GroupCommit<string, string>(async (items) => {
+    const commit = new Batcher<string, string>(async (items) => {
       groups.push(items);
       if (groups.length === 1) {
         await firstWrite;
@@ -45,7 +45,7 @@ describe('GroupCommit', () => {
   });
 
   it('an item the write gives no outcome for is rejected, not left hanging', async () => {
-    const commit = new GroupCommit<number, number>(async () => [], 10);
+    const commit = new Batcher<number, number>(async () => [], 10);
     await expect(commit.add(1)).rejects.toThrow('no outcome');
   });
 });
