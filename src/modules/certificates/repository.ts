@@ -188,7 +188,9 @@ export async function upsertOrganisations(ex: Executor, contents: readonly Certi
 
 /**
  * Settles `superseded_by` and `counts` of the given targets: a target is superseded by the latest-signed non-revoked
- * certificate of the same care giver and patient that replaces or supplements it. Mirrors `countsFor`.
+ * certificate of the same care giver and patient that replaces or supplements it. Mirrors `countsFor`. Only rows
+ * whose values change are updated: most targets are new certificates that nothing supersedes, already stored right,
+ * and rewriting them would write each new row twice.
  */
 export async function recomputeSupersession(ex: Executor, targetIds: readonly string[]): Promise<void> {
   if (targetIds.length === 0) return;
@@ -206,14 +208,18 @@ export async function recomputeSupersession(ex: Executor, targetIds: readonly st
           order by rel.target_id, c.signed_at desc, c.id desc
         ),
         settled as (
-          select t.id, b.certificate_id as superseded_by from targets t left join best b on b.target_id = t.id
+          select x.id, b.certificate_id as superseded_by,
+            x.type = any(${textArray(COUNTED_TYPES)}) and x.revoked_at is null and not x.test
+              and not x.infection_control and b.certificate_id is null as counts
+          from targets t
+          join certificates x on x.id = t.id
+          left join best b on b.target_id = t.id
         )
         update certificates x
-        set superseded_by = s.superseded_by,
-            counts = x.type = any(${textArray(COUNTED_TYPES)}) and x.revoked_at is null and not x.test
-              and not x.infection_control and s.superseded_by is null
+        set superseded_by = s.superseded_by, counts = s.counts
         from settled s
-        where x.id = s.id`,
+        where x.id = s.id
+          and (x.superseded_by is distinct from s.superseded_by or x.counts is distinct from s.counts)`,
   );
 }
 

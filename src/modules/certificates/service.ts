@@ -51,11 +51,7 @@ type StoreOutcome = Map<string, { created: boolean; storedHash: string }>;
 /** Certificates: ingest, validation, idempotency, revocation and relations (issue 3). */
 export class CertificateService {
   /** Concurrent single posts, written together (at most 200 per transaction). */
-  private readonly singles = new Batcher<SingleWrite, SingleOutcome>(
-    (group) => this.writeSingles(group),
-    200,
-    Number(process.env.GC_INFLIGHT ?? 4),
-  );
+  private readonly singles = new Batcher<SingleWrite, SingleOutcome>((group) => this.writeSingles(group), 200, 2);
 
   constructor(
     readonly database: Database,
