@@ -67,14 +67,23 @@ const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 const idList = (ids: readonly string[]) => sql`(select jsonb_array_elements_text(${json(ids)}))`;
 const textArray = (values: readonly string[]) => sql`array(select jsonb_array_elements_text(${json(values)}))`;
 
-/** Inserts the new ones; an id that exists already (or is being inserted concurrently) is skipped. */
+/**
+ * Inserts the new ones with their periods, diagnoses and relation, and the care giver and unit names they give (the
+ * newest signing time wins a name change), all in one statement; an id that exists already (or is being inserted
+ * concurrently) is skipped along with its details. Returns the ids inserted.
+ *
+ * Name rows that are already as new are filtered out first, so the common case takes no row lock (ON CONFLICT DO
+ * UPDATE would lock the row even when its WHERE is false, serialising every ingest of one care giver).
+ */
 export async function insertCertificates(ex: Executor, rows: readonly NewCertificate[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const records = rows.map((r) => ({
     id: r.content.id,
     type: r.content.type,
     care_giver_id: r.content.careGiver.id,
+    care_giver_name: r.content.careGiver.name,
     unit_id: r.content.unit.id,
+    unit_name: r.content.unit.name,
     patient_id: r.content.patient.id,
     patient_name: r.content.patient.name ?? null,
     doctor_id: r.content.issuedBy.id,
@@ -93,97 +102,71 @@ export async function insertCertificates(ex: Executor, rows: readonly NewCertifi
     period_starts: r.content.periods.map((p) => p.start),
     period_ends: r.content.periods.map((p) => p.end),
     diagnosis_codes: r.content.diagnoses.map((d) => d.code),
+    relation_kind: r.content.relation?.kind ?? null,
+    relation_target: r.content.relation?.certificateId ?? null,
   }));
   const inserted = await queryRows<{ id: string }>(
     ex,
-    sql`insert into certificates (id, type, care_giver_id, unit_id, patient_id, patient_name, doctor_id, doctor_name,
-          signed_at, start_date, end_date, occupations, infection_control, test, counts, content_hash, content, created_by,
-          period_degrees, period_starts, period_ends, diagnosis_codes)
-        select r.id, r.type, r.care_giver_id, r.unit_id, r.patient_id, r.patient_name, r.doctor_id, r.doctor_name,
-          r.signed_at, r.start_date, r.end_date, r.occupations, r.infection_control, r.test, r.counts, r.content_hash,
-          r.content, r.created_by, r.period_degrees, r.period_starts, r.period_ends, r.diagnosis_codes
-        from jsonb_to_recordset(${json(records)}) as r(id text, type text, care_giver_id text, unit_id text,
-          patient_id text, patient_name text, doctor_id text, doctor_name text, signed_at timestamptz, start_date date,
-          end_date date, occupations text[], infection_control boolean, test boolean, counts boolean,
-          content_hash text, content jsonb, created_by text, period_degrees smallint[], period_starts date[],
-          period_ends date[], diagnosis_codes text[])
-        order by r.id
-        on conflict (id) do nothing
-        returning id`,
+    sql`with input as (
+          select * from jsonb_to_recordset(${json(records)}) as r(id text, type text, care_giver_id text,
+            care_giver_name text, unit_id text, unit_name text, patient_id text, patient_name text, doctor_id text,
+            doctor_name text, signed_at timestamptz, start_date date, end_date date, occupations text[],
+            infection_control boolean, test boolean, counts boolean, content_hash text, content jsonb,
+            created_by text, period_degrees smallint[], period_starts date[], period_ends date[],
+            diagnosis_codes text[], relation_kind text, relation_target text)
+        ),
+        created as (
+          insert into certificates (id, type, care_giver_id, unit_id, patient_id, patient_name, doctor_id,
+            doctor_name, signed_at, start_date, end_date, occupations, infection_control, test, counts, content_hash,
+            content, created_by, period_degrees, period_starts, period_ends, diagnosis_codes)
+          select id, type, care_giver_id, unit_id, patient_id, patient_name, doctor_id, doctor_name, signed_at,
+            start_date, end_date, occupations, infection_control, test, counts, content_hash, content, created_by,
+            period_degrees, period_starts, period_ends, diagnosis_codes
+          from input
+          order by id
+          on conflict (id) do nothing
+          returning id
+        ),
+        new as (select i.* from input i join created c on c.id = i.id),
+        periods as (
+          insert into certificate_periods (certificate_id, ordinal, degree, start_date, end_date)
+          select n.id, (p.ordinal - 1)::smallint, p.degree, p.start_date, p.end_date
+          from new n
+          cross join lateral unnest(n.period_degrees, n.period_starts, n.period_ends)
+            with ordinality as p(degree, start_date, end_date, ordinal)
+        ),
+        diagnoses as (
+          insert into certificate_diagnoses (certificate_id, ordinal, code)
+          select n.id, (d.ordinal - 1)::smallint, d.code
+          from new n cross join lateral unnest(n.diagnosis_codes) with ordinality as d(code, ordinal)
+        ),
+        relations as (
+          insert into certificate_relations (certificate_id, kind, target_id)
+          select n.id, n.relation_kind, n.relation_target from new n where n.relation_kind is not null
+        ),
+        care_giver_names as (
+          insert into care_givers (id, name, name_signed_at)
+          select distinct on (n.care_giver_id) n.care_giver_id, n.care_giver_name, n.signed_at
+          from new n
+          where not exists (
+            select 1 from care_givers g where g.id = n.care_giver_id and g.name_signed_at >= n.signed_at
+          )
+          order by n.care_giver_id, n.signed_at desc
+          on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
+          where excluded.name_signed_at > care_givers.name_signed_at
+        ),
+        unit_names as (
+          insert into units (id, care_giver_id, name, name_signed_at)
+          select distinct on (n.unit_id) n.unit_id, n.care_giver_id, n.unit_name, n.signed_at
+          from new n
+          where not exists (select 1 from units u where u.id = n.unit_id and u.name_signed_at >= n.signed_at)
+          order by n.unit_id, n.signed_at desc
+          on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
+          where excluded.name_signed_at > units.name_signed_at
+        )
+        select id from created`,
   );
   return new Set(inserted.map((r) => r.id));
-}
-
-/** Periods, diagnoses and relations of newly inserted certificates: one statement per table. */
-export async function insertDetails(ex: Executor, contents: readonly CertificateContent[]): Promise<void> {
-  const periods = contents.flatMap((c) =>
-    c.periods.map((p, ordinal) => ({
-      certificate_id: c.id,
-      ordinal,
-      degree: p.degree,
-      start_date: p.start,
-      end_date: p.end,
-    })),
-  );
-  const diagnoses = contents.flatMap((c) =>
-    c.diagnoses.map((d, ordinal) => ({ certificate_id: c.id, ordinal, code: d.code })),
-  );
-  const relations = contents.flatMap((c) =>
-    c.relation ? [{ certificate_id: c.id, kind: c.relation.kind, target_id: c.relation.certificateId }] : [],
-  );
-  if (periods.length > 0) {
-    await ex.execute(
-      sql`insert into certificate_periods (certificate_id, ordinal, degree, start_date, end_date)
-          select * from jsonb_to_recordset(${json(periods)})
-            as r(certificate_id text, ordinal smallint, degree smallint, start_date date, end_date date)`,
-    );
-  }
-  if (diagnoses.length > 0) {
-    await ex.execute(
-      sql`insert into certificate_diagnoses (certificate_id, ordinal, code)
-          select * from jsonb_to_recordset(${json(diagnoses)}) as r(certificate_id text, ordinal smallint, code text)`,
-    );
-  }
-  if (relations.length > 0) {
-    await ex.execute(
-      sql`insert into certificate_relations (certificate_id, kind, target_id)
-          select * from jsonb_to_recordset(${json(relations)}) as r(certificate_id text, kind text, target_id text)`,
-    );
-  }
-}
-
-/**
- * Care giver and unit names as the certificates give them; the newest signing time wins a name change. Rows that
- * are already as new are filtered out first, so the common case takes no row lock (ON CONFLICT DO UPDATE would lock
- * the row even when its WHERE is false, serialising every ingest of one care giver).
- */
-export async function upsertOrganisations(ex: Executor, contents: readonly CertificateContent[]): Promise<void> {
-  if (contents.length === 0) return;
-  const careGivers = contents.map((c) => ({ id: c.careGiver.id, name: c.careGiver.name, signed_at: c.signedAt }));
-  const units = contents.map((c) => ({
-    id: c.unit.id,
-    care_giver_id: c.careGiver.id,
-    name: c.unit.name,
-    signed_at: c.signedAt,
-  }));
-  await ex.execute(
-    sql`insert into care_givers (id, name, name_signed_at)
-        select distinct on (r.id) r.id, r.name, r.signed_at
-        from jsonb_to_recordset(${json(careGivers)}) as r(id text, name text, signed_at timestamptz)
-        where not exists (select 1 from care_givers g where g.id = r.id and g.name_signed_at >= r.signed_at)
-        order by r.id, r.signed_at desc
-        on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
-        where excluded.name_signed_at > care_givers.name_signed_at`,
-  );
-  await ex.execute(
-    sql`insert into units (id, care_giver_id, name, name_signed_at)
-        select distinct on (r.id) r.id, r.care_giver_id, r.name, r.signed_at
-        from jsonb_to_recordset(${json(units)}) as r(id text, care_giver_id text, name text, signed_at timestamptz)
-        where not exists (select 1 from units u where u.id = r.id and u.name_signed_at >= r.signed_at)
-        order by r.id, r.signed_at desc
-        on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
-        where excluded.name_signed_at > units.name_signed_at`,
-  );
 }
 
 /**

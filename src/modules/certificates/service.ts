@@ -10,14 +10,12 @@ import {
   bumpUnitCaseVersions,
   findCertificates,
   insertCertificates,
-  insertDetails,
   lockCertificate,
   markRevoked,
   type NewCertificate,
   recomputeSupersession,
   type StoredCertificate,
   supersededTargets,
-  upsertOrganisations,
 } from './repository.js';
 import {
   type BatchResult,
@@ -206,9 +204,9 @@ export class CertificateService {
   }
 
   /**
-   * Inserts what is new (ON CONFLICT DO NOTHING, so concurrent posts of one id store it once), then the details,
-   * names and supersession of the new ones, and their audit events last (the audit chain is locked per care giver
-   * until commit): a fixed number of statements whatever the size. `readBackAll` also returns the new rows as stored.
+   * Inserts what is new with its details and names in one statement (ON CONFLICT DO NOTHING, so concurrent posts of
+   * one id store it once), then settles supersession, appends the audit events and bumps the units' case versions
+   * last: five statements whatever the size. `readBackAll` also returns the new rows as stored.
    */
   private async store(
     tx: Executor,
@@ -230,8 +228,6 @@ export class CertificateService {
     const createdIds = await insertCertificates(tx, rows);
     const created = rows.filter((r) => createdIds.has(r.content.id)).map((r) => r.content);
     if (created.length > 0) {
-      await insertDetails(tx, created);
-      await upsertOrganisations(tx, created);
       // A new certificate may be the target of relations stored earlier, or supersede an existing target.
       await recomputeSupersession(tx, [...new Set([...created.map((c) => c.id), ...supersededTargets(created)])]);
     }
