@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/generate.ts --size 200k|2M|10M [--seed 42] [--database-url postgres://…/samverkan_bench_200k]
  *
- * Shape: 21 care givers, 2,000 units with a Zipf-skewed share of the certificates; cases are chains of 2–6
+ * Shape: 21 care givers, 2,000 units with a Zipf-skewed share of the certificates over two years (10M: ten); cases are chains of 2–6
  * certificates with gaps of 0–10 days and degree steps 100 → 50 → 25; diagnoses weighted to F and M chapters;
  * valid personnummer (Luhn) and HSA-ids. The largest unit (SE2321000001-U0000) gets 5,000 patients whose case
  * covers ACTIVE_ON, plus its share of history. About 5 % of certificates are AG copies (stored, never counted).
@@ -23,7 +23,9 @@ const CARE_GIVERS = 21;
 const UNITS = 2_000;
 const LARGEST_ACTIVE = 5_000;
 const CHUNK = 20_000;
-const SPAN_DAYS = 730; // background cases start within the two years before ACTIVE_ON (+30 days)
+/** Background cases start within this many days before ACTIVE_ON (+30): two years up to 2M, then longer, so that a
+ * bigger data set is more history (10M: ten years) with about the same number of cases active on one day. */
+const spanDays = (total: number) => Math.max(730, Math.round((730 * total) / 2_000_000));
 
 /** mulberry32: small, fast and deterministic. */
 function prng(seed: number) {
@@ -242,6 +244,7 @@ async function main(): Promise<void> {
   });
   const total = SIZES[values.size!];
   if (!total) throw new Error(`--size must be one of ${Object.keys(SIZES).join(', ')}`);
+  const span = spanDays(total);
   const url =
     values['database-url'] ??
     process.env.DATABASE_URL ??
@@ -383,8 +386,8 @@ async function main(): Promise<void> {
     // The largest unit's background is history that ended well before ACTIVE_ON, so its active count stays known.
     const offset =
       u === 0
-        ? gen.activeOn - 60 - length - gen.int(SPAN_DAYS)
-        : gen.activeOn + 30 - gen.int(SPAN_DAYS + 30) - Math.floor(length / 2);
+        ? gen.activeOn - 60 - length - gen.int(span)
+        : gen.activeOn + 30 - gen.int(span + 30) - Math.floor(length / 2);
     certificates += await addCase(u, patient, chain, offset);
   }
   await flush();
