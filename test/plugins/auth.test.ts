@@ -1,5 +1,5 @@
 import { createSigner } from 'fast-jwt';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
 import { AUDITOR, CARE_GIVER, TEST_SECRET, tokenFor } from '../helpers/tokens.js';
 
@@ -38,6 +38,17 @@ describe('authentication', () => {
   it('401 for garbage', () => expect401('Bearer not.a.jwt'));
   it('401 for an expired token', () =>
     expect401(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, expiresInMs: -60_000 })}`, /expired/));
+  it('401 once a token has expired, also after it was accepted (verified tokens are cached)', async () => {
+    const token = `Bearer ${tokenFor({ role: 'auditor' }, { ...good, expiresInMs: 120_000 })}`;
+    expect((await call(token)).statusCode).toBe(200);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 180_000);
+      await expect401(token, /expired/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
   it('401 for alg none', () =>
     expect401(
       `Bearer ${unsigned({ sub: AUDITOR, role: 'auditor', careGiverId: CARE_GIVER, units: [], exp: Math.floor(Date.now() / 1000) + 600, iss: ISSUER, aud: AUDIENCE })}`,
