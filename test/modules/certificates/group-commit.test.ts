@@ -27,7 +27,9 @@ describe('concurrent single posts (group commit)', () => {
     );
     const answers = await Promise.all(posts);
     expect(answers.map((a) => a.statusCode)).toEqual(Array(30).fill(201));
-    answers.forEach((a, i) => expect(a.json()).toMatchObject({ id: `c-group-${i}`, counts: true, revoked: null }));
+    answers.forEach((a, i) => {
+      expect(a.json()).toMatchObject({ id: `c-group-${i}`, counts: true, revoked: null });
+    });
 
     const rows = await queryRows<{ id: string; created_by: string; care_giver_id: string; tx: string }>(
       ctx.database.db,
