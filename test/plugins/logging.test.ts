@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { findLeaks } from '../../scripts/check-log-hygiene.js';
@@ -27,5 +28,52 @@ describe('request logs', () => {
     expect(text).toContain('log-test-1');
     expect(text).toContain('"route":"(no route)"');
     expect(findLeaks(text)).toEqual([]);
+  });
+});
+
+/** A logger with the service's options, writing into `out`. */
+function capture() {
+  const out: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      out.push(String(chunk));
+      done();
+    },
+  });
+  return { out, log: pino(loggerOptions('info'), sink) };
+}
+
+describe('a failed query in a log line', () => {
+  it('keeps what failed (SQLSTATE, constraint, scrubbed message), never the parameters or the query text', () => {
+    const cause = Object.assign(
+      new Error('duplicate key value violates unique constraint "certificates_pkey" (id)=(c-191212121212)'),
+      { code: '23505', constraint: 'certificates_pkey', table: 'certificates' },
+    );
+    const failed = new DrizzleQueryError(
+      'insert into certificates (id, patient_id, patient_name) values ($1, $2, $3)',
+      ['c-1', '191212121212', 'Tolvan Tolvansson'],
+      cause,
+    );
+    const { out, log } = capture();
+    log.error({ err: failed }, 'unhandled error');
+    const line = JSON.parse(out.join('')) as { err: Record<string, unknown> };
+    expect(line.err).toEqual({
+      type: 'DrizzleQueryError',
+      message: 'database query failed',
+      code: '23505',
+      constraint: 'certificates_pkey',
+      table: 'certificates',
+      cause: 'duplicate key value violates unique constraint "…" (…)=(…)',
+    });
+    expect(findLeaks(out.join(''))).toEqual([]);
+    expect(out.join('')).not.toContain('insert into');
+  });
+
+  it('other errors keep their message and stack', () => {
+    const { out, log } = capture();
+    log.error({ err: new TypeError('boom') }, 'unhandled error');
+    const line = JSON.parse(out.join('')) as { err: { type: string; message: string; stack: string } };
+    expect(line.err).toMatchObject({ type: 'TypeError', message: 'boom' });
+    expect(line.err.stack).toContain('TypeError: boom');
   });
 });
