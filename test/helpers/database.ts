@@ -26,6 +26,9 @@ const TABLES = [
   'coordination_statuses',
   'coordination_efforts',
   'consents',
+  // Versions and their changes go with the certificates: a cached case list must not be patched across a truncation.
+  'unit_case_versions',
+  'unit_case_changes',
 ];
 
 export async function openTestDatabase(): Promise<TestDatabase> {

@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { type Executor, queryRows } from '../../db/client.js';
 import { addDays, type LocalDate } from '../../domain/calendar.js';
 import type { CaseCertificate, SickLeavePeriod } from '../../domain/sick-leave-engine.js';
+import { UNIT_CASE_CHANGES_KEPT, UNIT_CASE_CHANGES_PRUNE_EVERY } from './repository.js';
 
 /**
  * Read queries for the sick-leave engine. Only certificates with `counts = true` are loaded (the certificates service
@@ -157,10 +158,32 @@ export async function unitCaseCertificates(
   const truncated = new Set<string>();
   for (const r of rows) if (r.truncated) truncated.add(r.patient_id);
   if (truncated.size === 0) return rows.map(toCaseCertificate);
-  const whole = await queryRows<ChainedRow>(
+  const out: CaseCertificate[] = [];
+  for (const r of rows) if (!truncated.has(r.patient_id)) out.push(toCaseCertificate(r));
+  out.push(
+    ...(await patientsCaseCertificates(ex, careGiverId, unitId, [...truncated], activeOn, windowFrom, maxGapDays)),
+  );
+  return out;
+}
+
+/**
+ * Like `unitCaseCertificates`, for the given patients only and over their whole history at the unit: what a patient
+ * contributes to the unit's cases on `activeOn`, exactly.
+ */
+export async function patientsCaseCertificates(
+  ex: Executor,
+  careGiverId: string,
+  unitId: string,
+  patientIds: readonly string[],
+  activeOn: LocalDate,
+  windowFrom: LocalDate,
+  maxGapDays: number,
+): Promise<CaseCertificate[]> {
+  if (patientIds.length === 0) return [];
+  const rows = await queryRows<ChainedRow>(
     ex,
     chainedCertificates(
-      sql`select jsonb_array_elements_text(${JSON.stringify([...truncated])}::jsonb) as patient_id`,
+      sql`select jsonb_array_elements_text(${JSON.stringify(patientIds)}::jsonb)::char(12) as patient_id`,
       careGiverId,
       unitId,
       activeOn,
@@ -169,10 +192,7 @@ export async function unitCaseCertificates(
       undefined,
     ),
   );
-  const out: CaseCertificate[] = [];
-  for (const r of rows) if (!truncated.has(r.patient_id)) out.push(toCaseCertificate(r));
-  for (const r of whole) out.push(toCaseCertificate(r));
-  return out;
+  return rows.map(toCaseCertificate);
 }
 
 /** Every counted certificate of one patient in any unit of the care giver (the patient's sick-leave history). */
@@ -201,4 +221,25 @@ export async function unitCaseVersion(ex: Executor, careGiverId: string, unitId:
     sql`select version from unit_case_versions where unit_id = ${unitId} and care_giver_id = ${careGiverId}`,
   );
   return rows[0] ? String(rows[0].version) : '0';
+}
+
+/**
+ * The patients whose cases changed at the unit after version `from` up to `to`, or undefined when that reaches
+ * further back than the changes kept (then the whole unit must be rebuilt).
+ */
+export async function unitCaseChangesSince(
+  ex: Executor,
+  unitId: string,
+  from: string,
+  to: string,
+): Promise<string[] | undefined> {
+  const behind = BigInt(to) - BigInt(from);
+  // Pruning runs every UNIT_CASE_CHANGES_PRUNE_EVERY versions, so only this much is surely still there.
+  if (behind <= 0n || behind >= BigInt(UNIT_CASE_CHANGES_KEPT - UNIT_CASE_CHANGES_PRUNE_EVERY)) return undefined;
+  const rows = await queryRows<{ patient_id: string }>(
+    ex,
+    sql`select distinct patient_id from unit_case_changes
+        where unit_id = ${unitId} and version > ${from}::bigint and version <= ${to}::bigint`,
+  );
+  return rows.map((r) => r.patient_id);
 }

@@ -236,20 +236,40 @@ export async function markRevoked(ex: Executor, id: string, by: string, reason: 
   );
 }
 
+/** How many of a unit's newest case versions keep their changed patients (see unit_case_changes). */
+export const UNIT_CASE_CHANGES_KEPT = 1_000;
+/** Old changes are pruned when a unit's version reaches a multiple of this (not on every write). */
+export const UNIT_CASE_CHANGES_PRUNE_EVERY = 64;
+
 /**
  * Bumps the sick-leave case version of every unit these certificates belong to, in the caller's transaction, so a
  * cached case list of the unit is never served after the write commits (in any process: the version is read from
- * the database). Units are locked in id order, so concurrent batches touching the same units cannot deadlock; call
- * it last in the transaction to hold the row lock briefly. A unit's first version is the clock in microseconds, so a
- * version never repeats even if the row were removed and written again.
+ * the database), and logs which patients the new version changed, so a reader can rebuild just those. Units are
+ * locked in id order, so concurrent batches touching the same units cannot deadlock; call it last in the
+ * transaction to hold the row lock briefly. A unit's first version is the clock in microseconds, so a version never
+ * repeats even if the row were removed and written again.
  */
 export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonly string[]): Promise<void> {
   if (certificateIds.length === 0) return;
   await ex.execute(
-    sql`insert into unit_case_versions (unit_id, care_giver_id, version)
-        select u.unit_id, u.care_giver_id, (extract(epoch from clock_timestamp()) * 1000000)::bigint
-        from (select distinct unit_id, care_giver_id from certificates where id in ${idList(certificateIds)}) u
-        order by u.unit_id
-        on conflict (unit_id) do update set version = unit_case_versions.version + 1`,
+    sql`with touched as (
+          select distinct unit_id, care_giver_id, patient_id from certificates where id in ${idList(certificateIds)}
+        ),
+        bumped as (
+          insert into unit_case_versions (unit_id, care_giver_id, version)
+          select u.unit_id, u.care_giver_id, (extract(epoch from clock_timestamp()) * 1000000)::bigint
+          from (select distinct unit_id, care_giver_id from touched) u
+          order by u.unit_id
+          on conflict (unit_id) do update set version = unit_case_versions.version + 1
+          returning unit_id, version
+        ),
+        logged as (
+          insert into unit_case_changes (unit_id, version, patient_id)
+          select distinct t.unit_id, b.version, t.patient_id from touched t join bumped b on b.unit_id = t.unit_id
+        )
+        delete from unit_case_changes c
+        using bumped b
+        where c.unit_id = b.unit_id and b.version % ${UNIT_CASE_CHANGES_PRUNE_EVERY} = 0
+          and c.version <= b.version - ${UNIT_CASE_CHANGES_KEPT}`,
   );
 }

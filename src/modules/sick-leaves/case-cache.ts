@@ -3,7 +3,8 @@
  * activeOn, maxGapDays, recentlyEndedDays) and remembers the unit's case version it was built at; a lookup with
  * another version rebuilds and replaces it, so an old version never takes a slot. Every write that changes a unit's
  * cases bumps that version in the database in its own transaction, so a cache hit is never stale, whichever process
- * made the write. Concurrent misses on one key share one build.
+ * made the write. Concurrent misses on one key share one build. An entry behind the asked version is handed to
+ * `refresh` (when given), which can bring it up to date for less than a build.
  */
 export class CaseCache<T> {
   private readonly entries = new Map<string, { version: string; value: Promise<T> }>();
@@ -14,7 +15,12 @@ export class CaseCache<T> {
     return this.entries.size;
   }
 
-  async get(key: string, version: string, build: () => Promise<T>): Promise<T> {
+  async get(
+    key: string,
+    version: string,
+    build: () => Promise<T>,
+    refresh?: (previous: T, previousVersion: string) => Promise<T>,
+  ): Promise<T> {
     if (this.maxEntries <= 0) return build();
     const hit = this.entries.get(key);
     if (hit && hit.version === version) {
@@ -25,7 +31,7 @@ export class CaseCache<T> {
     }
     // A request that read an older version than the one cached is answered, not cached.
     if (hit && BigInt(hit.version) > BigInt(version)) return build();
-    const value = build();
+    const value = hit && refresh ? hit.value.then((previous) => refresh(previous, hit.version)) : build();
     this.entries.delete(key);
     this.entries.set(key, { version, value });
     // A failed build is forgotten, so the next request tries again.

@@ -8,7 +8,13 @@ import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
 import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
 import type { AuditService } from '../audit/service.js';
-import { patientCaseCertificates, unitCaseCertificates, unitCaseVersion } from '../certificates/case-source.js';
+import {
+  patientCaseCertificates,
+  patientsCaseCertificates,
+  unitCaseCertificates,
+  unitCaseChangesSince,
+  unitCaseVersion,
+} from '../certificates/case-source.js';
 import type { CertificateService } from '../certificates/service.js';
 import type { CoordinationService } from '../coordination/service.js';
 import { CaseCache } from './case-cache.js';
@@ -292,11 +298,31 @@ export class SickLeaveService {
     const readDb = this.database.readDb;
     const version = await unitCaseVersion(readDb, careGiverId, unitId);
     const key = `${careGiverId}|${unitId}|${activeOn}|${f.maxGapDays}|${f.recentlyEndedDays}`;
-    return this.caseCache.get(key, version, async () => {
-      const windowFrom = addDays(activeOn, -f.recentlyEndedDays);
-      const certs = await unitCaseCertificates(readDb, careGiverId, unitId, activeOn, windowFrom, f.maxGapDays);
-      return buildUnitCases(certs, activeOn, f);
-    });
+    const windowFrom = addDays(activeOn, -f.recentlyEndedDays);
+    const build = async () =>
+      buildUnitCases(
+        await unitCaseCertificates(readDb, careGiverId, unitId, activeOn, windowFrom, f.maxGapDays),
+        activeOn,
+        f,
+      );
+    // A list a few writes old is brought up to date by rebuilding only the patients those writes changed.
+    const refresh = async (previous: UnitCases, previousVersion: string) => {
+      const changed = await unitCaseChangesSince(readDb, unitId, previousVersion, version);
+      if (!changed) return build();
+      const certs = await patientsCaseCertificates(
+        readDb,
+        careGiverId,
+        unitId,
+        changed,
+        activeOn,
+        windowFrom,
+        f.maxGapDays,
+      );
+      const patients = new Set(changed);
+      const kept = previous.rows.filter((r) => !patients.has(r.c.patientId));
+      return new UnitCases([...kept, ...buildUnitCases(certs, activeOn, f).rows]);
+    };
+    return this.caseCache.get(key, version, build, refresh);
   }
 
   private async statusesOf(

@@ -1,9 +1,12 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
 import { loadConfig } from '../../../src/config.js';
 import { CaseCache } from '../../../src/modules/sick-leaves/case-cache.js';
 import { useTestApp } from '../../helpers/app.js';
 import { bearer, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 import { certificateBody, ehrHeaders, postBatch, postCertificate, revoke } from '../certificates/fixtures.js';
+import { personnummer } from './given.js';
 
 // The overview and summary reuse built case lists while the unit's case version is unchanged; every write that
 // changes a unit's cases must bump it, or these reads would answer from a stale list.
@@ -107,7 +110,82 @@ describe('cached cases follow every write', () => {
   });
 });
 
+describe('a case list a few writes old is patched, not rebuilt', () => {
+  const overview = async () => {
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/units/${UNIT}/sick-leaves?activeOn=${ON}&limit=100`,
+      headers: coordinator,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+  const patient = (n: number) => personnummer('19800115', 100 + n);
+
+  it('and answers exactly what a list built from scratch answers', async () => {
+    const batch = Array.from({ length: 12 }, (_, n) => march(`p-${n}`, patient(n)));
+    expect((await postBatch(ctx.app, batch, ehr)).statusCode).toBe(200);
+    expect((await overview()).total).toBe(12);
+    // Extend one case, end another early, revoke a third, add a patient, and move one to the other unit.
+    const writes = [
+      march('p-0b', patient(0), { periods: [{ degree: 50, start: '2026-04-01', end: '2026-04-30' }] }),
+      march('p-1b', patient(1), {
+        signedAt: '2026-03-05T09:00:00Z',
+        periods: [{ degree: 25, start: '2026-03-01', end: '2026-03-10' }],
+        relation: { kind: 'replaces', certificateId: 'p-1' },
+      }),
+      march('p-new', patient(40)),
+      march('p-3b', patient(3), {
+        unit: { id: OTHER_UNIT, name: 'Söder' },
+        relation: { kind: 'replaces', certificateId: 'p-3' },
+      }),
+    ];
+    for (const w of writes) expect((await postCertificate(ctx.app, w, ehr)).statusCode).toBe(201);
+    expect((await revoke(ctx.app, 'p-2', { reason: 'wrong patient' }, ehr)).statusCode).toBe(200);
+
+    const changed = await queryRows<{ patient_id: string }>(
+      ctx.database.db,
+      sql`select distinct patient_id from unit_case_changes where unit_id = ${UNIT} order by patient_id`,
+    );
+    expect(changed.map((r) => r.patient_id)).toEqual(
+      [...new Set(batch.map((b) => (b.patient as { id: string }).id).concat(patient(40)))].sort(),
+    );
+
+    const patched = await overview();
+    ctx.app.services.sickLeaves.caseCache.clear();
+    const fromScratch = await overview();
+    expect(patched).toEqual(fromScratch);
+    expect(patched.total).toBe(10); // 12 + 1 new − 1 revoked − 1 moved to the other unit
+  });
+
+  it('keeps the changes of the newest versions only, pruning every 64th version', async () => {
+    expect((await postCertificate(ctx.app, march('q-1', TOLVAN), ehr)).statusCode).toBe(201);
+    await ctx.database.db.execute(sql`update unit_case_versions set version = 2047 where unit_id = ${UNIT}`);
+    await ctx.database.db.execute(sql`delete from unit_case_changes`);
+    await ctx.database.db.execute(
+      sql`insert into unit_case_changes (unit_id, version, patient_id) values (${UNIT}, 1000, ${ANNA}), (${UNIT}, 1100, ${ANNA})`,
+    );
+    expect((await postCertificate(ctx.app, march('q-2', ANNA), ehr)).statusCode).toBe(201); // version 2048
+    const kept = await queryRows<{ version: string }>(
+      ctx.database.db,
+      sql`select version::text from unit_case_changes where unit_id = ${UNIT} order by version`,
+    );
+    expect(kept.map((r) => r.version)).toEqual(['1100', '2048']);
+  });
+});
+
 describe('CaseCache', () => {
+  it('hands an entry behind the asked version to refresh, with the version it was built at', async () => {
+    const cache = new CaseCache<string>(4);
+    let builds = 0;
+    const build = async () => `built ${++builds}`;
+    const refresh = async (previous: string, version: string) => `${previous} + since ${version}`;
+    expect(await cache.get('k', '1', build, refresh)).toBe('built 1');
+    expect(await cache.get('k', '3', build, refresh)).toBe('built 1 + since 1');
+    expect(await cache.get('k', '3', build, refresh)).toBe('built 1 + since 1');
+    expect(builds).toBe(1);
+  });
+
   it('serves a hit while the version is unchanged and rebuilds when it changes', async () => {
     const cache = new CaseCache<number>(4);
     let builds = 0;
