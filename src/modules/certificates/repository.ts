@@ -251,7 +251,8 @@ export const UNIT_CASE_CHANGES_PRUNE_EVERY = 64;
  */
 export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonly string[]): Promise<void> {
   if (certificateIds.length === 0) return;
-  await ex.execute(
+  const bumped = await queryRows<{ unit_id: string; version: string | number }>(
+    ex,
     sql`with touched as (
           select distinct unit_id, care_giver_id, patient_id from certificates where id in ${idList(certificateIds)}
         ),
@@ -267,9 +268,16 @@ export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonl
           insert into unit_case_changes (unit_id, version, patient_id)
           select distinct t.unit_id, b.version, t.patient_id from touched t join bumped b on b.unit_id = t.unit_id
         )
-        delete from unit_case_changes c
-        using bumped b
-        where c.unit_id = b.unit_id and b.version % ${UNIT_CASE_CHANGES_PRUNE_EVERY} = 0
-          and c.version <= b.version - ${UNIT_CASE_CHANGES_KEPT}`,
+        select unit_id, version::text from bumped`,
   );
+  // Pruning is its own statement, on the primary key's range, and only now and then: in the statement above the
+  // planner cannot tell it rarely runs and may scan the whole log on every write.
+  for (const { unit_id, version } of bumped) {
+    const v = BigInt(version);
+    if (v % BigInt(UNIT_CASE_CHANGES_PRUNE_EVERY) !== 0n) continue;
+    await ex.execute(
+      sql`delete from unit_case_changes
+          where unit_id = ${unit_id} and version <= ${String(v - BigInt(UNIT_CASE_CHANGES_KEPT))}::bigint`,
+    );
+  }
 }
