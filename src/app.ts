@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -20,6 +19,7 @@ import { errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { createServices, type Services } from './services.js';
 
 declare module 'fastify' {
@@ -83,7 +83,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  await app.register(helmet, { global: true });
+  await app.register(securityHeadersPlugin);
   await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false });
   // Registered before authentication (which runs in preHandler), so requests with a bad token count too.
   await app.register(rateLimit, {
