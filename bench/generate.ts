@@ -261,7 +261,7 @@ async function main(): Promise<void> {
 
   const pool = new pg.Pool({ connectionString: url, max: 3, options: '-c TimeZone=UTC -c synchronous_commit=off' });
   const admin = await pool.connect();
-  await admin.query(`truncate audit_events, audit_chain_heads, certificate_periods, certificate_diagnoses,
+  await admin.query(`truncate audit_events, audit_chain_heads, audit_seal_blocks, certificate_periods, certificate_diagnoses,
     certificate_relations, certificates, units, care_givers, coordination_statuses, coordination_efforts, consents
     restart identity cascade`);
   // Secondary indexes are rebuilt once after the load: far faster than maintaining them row by row.

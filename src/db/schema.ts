@@ -3,6 +3,8 @@ import {
   bigint,
   boolean,
   char,
+  check,
+  customType,
   date,
   index,
   integer,
@@ -18,6 +20,8 @@ import {
 // Dates are calendar days and stay strings end to end ('YYYY-MM-DD'): no time zone can shift them.
 const day = (name: string) => date(name, { mode: 'string' });
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
+/** A 64-bit transaction id (xid8), kept as its decimal string: it only ever marks which transaction wrote a row. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 /** Care givers (vårdgivare) as last named by a certificate; the newest signing time wins a name change. */
 export const careGivers = pgTable('care_givers', {
@@ -206,10 +210,11 @@ export const coordinationEfforts = pgTable(
 );
 
 /**
- * The audit trail (PDL): append-only, one row per patient per action. Rows are inserted without taking any lock and
- * sealed into the care giver's hash chain right after (seal_audit_events, see the migrations): sealing gives each row
- * its chain position `seq`, the previous row's hash and its own hash over its content, so an altered or removed row
- * breaks verification. Only the seal columns of an unsealed row may ever be updated (a trigger enforces it).
+ * The audit trail (PDL): append-only, one row per patient per action; a trigger refuses every update and delete.
+ * Rows are inserted without taking any lock, each marked with the transaction that wrote it (`xact`). Right after,
+ * the sealer (seal_audit_events, see the migrations) seals every event of the transactions that have ended since its
+ * last pass into one block per care giver: a hash over the events' own hashes, chained to the care giver's previous
+ * block. An altered, removed or inserted row then breaks verification.
  */
 export const auditEvents = pgTable(
   'audit_events',
@@ -226,25 +231,57 @@ export const auditEvents = pgTable(
     resourceId: text('resource_id'),
     requestId: text('request_id'),
     purpose: text('purpose').notNull(),
-    seq: bigint('seq', { mode: 'number' }),
-    prevHash: char('prev_hash', { length: 64 }),
-    hash: char('hash', { length: 64 }),
+    xact: xid8('xact').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     index('audit_events_care_giver_idx').on(t.careGiverId, t.id),
     index('audit_events_patient_idx').on(t.careGiverId, t.patientId, t.id),
-    index('audit_events_unsealed_idx').on(t.careGiverId, t.id).where(sql`${t.seq} is null`),
-    index('audit_events_chain_idx').on(t.careGiverId, t.seq),
+    // A seal pass reads the events of the transactions that ended since the last pass: a range of xact.
+    index('audit_events_xact_idx').on(t.xact),
   ],
 );
 
-/** Chain heads: the last hash of each care giver's audit chain, locked row-wise while appending. */
+/** Chain heads: each care giver's last block (its hash and position) and the highest event id sealed. */
 export const auditChainHeads = pgTable('audit_chain_heads', {
   careGiverId: text('care_giver_id').primaryKey(),
   lastHash: char('last_hash', { length: 64 }).notNull(),
   lastId: bigint('last_id', { mode: 'number' }).notNull(),
   lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
 });
+
+/**
+ * One block per care giver and seal pass: the care giver's events written by transactions with xact in
+ * [xactFrom, xactTo), in id order. `hash` covers the previous block's hash, the block's position, range and count and
+ * every event's own hash, so the blocks of a care giver form a chain.
+ */
+export const auditSealBlocks = pgTable(
+  'audit_seal_blocks',
+  {
+    careGiverId: text('care_giver_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    xactFrom: xid8('xact_from').notNull(),
+    xactTo: xid8('xact_to').notNull(),
+    events: integer('events').notNull(),
+    lastId: bigint('last_id', { mode: 'number' }).notNull(),
+    prevHash: char('prev_hash', { length: 64 }).notNull(),
+    hash: char('hash', { length: 64 }).notNull(),
+    sealedAt: instant('sealed_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.careGiverId, t.seq] })],
+);
+
+/**
+ * How far sealing has come, for every care giver at once: every transaction below `xactTo` had ended when the last
+ * pass ran, and its events are in a block. One row; its lock makes seal passes of several processes take turns.
+ */
+export const auditSealWatermark = pgTable(
+  'audit_seal_watermark',
+  {
+    id: smallint('id').primaryKey().default(1),
+    xactTo: xid8('xact_to').notNull(),
+  },
+  (t) => [check('audit_seal_watermark_single_row', sql`${t.id} = 1`)],
+);
 
 /**
  * A counter per unit that every write changing the unit's sick-leave cases bumps in its transaction (certificate

@@ -17,6 +17,7 @@ export interface TestDatabase {
 const TABLES = [
   'audit_events',
   'audit_chain_heads',
+  'audit_seal_blocks',
   'certificate_periods',
   'certificate_diagnoses',
   'certificate_relations',

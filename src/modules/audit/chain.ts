@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export interface ChainedEvent {
+/** What an audit event says; every field of it is covered by the seal. */
+export interface AuditEventContent {
   id: number;
-  seq: number | null;
   at: Date;
   actorId: string;
   role: string;
@@ -16,15 +16,28 @@ export interface ChainedEvent {
   resourceId: string | null;
   requestId: string | null;
   purpose: string;
-  prevHash: string | null;
-  hash: string | null;
 }
 
-/** The exact text seal_audit_events (migrations/0002_…sql) hashes; both must change together. */
-export function canonicalAuditText(e: Omit<ChainedEvent, 'hash'>): string {
+/** An event as stored: its content and the transaction that wrote it (which decides its block). */
+export interface SealedEvent extends AuditEventContent {
+  xact: bigint;
+}
+
+/** One seal pass's block of a care giver: its events are those with xact in [xactFrom, xactTo), in id order. */
+export interface SealBlock {
+  seq: number;
+  xactFrom: bigint;
+  xactTo: bigint;
+  events: number;
+  prevHash: string;
+  hash: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The exact text seal_audit_events (migrations/0008_…sql) hashes for one event; both must change together. */
+export function auditEventText(e: AuditEventContent): string {
   return [
-    e.prevHash,
-    e.seq,
     e.id,
     e.at.toISOString(),
     e.actorId,
@@ -40,30 +53,82 @@ export function canonicalAuditText(e: Omit<ChainedEvent, 'hash'>): string {
   ].join('|');
 }
 
-export function auditHash(e: Omit<ChainedEvent, 'hash'>): string {
-  return createHash('sha256').update(canonicalAuditText(e), 'utf8').digest('hex');
+/** The exact text seal_audit_events hashes for a block: its link, position, range, count and its events' hashes. */
+export function sealBlockText(block: Omit<SealBlock, 'hash'>, eventHashes: readonly string[]): string {
+  return [block.prevHash, block.seq, block.xactFrom, block.xactTo, block.events, eventHashes.join(',')].join('|');
 }
 
 export interface ChainVerification {
   valid: boolean;
+  /** Sealed events whose content was checked. */
   checked: number;
-  /** The id of the first event whose hash or link does not hold. */
+  /** The id of the first event of the first block (or the first event) that does not hold. */
   brokenAt?: number;
 }
 
+export interface ChainToVerify {
+  /** The care giver's blocks in seq order. */
+  blocks: readonly SealBlock[];
+  /** The care giver's events in id order. */
+  events: Iterable<SealedEvent>;
+  /** Sealing has passed every transaction below this: an event below it must be in a block. */
+  watermark: bigint;
+  /** The chain head as stored, when there is one. */
+  head?: { lastHash: string; lastSeq: number };
+}
+
 /**
- * Walks one care giver's sealed events in chain order: positions must run 1, 2, 3 … without a gap, each event must
- * link to the previous hash and hash to its own content.
+ * Walks one care giver's blocks: positions run 1, 2, 3 … without a gap, each block links to the previous hash, their
+ * ranges follow each other, and each block hashes to the events that fall in its range now. An altered event changes
+ * its block's hash, a removed or inserted one its count and hash, an event moved out of every block below the
+ * watermark is itself a break, and a removed last block no longer matches the head.
  */
-export function verifyChain(events: Iterable<ChainedEvent>): ChainVerification {
-  let previous = GENESIS_HASH;
-  let checked = 0;
+export function verifyChain({ blocks, events, watermark, head }: ChainToVerify): ChainVerification {
+  const broken: number[] = [];
+  let previousHash = GENESIS_HASH;
+  let previousTo = 0n;
+  blocks.forEach((block, i) => {
+    if (block.seq !== i + 1 || block.prevHash !== previousHash || block.xactFrom < previousTo) broken.push(i);
+    previousHash = block.hash;
+    previousTo = block.xactTo;
+  });
+  const hashesByBlock = blocks.map(() => [] as string[]);
+  const firstIdByBlock: (number | undefined)[] = blocks.map(() => undefined);
+  const outside: number[] = [];
   for (const event of events) {
-    if (event.seq !== checked + 1 || event.prevHash !== previous || auditHash(event) !== event.hash) {
-      return { valid: false, checked, brokenAt: event.id };
+    const i = blockOf(blocks, event.xact);
+    if (i === undefined) {
+      if (event.xact < watermark) outside.push(event.id);
+      continue;
     }
-    previous = event.hash!;
-    checked += 1;
+    hashesByBlock[i]!.push(sha256(auditEventText(event)));
+    firstIdByBlock[i] ??= event.id;
   }
-  return { valid: true, checked };
+  let checked = 0;
+  blocks.forEach((block, i) => {
+    const hashes = hashesByBlock[i]!;
+    if (hashes.length !== block.events || sha256(sealBlockText(block, hashes)) !== block.hash) broken.push(i);
+    else checked += hashes.length;
+  });
+  const last = blocks[blocks.length - 1];
+  if (head && (head.lastSeq !== blocks.length || head.lastHash !== (last?.hash ?? GENESIS_HASH))) {
+    broken.push(blocks.length - 1);
+  }
+  const brokenIds = [...broken.map((i) => (i < 0 ? 0 : (firstIdByBlock[i] ?? 0))), ...outside];
+  if (brokenIds.length === 0) return { valid: true, checked };
+  return { valid: false, checked, brokenAt: Math.min(...brokenIds) };
+}
+
+/** The block whose range holds `xact` (blocks are in range order), by binary search. */
+function blockOf(blocks: readonly SealBlock[], xact: bigint): number | undefined {
+  let lo = 0;
+  let hi = blocks.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const block = blocks[mid]!;
+    if (xact < block.xactFrom) hi = mid - 1;
+    else if (xact >= block.xactTo) lo = mid + 1;
+    else return mid;
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Executor, parseInstant, queryRows } from '../../db/client.js';
-import type { ChainedEvent } from './chain.js';
+import type { SealBlock, SealedEvent } from './chain.js';
 
 export interface NewAuditEvent {
   actorId: string;
@@ -14,7 +14,7 @@ export interface NewAuditEvent {
   purpose: string;
 }
 
-export type StoredAuditEvent = ChainedEvent;
+export type StoredAuditEvent = SealedEvent;
 
 interface Row {
   id: string | number;
@@ -29,9 +29,7 @@ interface Row {
   resource_id: string | null;
   request_id: string | null;
   purpose: string;
-  seq: string | number | null;
-  prev_hash: string | null;
-  hash: string | null;
+  xact: string;
 }
 
 const toEvent = (r: Row): StoredAuditEvent => ({
@@ -47,14 +45,12 @@ const toEvent = (r: Row): StoredAuditEvent => ({
   resourceId: r.resource_id,
   requestId: r.request_id,
   purpose: r.purpose,
-  seq: r.seq === null ? null : Number(r.seq),
-  prevHash: r.prev_hash,
-  hash: r.hash,
+  xact: BigInt(String(r.xact)),
 });
 
 /**
  * One statement inserts all events; it takes no lock, so it never makes concurrent writers of one care giver wait.
- * The events join the hash chain when sealed (sealAuditEvents), right after their transaction commits.
+ * Each row is marked with its transaction (the column's default); a seal pass seals it once that transaction ended.
  */
 export async function insertAuditEvents(ex: Executor, careGiverId: string, events: NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -67,21 +63,38 @@ export async function insertAuditEvents(ex: Executor, careGiverId: string, event
          "patientId" text, action text, resource text, "resourceId" text, "requestId" text, purpose text)`);
 }
 
-/** Seals the care giver's committed, unsealed events onto its chain: their count, or -1 when another sealer is busy. */
-export async function sealAuditEvents(ex: Executor, careGiverId: string, wait: boolean): Promise<number> {
-  const rows = await queryRows<{ sealed: number }>(
-    ex,
-    sql`select seal_audit_events(${careGiverId}, ${wait}) as sealed`,
-  );
+/**
+ * One seal pass over every care giver: the number of events sealed, or -1 when another pass is busy (with `wait`
+ * false; with true it waits for it).
+ */
+export async function sealAuditEvents(ex: Executor, wait: boolean): Promise<number> {
+  const rows = await queryRows<{ sealed: number }>(ex, sql`select seal_audit_events(${wait}) as sealed`);
   return Number(rows[0]?.sealed ?? 0);
 }
 
-export async function careGiversWithUnsealedEvents(ex: Executor): Promise<string[]> {
-  const rows = await queryRows<{ care_giver_id: string }>(
+/** Every transaction below this had ended when the last pass ran, and its events are sealed. */
+export async function sealWatermark(ex: Executor): Promise<bigint> {
+  const rows = await queryRows<{ xact_to: string }>(
     ex,
-    sql`select distinct care_giver_id from audit_events where seq is null`,
+    sql`select xact_to::text as xact_to from audit_seal_watermark where id = 1`,
   );
-  return rows.map((r) => r.care_giver_id);
+  return BigInt(rows[0]?.xact_to ?? 0);
+}
+
+/** The next transaction id: every transaction that has committed by now is below it. */
+export async function nextTransactionId(ex: Executor): Promise<bigint> {
+  const rows = await queryRows<{ next: string }>(ex, sql`select pg_snapshot_xmax(pg_current_snapshot())::text as next`);
+  return BigInt(rows[0]!.next);
+}
+
+/** Events that no seal pass has reached yet (their transaction may still have been running at the last pass). */
+export async function unsealedEventCount(ex: Executor): Promise<number> {
+  const rows = await queryRows<{ n: number }>(
+    ex,
+    sql`select count(*)::int as n from audit_events
+        where xact >= coalesce((select xact_to from audit_seal_watermark where id = 1), '0'::xid8)`,
+  );
+  return rows[0]!.n;
 }
 
 export interface AuditFilter {
@@ -111,29 +124,57 @@ export async function findAuditEvents(ex: Executor, f: AuditFilter): Promise<Sto
   return rows.map(toEvent);
 }
 
-/** A care giver's sealed chain in chain order (seq), in pages, for verification. */
-export async function* auditChain(
+/** A care giver's events in id order, in pages, for verification. */
+export async function* auditEventsInOrder(
   ex: Executor,
   careGiverId: string,
   pageSize = 5_000,
 ): AsyncGenerator<StoredAuditEvent> {
-  let afterSeq = 0;
+  let afterId = 0;
   for (;;) {
     const rows = await queryRows<Row>(
       ex,
-      sql`select * from audit_events where care_giver_id = ${careGiverId} and seq > ${afterSeq}
-          order by seq limit ${pageSize}`,
+      sql`select * from audit_events where care_giver_id = ${careGiverId} and id > ${afterId}
+          order by id limit ${pageSize}`,
     );
     for (const row of rows) yield toEvent(row);
     if (rows.length < pageSize) return;
-    afterSeq = Number(rows[rows.length - 1]!.seq);
+    afterId = Number(rows[rows.length - 1]!.id);
   }
 }
 
-export async function chainHead(ex: Executor, careGiverId: string): Promise<string | undefined> {
-  const rows = await queryRows<{ last_hash: string }>(
+/** A care giver's seal blocks in chain order, up to position `uptoSeq`. */
+export async function sealBlocks(ex: Executor, careGiverId: string, uptoSeq: number): Promise<SealBlock[]> {
+  const rows = await queryRows<{
+    seq: string | number;
+    xact_from: string;
+    xact_to: string;
+    events: number;
+    prev_hash: string;
+    hash: string;
+  }>(
     ex,
-    sql`select last_hash from audit_chain_heads where care_giver_id = ${careGiverId}`,
+    sql`select seq, xact_from::text as xact_from, xact_to::text as xact_to, events, prev_hash, hash
+        from audit_seal_blocks where care_giver_id = ${careGiverId} and seq <= ${uptoSeq} order by seq`,
   );
-  return rows[0]?.last_hash;
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    xactFrom: BigInt(r.xact_from),
+    xactTo: BigInt(r.xact_to),
+    events: r.events,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }));
+}
+
+export async function chainHead(
+  ex: Executor,
+  careGiverId: string,
+): Promise<{ lastHash: string; lastSeq: number } | undefined> {
+  const rows = await queryRows<{ last_hash: string; last_seq: string | number }>(
+    ex,
+    sql`select last_hash, last_seq from audit_chain_heads where care_giver_id = ${careGiverId}`,
+  );
+  const row = rows[0];
+  return row ? { lastHash: row.last_hash, lastSeq: Number(row.last_seq) } : undefined;
 }

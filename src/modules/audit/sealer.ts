@@ -1,21 +1,24 @@
 import type { Executor } from '../../db/client.js';
-import { careGiversWithUnsealedEvents, sealAuditEvents } from './repository.js';
+import { nextTransactionId, sealAuditEvents, sealWatermark } from './repository.js';
 
 export interface SealerOptions {
   /** Delay after an append before sealing: lets the appending transaction commit and batches bursts. */
   delayMs?: number;
-  /** How often every care giver's leftovers are swept (events whose transaction committed after a seal ran). */
+  /** How often a pass runs anyway (events whose transaction was still open when the last pass ran). */
   sweepMs?: number;
+  /** How long sealNow waits for transactions still running elsewhere before it gives up. */
+  sealNowTimeoutMs?: number;
   onError?: (err: unknown) => void;
 }
 
 /**
- * Seals appended audit events into their care giver's hash chain shortly after they are written, off the request
- * path: appends never wait for the chain, and a burst of appends is sealed in one pass. Several processes may seal
- * the same chain; the chain head's row lock makes them take turns, and one that finds it busy just tries again.
+ * Seals appended audit events into their care givers' hash chains shortly after they are written, off the request
+ * path: appends never wait for a chain, and a burst of appends is sealed in one pass, whose cost is one block row per
+ * care giver. Several processes may run passes; the watermark row's lock makes them take turns, and one that finds it
+ * busy just tries again.
  */
 export class AuditSealer {
-  private readonly dirty = new Set<string>();
+  private dirty = false;
   private timer: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -28,7 +31,7 @@ export class AuditSealer {
 
   start(): void {
     this.stopped = false;
-    this.sweeper = setInterval(() => void this.sweep(), this.options.sweepMs ?? 2_000);
+    this.sweeper = setInterval(() => void this.pass(false), this.options.sweepMs ?? 2_000);
     this.sweeper.unref();
   }
 
@@ -37,13 +40,15 @@ export class AuditSealer {
     this.stopped = true;
     clearInterval(this.sweeper);
     clearTimeout(this.timer);
+    // Forgotten too, or a touch after a restart would find it set and never schedule a pass.
+    this.timer = undefined;
     await this.running;
-    await this.sweep(true);
+    await this.pass(true);
   }
 
-  /** Marks a care giver's chain as having new events. */
-  touch(careGiverId: string): void {
-    this.dirty.add(careGiverId);
+  /** Notes that events were appended: a pass runs shortly. */
+  touch(): void {
+    this.dirty = true;
     if (this.stopped || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -52,43 +57,44 @@ export class AuditSealer {
     this.timer.unref();
   }
 
-  /** Seals every pending chain now, waiting for a busy sealer (verification and tests use this). */
-  async sealNow(careGiverId: string): Promise<void> {
+  /**
+   * Seals every event committed before the call (verification and tests use this), waiting for a busy pass and, up
+   * to sealNowTimeoutMs, for transactions still running elsewhere that hold the watermark back.
+   */
+  async sealNow(): Promise<void> {
     await this.running;
-    await sealAuditEvents(this.db, careGiverId, true);
+    const target = await nextTransactionId(this.db);
+    const deadline = Date.now() + (this.options.sealNowTimeoutMs ?? 10_000);
+    for (;;) {
+      await sealAuditEvents(this.db, true);
+      if ((await sealWatermark(this.db)) >= target || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   private async flush(): Promise<void> {
     if (this.running) {
       // One pass at a time; the pass in progress picks these up or the next touch does.
       await this.running;
-      if (this.dirty.size > 0 && !this.timer) this.touch([...this.dirty][0]!);
+      if (this.dirty && !this.timer) this.touch();
       return;
     }
-    const careGivers = [...this.dirty];
-    this.dirty.clear();
+    this.dirty = false;
     this.running = (async () => {
-      for (const careGiverId of careGivers) {
-        try {
-          if ((await sealAuditEvents(this.db, careGiverId, false)) < 0) this.dirty.add(careGiverId);
-        } catch (err) {
-          this.dirty.add(careGiverId);
-          this.options.onError?.(err);
-        }
-      }
+      if ((await this.pass(false)) < 0) this.dirty = true;
     })();
     await this.running;
     this.running = undefined;
-    if (this.dirty.size > 0 && !this.stopped) this.touch([...this.dirty][0]!);
+    if (this.dirty && !this.stopped) this.touch();
   }
 
-  private async sweep(wait = false): Promise<void> {
+  /** One pass: events sealed, or -1 when another pass was busy or this one failed (reported, retried later). */
+  private async pass(wait: boolean): Promise<number> {
     try {
-      for (const careGiverId of await careGiversWithUnsealedEvents(this.db)) {
-        await sealAuditEvents(this.db, careGiverId, wait);
-      }
+      return await sealAuditEvents(this.db, wait);
     } catch (err) {
       this.options.onError?.(err);
+      return -1;
     }
   }
 }

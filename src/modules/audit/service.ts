@@ -5,12 +5,14 @@ import { ValidationFailed } from '../../lib/errors.js';
 import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
 import { type ChainVerification, verifyChain } from './chain.js';
 import {
-  auditChain,
+  auditEventsInOrder,
   chainHead,
   findAuditEvents,
   insertAuditEvents,
   type NewAuditEvent,
   type StoredAuditEvent,
+  sealBlocks,
+  sealWatermark,
 } from './repository.js';
 import { AuditSealer, type SealerOptions } from './sealer.js';
 import {
@@ -54,7 +56,7 @@ export class AuditService {
   private async append(ex: Executor, careGiverId: string, events: NewAuditEvent[]): Promise<void> {
     if (events.length === 0) return;
     await insertAuditEvents(ex, careGiverId, events);
-    this.sealer.touch(careGiverId);
+    this.sealer.touch();
   }
 
   async record(actor: Actor, entries: readonly AuditEntry[], ex: Executor = this.db): Promise<void> {
@@ -118,18 +120,17 @@ export class AuditService {
     return this.page(actor, events, page.limit);
   }
 
-  /** Recomputes the care giver's chain; an altered, inserted or removed row breaks it. */
+  /** Seals what has committed and recomputes the care giver's chain; an altered, inserted or removed row breaks it. */
   async verify(careGiverId: string, ex: Executor = this.db): Promise<ChainVerification> {
-    await this.sealer.sealNow(careGiverId);
-    const events: StoredAuditEvent[] = [];
-    for await (const event of auditChain(ex, careGiverId)) events.push(event);
-    const result = verifyChain(events);
+    await this.sealer.sealNow();
+    // Watermark, head, then the blocks up to the head: a pass running meanwhile adds blocks of events above the
+    // watermark (seen as not sealed yet) and is left out of the blocks compared with the head.
+    const watermark = await sealWatermark(ex);
     const head = await chainHead(ex, careGiverId);
-    const last = events[events.length - 1];
-    if (result.valid && (head ?? undefined) !== (last?.hash ?? undefined)) {
-      return { valid: false, checked: result.checked, brokenAt: last?.id ?? 0 };
-    }
-    return result;
+    const blocks = await sealBlocks(ex, careGiverId, head?.lastSeq ?? 0);
+    const events: StoredAuditEvent[] = [];
+    for await (const event of auditEventsInOrder(ex, careGiverId)) events.push(event);
+    return verifyChain({ blocks, events, watermark, head });
   }
 
   private async page(actor: Actor, events: StoredAuditEvent[], limit: number): Promise<AuditPage> {

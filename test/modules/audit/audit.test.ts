@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
+import { unsealedEventCount } from '../../../src/modules/audit/repository.js';
 import type { Actor } from '../../../src/lib/actor.js';
 import { useTestApp } from '../../helpers/app.js';
 import { AUDITOR, bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, UNIT } from '../../helpers/tokens.js';
@@ -59,13 +60,12 @@ describe('audit trail', () => {
     await expect(ctx.database.db.execute(sql`update audit_events set role = 'doctor'`)).rejects.toThrow();
   });
 
-  it('lets an unsealed row be given only its seal, never other content', async () => {
+  it('refuses an update of a row not sealed yet as well', async () => {
     await ctx.app.services.audit.sealer.stop();
     try {
       await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
-      await expect(
-        ctx.database.db.execute(sql`update audit_events set patient_id = '200001012384', seq = 1`),
-      ).rejects.toThrow();
+      expect(await unsealedEventCount(ctx.database.db)).toBe(1);
+      await expect(ctx.database.db.execute(sql`update audit_events set patient_id = '200001012384'`)).rejects.toThrow();
     } finally {
       ctx.app.services.audit.sealer.start();
     }
@@ -73,19 +73,18 @@ describe('audit trail', () => {
 
   it('seals appended events in the background, without anyone asking', async () => {
     await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
-    await vi.waitFor(
-      async () => {
-        const rows = await queryRows<{ unsealed: number }>(
-          ctx.database.db,
-          sql`select count(*) filter (where seq is null)::int as unsealed from audit_events`,
-        );
-        expect(rows[0]!.unsealed).toBe(0);
-      },
-      { timeout: 10_000, interval: 50 },
+    await vi.waitFor(async () => expect(await unsealedEventCount(ctx.database.db)).toBe(0), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    const blocks = await queryRows<{ events: number }>(
+      ctx.database.db,
+      sql`select sum(events)::int as events from audit_seal_blocks where care_giver_id = ${CARE_GIVER}`,
     );
+    expect(blocks[0]!.events).toBe(2);
   });
 
-  it('seals events from several writers into one gapless chain', async () => {
+  it('seals events from several writers into one chain of blocks', async () => {
     const audit = ctx.app.services.audit;
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -95,12 +94,35 @@ describe('audit trail', () => {
       ),
     );
     expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 20 });
-    const rows = await queryRows<{ n: number; last: number; unsealed: number }>(
+    const rows = await queryRows<{ blocks: number; events: number; last: number }>(
       ctx.database.db,
-      sql`select count(*)::int as n, max(seq)::int as last, count(*) filter (where seq is null)::int as unsealed
-          from audit_events`,
+      sql`select count(*)::int as blocks, sum(events)::int as events, max(seq)::int as last
+          from audit_seal_blocks where care_giver_id = ${CARE_GIVER}`,
     );
-    expect(rows[0]).toEqual({ n: 20, last: 20, unsealed: 0 });
+    expect(rows[0]!.events).toBe(20);
+    expect(rows[0]!.last).toBe(rows[0]!.blocks);
+    expect(await unsealedEventCount(ctx.database.db)).toBe(0);
+  });
+
+  it('detects an event moved out of its block', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
+    const db = ctx.database.db;
+    await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
+    await db.execute(sql`update audit_events set xact = '2' where id = (select max(id) from audit_events)`);
+    await db.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(false);
+  });
+
+  it('detects a removed seal block', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    await audit.verify(CARE_GIVER);
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', ['200001012384']);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
+    await ctx.database.db.execute(sql`delete from audit_seal_blocks where seq = 1 and care_giver_id = ${CARE_GIVER}`);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(false);
   });
 
   it('lets an auditor list the care giver’s events, newest first, with cursor pages', async () => {
