@@ -348,8 +348,8 @@ async function reads(largest: Largest): Promise<void> {
         // The SQL of a cold request (a fresh app) and of the next one, recorded in this process.
         const [cold, warm] = await recordRequests(databaseUrl, [first, first]);
         const sameSql = cold!.reads.map((q) => q.text).join() === warm!.reads.map((q) => q.text).join();
-        let i = 0;
-        const bodies = first.payload === undefined ? undefined : () => s.request(i++).payload!;
+        // The patients' bodies, built once: the connections cycle through them.
+        const bodies = first.payload === undefined ? undefined : patients.map((_, i) => s.request(i).payload!);
         const notes = [
           `Response body ${answer.body.length.toLocaleString('en-US')} bytes.` +
             (s.key === 'overview'

@@ -37,8 +37,11 @@ export interface HttpLoad {
   url: string;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
-  /** A new body for every request (unique ids), or a fixed one. */
-  body?: string | (() => string);
+  /**
+   * A new body for every request (unique ids, built by the load generator as it goes), a fixed list the connections
+   * cycle through (built once, so the generator spends nothing on it), or one fixed body.
+   */
+  body?: string | readonly string[] | (() => string);
   connections: number;
   duration: number;
   /** Requests sent before measuring (JIT, pools, plan and buffer caches). */
@@ -80,9 +83,11 @@ function options(load: HttpLoad): Record<string, unknown> {
     },
     ...(typeof body === 'function'
       ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body() }) }] }
-      : body !== undefined
-        ? { body }
-        : {}),
+      : Array.isArray(body)
+        ? { requests: body.map((b) => ({ body: b })) }
+        : body !== undefined
+          ? { body }
+          : {}),
   };
 }
 

@@ -115,6 +115,17 @@ describe('audit trail', () => {
     expect((await audit.verify(CARE_GIVER)).valid).toBe(false);
   });
 
+  it('detects an event slipped into a sealed block afterwards', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
+    await ctx.database.db.execute(sql`
+      insert into audit_events (at, actor_id, role, care_giver_id, action, resource, purpose, xact)
+      select now(), ${COORDINATOR}, 'coordinator', care_giver_id, 'read', 'sick_leave', 'care_and_treatment', xact_from
+      from audit_seal_blocks where care_giver_id = ${CARE_GIVER} order by seq limit 1`);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(false);
+  });
+
   it('detects a removed seal block', async () => {
     const audit = ctx.app.services.audit;
     await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
