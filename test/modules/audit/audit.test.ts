@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { unsealedEventCount } from '../../../src/modules/audit/repository.js';
@@ -16,6 +16,18 @@ const coordinator: Actor = {
   requestId: 'r-1',
 };
 
+/** Two reads recorded and verified, then `statement` run with the append-only trigger off (an intruder's edit). */
+async function tamperAfterTwoReads(statement: SQL) {
+  const audit = ctx.app.services.audit;
+  await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+  expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
+  const db = ctx.database.db;
+  await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
+  await db.execute(statement);
+  await db.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
+  return audit.verify(CARE_GIVER);
+}
+
 describe('audit trail', () => {
   it('records one event per patient read, chained and verifiable', async () => {
     const audit = ctx.app.services.audit;
@@ -28,29 +40,18 @@ describe('audit trail', () => {
   });
 
   it('detects an altered row', async () => {
-    const audit = ctx.app.services.audit;
-    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
-    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
-    const db = ctx.database.db;
-    await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
-    await db.execute(
+    const verification = await tamperAfterTwoReads(
       sql`update audit_events set actor_id = 'SE2321000016-X999' where id = (select min(id) from audit_events)`,
     );
-    await db.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
-    const verification = await audit.verify(CARE_GIVER);
     expect(verification.valid).toBe(false);
     expect(verification.brokenAt).toBe(1);
   });
 
   it('detects a removed last row', async () => {
-    const audit = ctx.app.services.audit;
-    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
-    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
-    const db = ctx.database.db;
-    await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
-    await db.execute(sql`delete from audit_events where id = (select max(id) from audit_events)`);
-    await db.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
-    expect((await audit.verify(CARE_GIVER)).valid).toBe(false);
+    const verification = await tamperAfterTwoReads(
+      sql`delete from audit_events where id = (select max(id) from audit_events)`,
+    );
+    expect(verification.valid).toBe(false);
   });
 
   it('refuses updates and deletes of audit rows', async () => {
@@ -105,14 +106,10 @@ describe('audit trail', () => {
   });
 
   it('detects an event moved out of its block', async () => {
-    const audit = ctx.app.services.audit;
-    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
-    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
-    const db = ctx.database.db;
-    await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
-    await db.execute(sql`update audit_events set xact = '2' where id = (select max(id) from audit_events)`);
-    await db.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
-    expect((await audit.verify(CARE_GIVER)).valid).toBe(false);
+    const verification = await tamperAfterTwoReads(
+      sql`update audit_events set xact = '2' where id = (select max(id) from audit_events)`,
+    );
+    expect(verification.valid).toBe(false);
   });
 
   it('detects an event slipped into a sealed block afterwards', async () => {
