@@ -2,18 +2,40 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ValidationFailed } from '../lib/errors.js';
 
-/** The path of the first string (value or key) holding a NUL character: PostgreSQL text cannot store one. */
-export function nulPath(value: unknown): string | undefined {
+export interface TextFault {
+  path: string;
+  message: string;
+}
+
+const NUL = 'must not contain NUL characters';
+const UNPAIRED = 'must be well-formed Unicode (an unpaired surrogate cannot be stored)';
+
+// String.prototype.isWellFormed is ES2024; the lib here is ES2023 (Node 20), so the same test as a pattern.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function textFault(text: string): string | undefined {
+  if (text.includes('\u0000')) return NUL;
+  if (LONE_SURROGATE.test(text)) return UNPAIRED;
+  return undefined;
+}
+
+/**
+ * The first string (value or key) that PostgreSQL cannot store: one holding a NUL character (text refuses it) or an
+ * unpaired UTF-16 surrogate (jsonb refuses its escape, and UTF-8 cannot encode it).
+ */
+export function textFaultIn(value: unknown): TextFault | undefined {
   // Iterative, because bodies may legally nest deeper than the call stack.
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length > 0) {
     const [current, path] = stack.pop()!;
     if (typeof current === 'string') {
-      if (current.includes('\u0000')) return path;
+      const message = textFault(current);
+      if (message) return { path, message };
     } else if (current && typeof current === 'object') {
       for (const [key, inner] of Object.entries(current)) {
         const innerPath = path ? `${path}.${key}` : key;
-        if (key.includes('\u0000')) return innerPath;
+        const message = textFault(key);
+        if (message) return { path: innerPath, message };
         stack.push([inner, innerPath]);
       }
     }
@@ -22,8 +44,14 @@ export function nulPath(value: unknown): string | undefined {
 }
 
 /**
+ * JSON can carry a NUL or a lone surrogate only as an escape (\u0000, \uD800–\uDFFF): a raw NUL is a syntax error and
+ * the UTF-8 decoder turns invalid bytes into U+FFFD. Without such an escape there is nothing to walk.
+ */
+const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+
+/**
  * JSON bodies are parsed by Fastify's own parser (prototype poisoning refused), then refused as a whole when any text
- * holds a NUL character, so no module can pass one on to the database.
+ * cannot be stored, so no module can pass a NUL or an unpaired surrogate on to the database.
  */
 export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
   const parse = app.getDefaultJsonParser('error', 'error');
@@ -31,16 +59,9 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     parse(request, body as string, (err, value) => {
       if (err) return done(err);
-      // JSON can carry a NUL only as the escape \u0000 (a raw one is a syntax error): without it, nothing to walk.
-      if (!(body as string).includes('\\u0000')) return done(null, value);
-      const path = nulPath(value);
-      if (path !== undefined) {
-        return done(
-          new ValidationFailed('Text may not contain NUL characters', [
-            { path, message: 'must not contain NUL characters' },
-          ]),
-        );
-      }
+      if (!SUSPECT_ESCAPE.test(body as string)) return done(null, value);
+      const fault = textFaultIn(value);
+      if (fault) return done(new ValidationFailed('Text that cannot be stored', [fault]));
       done(null, value);
     });
   });

@@ -55,6 +55,26 @@ describe('HTTP behaviour shared by every route', () => {
     expect(res.json().errors).toEqual([{ path: 'extra.deep.1', message: 'must not contain NUL characters' }]);
   });
 
+  it('400 naming the field for an unpaired surrogate (jsonb and UTF-8 cannot hold one); a paired one is text', async () => {
+    const post = (name: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/v1/audit-events/search',
+        headers: { ...auditor, 'content-type': 'application/json' },
+        payload: JSON.stringify({ patientId: '191212121212', extra: { name } }),
+      });
+    for (const lone of ['\uD800', 'a\uDFFF', '\uDE00\uD83D']) {
+      const res = await post(lone);
+      expect(res.statusCode, JSON.stringify(lone)).toBe(400);
+      expect(res.json().errors).toEqual([
+        { path: 'extra.name', message: 'must be well-formed Unicode (an unpaired surrogate cannot be stored)' },
+      ]);
+    }
+    // An escaped pair is one character, so the body passes this check (and fails the search schema, not this one).
+    const paired = await post('\uD83D\uDE00');
+    expect(paired.json().errors ?? []).not.toContainEqual(expect.objectContaining({ path: 'extra.name' }));
+  });
+
   it('400 for a body that tries prototype poisoning', async () => {
     const res = await ctx.app.inject({
       method: 'POST',
