@@ -72,6 +72,8 @@ export function periodIssues(type: CertificateType, periods: readonly SickLeaveP
     });
   }
   const seenDegrees = new Map<number, number>();
+  // Whether each period has two supported dates in order: only those take part in the overlap check.
+  const ordered: boolean[] = [];
   periods.forEach((p, i) => {
     if (!isAllowedDegree(type, p.degree)) {
       issues.push({
@@ -86,23 +88,19 @@ export function periodIssues(type: CertificateType, periods: readonly SickLeaveP
     } else {
       seenDegrees.set(p.degree, i);
     }
-    const datesValid = isSupportedDate(p.start) && isSupportedDate(p.end);
-    if (!isSupportedDate(p.start)) issues.push({ path: ['periods', i, 'start'], message: 'must be a date YYYY-MM-DD' });
-    if (!isSupportedDate(p.end)) issues.push({ path: ['periods', i, 'end'], message: 'must be a date YYYY-MM-DD' });
-    if (datesValid && p.start > p.end) {
+    const startValid = isSupportedDate(p.start);
+    const endValid = isSupportedDate(p.end);
+    if (!startValid) issues.push({ path: ['periods', i, 'start'], message: 'must be a date YYYY-MM-DD' });
+    if (!endValid) issues.push({ path: ['periods', i, 'end'], message: 'must be a date YYYY-MM-DD' });
+    if (startValid && endValid && p.start > p.end) {
       issues.push({ path: ['periods', i, 'end'], message: 'must not be before start' });
     }
+    ordered[i] = startValid && endValid && p.start <= p.end;
   });
   periods.forEach((p, i) => {
-    if (!(isSupportedDate(p.start) && isSupportedDate(p.end) && p.start <= p.end)) return;
+    if (!ordered[i]) return;
     for (let j = 0; j < i; j++) {
-      const other = periods[j]!;
-      if (
-        isSupportedDate(other.start) &&
-        isSupportedDate(other.end) &&
-        other.start <= other.end &&
-        periodsOverlap(p, other)
-      ) {
+      if (ordered[j] && periodsOverlap(p, periods[j]!)) {
         issues.push({ path: ['periods', i, 'start'], message: `overlaps period ${j}` });
         break;
       }

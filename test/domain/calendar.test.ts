@@ -16,6 +16,33 @@ describe('calendar days', () => {
     expect(isValidDate('2026-02-29')).toBe(false);
     expect(isValidDate('2026-02-30')).toBe(false);
     expect(isValidDate('2026-1-05')).toBe(false);
+    expect(isValidDate('2000-02-29')).toBe(true);
+    expect(isValidDate('1900-02-29')).toBe(false);
+    for (const bad of [
+      '2026-00-10',
+      '2026-13-01',
+      '2026-12-32',
+      '2026-04-31',
+      '2026-12-00',
+      '2026-02-2x',
+      '+2026-01-1',
+    ]) {
+      expect(isValidDate(bad), bad).toBe(false);
+    }
+    for (const bad of ['２０２６-01-01', '2026/01/01', '2026-01-01 ', ' 2026-01-01', '20260101', '']) {
+      expect(isValidDate(bad), bad).toBe(false);
+    }
+  });
+  it('agrees with Date on every day of 1896–2204 and on every impossible day-of-month', () => {
+    for (let y = 1896; y <= 2204; y++) {
+      for (let m = 1; m <= 12; m++) {
+        for (let d = 1; d <= 31; d++) {
+          const text = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+          const real = new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
+          if (isValidDate(text) !== real) expect.fail(`${text}: ${!real}`);
+        }
+      }
+    }
   });
   it('supports 1900-01-01 to 2199-12-31 and nothing outside', () => {
     expect(isSupportedDate('1900-01-01')).toBe(true);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -33,7 +33,7 @@ export interface SealBlock {
   hash: string;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const sha256 = (text: string) => hash('sha256', text, 'hex');
 
 /** The exact text seal_audit_events (migrations/0008_…sql) hashes for one event; both must change together. */
 export function auditEventText(e: AuditEventContent): string {

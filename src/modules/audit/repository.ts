@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Executor, parseInstant, queryRows } from '../../db/client.js';
+import { type Executor, parseInstant, queryPrepared, queryRows } from '../../db/client.js';
 import type { SealBlock, SealedEvent } from './chain.js';
 
 export interface NewAuditEvent {
@@ -54,13 +54,17 @@ const toEvent = (r: Row): StoredAuditEvent => ({
  */
 export async function insertAuditEvents(ex: Executor, careGiverId: string, events: NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await ex.execute(sql`
+  await queryPrepared(
+    ex,
+    'audit_events_insert',
+    sql`
     insert into audit_events (at, actor_id, role, care_giver_id, unit_id, patient_id, action, resource, resource_id,
                               request_id, purpose)
     select date_trunc('milliseconds', clock_timestamp()), e."actorId", e.role, ${careGiverId}, e."unitId",
            e."patientId", e.action, e.resource, e."resourceId", e."requestId", e.purpose
     from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e("actorId" text, role text, "unitId" text,
-         "patientId" text, action text, resource text, "resourceId" text, "requestId" text, purpose text)`);
+         "patientId" text, action text, resource text, "resourceId" text, "requestId" text, purpose text)`,
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Executor, parseInstant, queryRows } from '../../db/client.js';
+import { type Executor, parseInstant, queryPrepared, queryRows } from '../../db/client.js';
 import { COUNTED_TYPES, SUPERSEDING_KINDS } from '../../domain/certificate-rules.js';
 import type { CertificateContent } from './schemas.js';
 
@@ -74,9 +74,15 @@ const textArray = (values: readonly string[]) => sql`array(select jsonb_array_el
  *
  * Name rows that are already as new are filtered out first, so the common case takes no row lock (ON CONFLICT DO
  * UPDATE would lock the row even when its WHERE is false, serialising every ingest of one care giver).
+ *
+ * Answers each inserted id with its `created_at` and whether a relation stored earlier targets it (only then can its
+ * supersession differ from what was inserted).
  */
-export async function insertCertificates(ex: Executor, rows: readonly NewCertificate[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
+export async function insertCertificates(
+  ex: Executor,
+  rows: readonly NewCertificate[],
+): Promise<Map<string, InsertedCertificate>> {
+  if (rows.length === 0) return new Map();
   const records = rows.map((r) => ({
     id: r.content.id,
     type: r.content.type,
@@ -105,8 +111,9 @@ export async function insertCertificates(ex: Executor, rows: readonly NewCertifi
     relation_kind: r.content.relation?.kind ?? null,
     relation_target: r.content.relation?.certificateId ?? null,
   }));
-  const inserted = await queryRows<{ id: string }>(
+  const inserted = await queryPrepared<{ id: string; created_at: string; targeted: boolean }>(
     ex,
+    'certificates_insert',
     sql`with input as (
           select * from jsonb_to_recordset(${json(records)}) as r(id text, type text, care_giver_id text,
             care_giver_name text, unit_id text, unit_name text, patient_id text, patient_name text, doctor_id text,
@@ -125,7 +132,7 @@ export async function insertCertificates(ex: Executor, rows: readonly NewCertifi
           from input
           order by id
           on conflict (id) do nothing
-          returning id
+          returning id, created_at
         ),
         new as (select i.* from input i join created c on c.id = i.id),
         periods as (
@@ -164,9 +171,17 @@ export async function insertCertificates(ex: Executor, rows: readonly NewCertifi
           on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
           where excluded.name_signed_at > units.name_signed_at
         )
-        select id from created`,
+        select c.id, c.created_at,
+          exists (select 1 from certificate_relations r where r.target_id = c.id) as targeted
+        from created c`,
   );
-  return new Set(inserted.map((r) => r.id));
+  return new Map(inserted.map((r) => [r.id, { createdAt: parseInstant(r.created_at), targeted: r.targeted }]));
+}
+
+export interface InsertedCertificate {
+  createdAt: Date;
+  /** A relation stored before this statement names it as its target. */
+  targeted: boolean;
 }
 
 /**
@@ -177,7 +192,9 @@ export async function insertCertificates(ex: Executor, rows: readonly NewCertifi
  */
 export async function recomputeSupersession(ex: Executor, targetIds: readonly string[]): Promise<void> {
   if (targetIds.length === 0) return;
-  await ex.execute(
+  await queryPrepared(
+    ex,
+    'certificates_settle_supersession',
     sql`with targets as (
           select t.id, t.care_giver_id, t.patient_id from certificates t where t.id in ${idList(targetIds)}
         ),
@@ -218,7 +235,7 @@ const SELECT = sql`select id, care_giver_id, unit_id, patient_id, content_hash, 
 
 export async function findCertificates(ex: Executor, ids: readonly string[]): Promise<StoredCertificate[]> {
   if (ids.length === 0) return [];
-  const rows = await queryRows<Row>(ex, sql`${SELECT} where id in ${idList(ids)}`);
+  const rows = await queryPrepared<Row>(ex, 'certificates_by_ids', sql`${SELECT} where id in ${idList(ids)}`);
   return rows.map(toStored);
 }
 
@@ -251,8 +268,9 @@ export const UNIT_CASE_CHANGES_PRUNE_EVERY = 64;
  */
 export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonly string[]): Promise<void> {
   if (certificateIds.length === 0) return;
-  const bumped = await queryRows<{ unit_id: string; version: string | number }>(
+  const bumped = await queryPrepared<{ unit_id: string; version: string | number }>(
     ex,
+    'unit_case_versions_bump',
     sql`with touched as (
           select distinct unit_id, care_giver_id, patient_id from certificates where id in ${idList(certificateIds)}
         ),

@@ -126,9 +126,21 @@ describe('relations', () => {
 
   it('a target that arrives after its replacement is stored as not counting', async () => {
     await postCertificate(ctx.app, related('new', 'replaces', 'old'));
-    await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    const created = await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    expect(created.statusCode).toBe(201);
+    // The 201 answers the target as settled, not as inserted.
+    expect(created.json().counts).toBe(false);
     expect((await rows()).old).toEqual({ counts: false, supersededBy: 'new' });
     expect((await getCertificate(ctx.app, 'old')).json().counts).toBe(false);
+  });
+
+  it('a target and its replacement in one batch: the target is stored as not counting', async () => {
+    const res = await postBatch(ctx.app, [related('new', 'replaces', 'old'), certificateBody({ id: 'old' })]);
+    expect(res.json().results.map((r: { status: string }) => r.status)).toEqual(['created', 'created']);
+    expect(await rows()).toEqual({
+      new: { counts: true, supersededBy: null },
+      old: { counts: false, supersededBy: 'new' },
+    });
   });
 
   it('revoking the replacement makes the target count again', async () => {
