@@ -68,6 +68,13 @@ export class ConsentRequired extends Unprocessable {
   }
 }
 
+/** A body the service cannot read as it is sent: compressed, or in a character set other than UTF-8. */
+export class UnsupportedMediaType extends AppError {
+  constructor(detail: string) {
+    super(415, 'unsupported-media-type', 'Unsupported media type', detail);
+  }
+}
+
 /** Answered with `Retry-After` by the errors plugin. */
 export class ServiceUnavailable extends AppError {
   constructor(detail: string) {

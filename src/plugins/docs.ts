@@ -11,7 +11,9 @@ All patient data is scoped to the caller's care giver (\`careGiverId\` claim) an
 and write of patient data leaves an audit event. Patient identifiers never travel in URLs: endpoints that take one are
 POSTs with a JSON body. Every 4xx/5xx answer is \`application/problem+json\` (RFC 9457). A JSON body in which any text
 (a value or a key) holds a NUL character or an unpaired UTF-16 surrogate escape (\`\\uD800\`–\`\\uDFFF\` alone) is
-refused as a whole with 400 naming the field: PostgreSQL cannot store either.`;
+refused as a whole with 400 naming the field: PostgreSQL cannot store either. Bodies are \`application/json\` in
+UTF-8 and uncompressed: another media type, a \`charset\` other than UTF-8, or a \`Content-Encoding\` other than
+\`identity\` is 415.`;
 
 /**
  * The OpenAPI document is generated from the routes' zod schemas; `npm run openapi` writes it to openapi.yaml and a

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ValidationFailed } from '../lib/errors.js';
+import { UnsupportedMediaType, ValidationFailed } from '../lib/errors.js';
 
 export interface TextFault {
   path: string;
@@ -49,6 +49,28 @@ export function textFaultIn(value: unknown): TextFault | undefined {
  */
 const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
+
+/**
+ * Why a body cannot be read as sent, or undefined. Fastify would decode a gzip body or a UTF-16 one as UTF-8 and
+ * answer "malformed JSON", which sends the integrator looking in the wrong place.
+ */
+export function unreadableBody(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const encoding = headers['content-encoding'];
+  const encodings = (Array.isArray(encoding) ? encoding.join(',') : (encoding ?? ''))
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '' && e !== 'identity');
+  if (encodings.length > 0)
+    return `Content-Encoding ${encodings.join(', ')} is not supported: send the body uncompressed`;
+  const type = headers['content-type'];
+  const charset = CHARSET.exec(typeof type === 'string' ? type : '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    return `JSON is read as UTF-8 only (charset=${charset.slice(0, 40)} given)`;
+  }
+  return undefined;
+}
+
 /**
  * JSON bodies are parsed by Fastify's own parser (prototype poisoning refused), then refused as a whole when any text
  * cannot be stored, so no module can pass a NUL or an unpaired surrogate on to the database.
@@ -57,6 +79,8 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const unreadable = unreadableBody(request.headers);
+    if (unreadable) return done(new UnsupportedMediaType(unreadable));
     parse(request, body as string, (err, value) => {
       if (err) return done(err);
       if (!SUSPECT_ESCAPE.test(body as string)) return done(null, value);

@@ -3,7 +3,9 @@
  * operation's maximum is 400, JSON nested 10,000–100,000 levels deep is a 4xx and the process keeps answering, and
  * router-level URL errors are problem+json too.
  */
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { CERTIFICATE_EXAMPLE } from '../../src/modules/certificates/schemas.js';
 import { useTestApp } from '../helpers/app.js';
 import {
   allowedRoles,
@@ -192,6 +194,62 @@ describe('transport oddities', () => {
       }
     }
     expect(await tableCounts(ctx.database)).toEqual(before);
+  });
+
+  it('a compressed or non-UTF-8 JSON body is 415 naming why, on every POST/PATCH, and writes nothing', async () => {
+    const { ops, ids, roles } = await writeOperations();
+    const before = await tableCounts(ctx.database);
+    for (const op of ops) {
+      const text = JSON.stringify(exampleBody(op));
+      const sent = [
+        {
+          what: 'gzip',
+          payload: gzipSync(text),
+          headers: { 'content-encoding': 'gzip' },
+          detail: /Content-Encoding gzip/,
+        },
+        {
+          what: 'br, identity',
+          payload: Buffer.from(text),
+          headers: { 'content-encoding': 'identity, br' },
+          detail: /br/,
+        },
+        {
+          what: 'utf-16',
+          payload: Buffer.from(text, 'utf16le'),
+          headers: { 'content-type': 'application/json; charset=UTF-16' },
+          detail: /charset=utf-16/,
+        },
+      ];
+      for (const { what, payload, headers, detail } of sent) {
+        const res = await ctx.app.inject({
+          method: op.method.toUpperCase() as Method,
+          url: urlFor(op, ids),
+          payload,
+          headers: { ...auth(roles.get(op)!), 'content-type': 'application/json', ...headers },
+        });
+        expect.soft(res.statusCode, `${label(op)} ${what}`).toBe(415);
+        expect.soft(res.headers['content-type'], `${label(op)} ${what}`).toMatch(/^application\/problem\+json/);
+        expect.soft(res.json().detail, `${label(op)} ${what}`).toMatch(detail);
+      }
+    }
+    expect(await tableCounts(ctx.database)).toEqual(before);
+  });
+
+  it('charset=utf-8 in any spelling is read as usual', async () => {
+    for (const type of [
+      'application/json; charset=utf-8',
+      'application/json;charset="UTF-8"',
+      'application/json; charset=utf8',
+    ]) {
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/certificates',
+        payload: JSON.stringify({ ...CERTIFICATE_EXAMPLE, id: `c-${type.length}-${type.charCodeAt(26)}` }),
+        headers: { ...auth('ehr'), 'content-type': type, 'content-encoding': 'identity' },
+      });
+      expect(res.statusCode, type).toBe(201);
+    }
   });
 
   it('a method the contract does not declare on a path is a 4xx problem+json', async () => {
