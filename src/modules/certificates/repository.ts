@@ -188,11 +188,11 @@ export interface InsertedCertificate {
  * Settles `superseded_by` and `counts` of the given targets: a target is superseded by the latest-signed non-revoked
  * certificate of the same care giver and patient that replaces or supplements it. Mirrors `countsFor`. Only rows
  * whose values change are updated: most targets are new certificates that nothing supersedes, already stored right,
- * and rewriting them would write each new row twice.
+ * and rewriting them would write each new row twice. Answers the ids it changed.
  */
-export async function recomputeSupersession(ex: Executor, targetIds: readonly string[]): Promise<void> {
-  if (targetIds.length === 0) return;
-  await queryPrepared(
+export async function recomputeSupersession(ex: Executor, targetIds: readonly string[]): Promise<string[]> {
+  if (targetIds.length === 0) return [];
+  const changed = await queryPrepared<{ id: string }>(
     ex,
     'certificates_settle_supersession',
     sql`with targets as (
@@ -219,8 +219,21 @@ export async function recomputeSupersession(ex: Executor, targetIds: readonly st
         set superseded_by = s.superseded_by, counts = s.counts
         from settled s
         where x.id = s.id
-          and (x.superseded_by is distinct from s.superseded_by or x.counts is distinct from s.counts)`,
+          and (x.superseded_by is distinct from s.superseded_by or x.counts is distinct from s.counts)
+        returning x.id`,
   );
+  return changed.map((r) => r.id);
+}
+
+/** Of these ids, those that a stored relation names as its target (of any kind). */
+export async function relationTargets(ex: Executor, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryPrepared<{ target_id: string }>(
+    ex,
+    'certificate_relation_targets',
+    sql`select distinct target_id from certificate_relations where target_id in ${idList(ids)}`,
+  );
+  return rows.map((r) => r.target_id);
 }
 
 /** The targets that certificates relate to with `replaces` / `supplements`. */

@@ -14,6 +14,7 @@ import {
   markRevoked,
   type NewCertificate,
   recomputeSupersession,
+  relationTargets,
   type StoredCertificate,
   supersededTargets,
 } from './repository.js';
@@ -88,11 +89,11 @@ export class CertificateService {
    * tried in its own, so that one post's failure is never its neighbours'.
    */
   private async writeSingles(group: SingleWrite[]): Promise<PromiseSettledResult<SingleOutcome>[]> {
-    const inOneTransaction = (writes: SingleWrite[]) =>
-      this.database.db.transaction(async (tx) => {
-        const { outcome, found } = await this.store(tx, firstOccurrences(writes), true);
+    const inOneTransaction = async (writes: SingleWrite[]) => {
+      const { results, created } = await this.database.db.transaction(async (tx) => {
+        const { outcome, found, created } = await this.store(tx, firstOccurrences(writes), true);
         const first = new Set<string>();
-        return writes.map(({ content, hash }): PromiseSettledResult<SingleOutcome> => {
+        const results = writes.map(({ content, hash }): PromiseSettledResult<SingleOutcome> => {
           const { created, storedHash } = outcome.get(content.id)!;
           const isFirst = !first.has(content.id);
           first.add(content.id);
@@ -101,7 +102,11 @@ export class CertificateService {
           if (storedHash !== hash) return rejected(conflict(content.id));
           return fulfilled({ created: false, certificate: toCertificate(found.get(content.id)!) });
         });
+        return { results, created };
       });
+      await this.settleAfterCommit(created);
+      return results;
+    };
     try {
       return await inOneTransaction(group);
     } catch (err) {
@@ -144,10 +149,12 @@ export class CertificateService {
 
     // The first occurrence of an id is the one stored; later ones compare with what ends up stored.
     const writes = firstOccurrences(accepted.map((a) => a.write));
-    const outcome: StoreOutcome =
-      writes.length > 0
-        ? (await this.database.db.transaction((tx) => this.store(tx, writes, false))).outcome
-        : new Map();
+    const outcome: StoreOutcome = new Map();
+    if (writes.length > 0) {
+      const stored = await this.database.db.transaction((tx) => this.store(tx, writes, false));
+      for (const [id, o] of stored.outcome) outcome.set(id, o);
+      await this.settleAfterCommit(stored.created);
+    }
 
     const seen = new Set<string>();
     for (const { index, write } of accepted) {
@@ -207,6 +214,22 @@ export class CertificateService {
     });
   }
 
+  /**
+   * After the commit, supersession is settled again for what the write created or named as a target. A relation and
+   * its target posted at the same moment, in two transactions, cannot see each other's rows inside them, so the
+   * target would go on counting; whichever of the two commits second sees the other's rows here. Nearly always one
+   * indexed read that finds nothing. The answer already given to the poster of the target may still say it counts.
+   */
+  private async settleAfterCommit(created: readonly CertificateContent[]): Promise<void> {
+    if (created.length === 0) return;
+    const ids = [...new Set([...created.map((c) => c.id), ...supersededTargets(created)])];
+    const targeted = await relationTargets(this.database.db, ids);
+    if (targeted.length === 0) return;
+    const changed = await recomputeSupersession(this.database.db, targeted);
+    // A cached case list built between the two statements is under the old version, so this bump replaces it.
+    if (changed.length > 0) await bumpUnitCaseVersions(this.database.db, changed);
+  }
+
   /** An EHR system writes only for its own care giver and for units in its token. */
   private writeScopeError(actor: Actor, scope: { careGiverId?: unknown; unitId?: unknown }): FieldError | undefined {
     if (typeof scope.careGiverId === 'string' && scope.careGiverId !== actor.careGiverId) {
@@ -229,7 +252,7 @@ export class CertificateService {
     tx: Executor,
     writes: readonly SingleWrite[],
     readBackAll: boolean,
-  ): Promise<{ outcome: StoreOutcome; found: Map<string, StoredCertificate> }> {
+  ): Promise<{ outcome: StoreOutcome; found: Map<string, StoredCertificate>; created: CertificateContent[] }> {
     const actorOf = new Map(writes.map((w) => [w.content.id, w.actor]));
     const rows: NewCertificate[] = writes.map(({ actor, content, hash }) => {
       const span = periodSpan(content.periods);
@@ -285,7 +308,7 @@ export class CertificateService {
       // Last, so the units' version rows stay locked only until the commit that follows.
       await bumpUnitCaseVersions(tx, [...created.map((c) => c.id), ...supersededTargets(created)]);
     }
-    return { outcome, found };
+    return { outcome, found, created };
   }
 }
 
