@@ -16,10 +16,9 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import {
   ACTIVE_ON,
-  certificateTemplates,
+  certificateCount,
   ensureDataSet,
-  idSource,
-  INGEST_CARE_GIVER,
+  ingestRequests,
   ingestUnits,
   type Largest,
   largestUnit,
@@ -135,22 +134,9 @@ async function sample(url: string, init: RequestInit): Promise<{ status: number;
 async function writes(): Promise<void> {
   const scratch = await scratchDatabase(databaseUrl);
   const service = await startService({ databaseUrl: scratch.url, poolMax: Math.max(poolMax, 20) });
-  const count = async () => {
-    const c = new pg.Client({ connectionString: scratch.url });
-    await c.connect();
-    const { rows } = await c.query<{ n: number }>('select count(*)::int as n from certificates');
-    await c.end();
-    return rows[0]!.n;
-  };
+  const count = async () => (await certificateCount(scratch.url)) ?? 0;
   try {
-    const headers = {
-      authorization: `Bearer ${token({ sub: 'SE2321000016-EHR1', role: 'ehr', careGiverId: INGEST_CARE_GIVER, units: writeUnits })}`,
-    };
-    const templates = certificateTemplates(writeUnits);
-    const nextId = idSource();
-    let n = 0;
-    const single = () => templates[n++ % templates.length]!.replace('__ID__', nextId());
-    const batch = () => `{"certificates":[${templates.map((t) => t.replace('__ID__', nextId())).join(',')}]}`;
+    const { headers, single, batch } = ingestRequests(writeUnits);
     const url = `${service.base}/v1/certificates`;
     const one = await sample(url, {
       method: 'POST',

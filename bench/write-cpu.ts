@@ -7,10 +7,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { certificateTemplates, idSource, INGEST_CARE_GIVER, ingestUnits, scratchDatabase } from './lib/data.js';
+import { certificateCount, ingestRequests, ingestUnits, scratchDatabase } from './lib/data.js';
 import { httpLoad, warm } from './lib/load.js';
-import { startService, token } from './lib/service.js';
+import { startService } from './lib/service.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -54,22 +53,9 @@ const units = ingestUnits(1);
 const scratch = await scratchDatabase(values['database-url']);
 const database = new URL(scratch.url).pathname.slice(1);
 const service = await startService({ databaseUrl: scratch.url, poolMax: 20 });
-const count = async () => {
-  const c = new pg.Client({ connectionString: scratch.url });
-  await c.connect();
-  const { rows } = await c.query<{ n: number }>('select count(*)::int as n from certificates');
-  await c.end();
-  return rows[0]!.n;
-};
+const count = async () => (await certificateCount(scratch.url)) ?? 0;
 try {
-  const headers = {
-    authorization: `Bearer ${token({ sub: 'SE2321000016-EHR1', role: 'ehr', careGiverId: INGEST_CARE_GIVER, units })}`,
-  };
-  const templates = certificateTemplates(units);
-  const nextId = idSource();
-  let n = 0;
-  const single = () => templates[n++ % templates.length]!.replace('__ID__', nextId());
-  const batch = () => `{"certificates":[${templates.map((t) => t.replace('__ID__', nextId())).join(',')}]}`;
+  const { headers, single, batch } = ingestRequests(units);
   const load =
     kind === 'posts'
       ? { url: `${service.base}/v1/certificates`, body: single, connections: 20, warmup: 200 }

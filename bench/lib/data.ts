@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { CERTIFICATE_EXAMPLE } from '../../src/modules/certificates/schemas.js';
-import { ROOT } from './service.js';
+import { ROOT, token } from './service.js';
 
 export const ACTIVE_ON = '2026-03-16';
 export const SIZES: Record<string, number> = { '200k': 200_000, '2M': 2_000_000, '10M': 10_000_000 };
@@ -163,4 +163,20 @@ export function idSource(): () => string {
   const prefix = `bench-${Date.now().toString(36)}-${process.pid}`;
   let seq = 0;
   return () => `${prefix}-${seq++}`;
+}
+
+/**
+ * What the write scenarios post for `units` of INGEST_CARE_GIVER: an EHR token's headers, and bodies with ids unique
+ * across runs, built as they are sent (one certificate, or a batch of one per template).
+ */
+export function ingestRequests(units: string[]) {
+  const headers = {
+    authorization: `Bearer ${token({ sub: 'SE2321000016-EHR1', role: 'ehr', careGiverId: INGEST_CARE_GIVER, units })}`,
+  };
+  const templates = certificateTemplates(units);
+  const nextId = idSource();
+  let n = 0;
+  const single = () => templates[n++ % templates.length]!.replace('__ID__', nextId());
+  const batch = () => `{"certificates":[${templates.map((t) => t.replace('__ID__', nextId())).join(',')}]}`;
+  return { headers, single, batch };
 }

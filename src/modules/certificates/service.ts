@@ -89,8 +89,8 @@ export class CertificateService {
    * tried in its own, so that one post's failure is never its neighbours'.
    */
   private async writeSingles(group: SingleWrite[]): Promise<PromiseSettledResult<SingleOutcome>[]> {
-    const inOneTransaction = async (writes: SingleWrite[]) => {
-      const { results, created } = await this.database.db.transaction(async (tx) => {
+    const inOneTransaction = (writes: SingleWrite[]) =>
+      this.database.db.transaction(async (tx) => {
         const { outcome, found, created } = await this.store(tx, firstOccurrences(writes), true);
         const first = new Set<string>();
         const results = writes.map(({ content, hash }): PromiseSettledResult<SingleOutcome> => {
@@ -104,23 +104,23 @@ export class CertificateService {
         });
         return { results, created };
       });
-      await this.settleAfterCommit(created);
-      return results;
-    };
+    let written: { results: PromiseSettledResult<SingleOutcome>[]; created: CertificateContent[] }[];
     try {
-      return await inOneTransaction(group);
+      written = [await inOneTransaction(group)];
     } catch (err) {
       if (group.length === 1 || isDatabaseUnavailable(err)) throw err;
-      const alone: PromiseSettledResult<SingleOutcome>[] = [];
+      written = [];
       for (const write of group) {
         try {
-          alone.push(...(await inOneTransaction([write])));
+          written.push(await inOneTransaction([write]));
         } catch (error) {
-          alone.push(rejected(error));
+          written.push({ results: [rejected(error)], created: [] });
         }
       }
-      return alone;
     }
+    // Outside the retry above: what has committed must not be written again when settling fails.
+    await this.settleAfterCommit(written.flatMap((w) => w.created));
+    return written.flatMap((w) => w.results);
   }
 
   /** Up to 1,000 certificates, each validated and stored on its own merits, written in one transaction. */
