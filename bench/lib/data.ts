@@ -180,3 +180,33 @@ export function ingestRequests(units: string[]) {
   const batch = () => `{"certificates":[${templates.map((t) => t.replace('__ID__', nextId())).join(',')}]}`;
   return { headers, single, batch };
 }
+
+/**
+ * Consent checks for INGEST_UNIT: a coordinator's headers and one body per patient of `count`, after recording a
+ * coordination consent for each through the service at `base` (checked to be allowed). Returns the bodies and the
+ * answer to the first, which the bare Fastify ceiling sends back.
+ */
+export async function consentCheckRequests(base: string, count = 50) {
+  const unitId = INGEST_UNIT;
+  const headers = {
+    authorization: `Bearer ${token({ sub: 'SE2321000016-K001', role: 'coordinator', careGiverId: INGEST_CARE_GIVER, units: [unitId] })}`,
+    'content-type': 'application/json',
+  };
+  const on = new Date().toISOString().slice(0, 10);
+  const patients = Array.from({ length: count }, (_, i) => personnummer(i));
+  for (const patientId of patients) {
+    const res = await fetch(`${base}/v1/consents`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ patientId, unitId, kind: 'coordination', form: 'written', givenOn: on }),
+    });
+    if (res.status !== 201) throw new Error(`seeding a consent answered ${res.status}: ${await res.text()}`);
+  }
+  const bodies = patients.map((patientId) => JSON.stringify({ patientId, unitId, kind: 'coordination', on }));
+  const sample = await fetch(`${base}/v1/consent-checks`, { method: 'POST', headers, body: bodies[0] });
+  const answer = await sample.text();
+  if (sample.status !== 200 || !(JSON.parse(answer) as { allowed: boolean }).allowed) {
+    throw new Error(`a consent check answered ${sample.status}: ${answer}`);
+  }
+  return { headers, bodies, answer };
+}

@@ -96,6 +96,8 @@ export interface ServiceOptions {
   readUrl?: string;
   poolMax?: number;
   env?: Record<string, string>;
+  /** The checkout to run (bench/ab.ts runs another commit's); this one by default. */
+  root?: string;
 }
 
 /** `node --import tsx src/server.ts` on a free port: rate limiting and load shedding off, warnings only. */
@@ -120,7 +122,7 @@ export async function startService(options: ServiceOptions): Promise<Running> {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service process of a run.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });

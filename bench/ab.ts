@@ -1,0 +1,137 @@
+/**
+ * A/B on a noisy host: the service of another checkout (A, e.g. a `git worktree` of the commit before a change, with
+ * node_modules) and this one (B), both on one scratch database, loaded in alternating short slices (ABBA…), so that
+ * the host's drift falls on both alike. Reports each side's throughput and the CPU per request of its process and of
+ * its own database backends (told apart by application_name).
+ *
+ *   node --import tsx bench/ab.ts --base /tmp/base posts|batches|consent [--slices 12] [--slice-seconds 3]
+ */
+import { parseArgs } from 'node:util';
+import { consentCheckRequests, ingestRequests, ingestUnits, scratchDatabase } from './lib/data.js';
+import { type HttpLoad, httpLoad, percentile, warm } from './lib/load.js';
+import { backendsOf, cpuSeconds, cpuSince } from './lib/proc.js';
+import { type Running, startService } from './lib/service.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    base: { type: 'string' },
+    slices: { type: 'string', default: '12' },
+    'slice-seconds': { type: 'string', default: '3' },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+  },
+});
+const kind = positionals[0];
+if (!values.base || (kind !== 'posts' && kind !== 'batches' && kind !== 'consent')) {
+  throw new Error('usage: ab.ts --base <checkout> posts|batches|consent');
+}
+const slices = Number(values.slices);
+const sliceSeconds = Number(values['slice-seconds']);
+
+interface Side {
+  name: 'A' | 'B';
+  service: Running;
+  appName: string;
+  done: number;
+  seconds: number;
+  processCpu: number;
+  databaseCpu: number;
+  /** Per slice: requests/s. */
+  rates: number[];
+}
+
+const scratch = await scratchDatabase(values['database-url']);
+const sides: Side[] = [];
+try {
+  for (const [name, root] of [
+    ['A', values.base],
+    ['B', undefined],
+  ] as const) {
+    const appName = `samverkan-ab-${name}`;
+    // node-postgres lets the URL's application_name win over the one the service sets.
+    const url = new URL(scratch.url);
+    url.searchParams.set('application_name', appName);
+    const service = await startService({ databaseUrl: url.toString(), poolMax: 20, root });
+    sides.push({ name, service, appName, done: 0, seconds: 0, processCpu: 0, databaseCpu: 0, rates: [] });
+  }
+  const load = await loadFor(sides[1]!.service.base);
+  for (const side of sides) await warm(load(side.service.base));
+  for (let i = 0; i < slices; i++) {
+    // ABBA order: neither side always goes first after the other's slice.
+    const order = i % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const processBefore = cpuSeconds(side.service.pid);
+      const backendsBefore = await backendsOf(scratch.url, side.appName);
+      const result = await httpLoad({ ...load(side.service.base), duration: sliceSeconds, warmup: 0 });
+      side.processCpu += cpuSeconds(side.service.pid) - processBefore;
+      side.databaseCpu += cpuSince(backendsBefore, await backendsOf(scratch.url, side.appName));
+      const done = (result.requests - result.non2xx) * (kind === 'batches' ? 1_000 : 1);
+      side.done += done;
+      side.seconds += result.seconds;
+      side.rates.push(done / result.seconds);
+    }
+  }
+  const unit = kind === 'consent' ? 'check' : 'certificate';
+  const median = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
+  const lines = sides.map(
+    (s) =>
+      `${s.name} ${s.name === 'A' ? values.base : '(this checkout)'}: ${(s.done / s.seconds).toFixed(0)} ${unit}s/s ` +
+      `(median slice ${median(s.rates).toFixed(0)}); service ${((s.processCpu / s.done) * 1e6).toFixed(0)} µs, ` +
+      `database ${((s.databaseCpu / s.done) * 1e6).toFixed(0)} µs CPU per ${unit}`,
+  );
+  const [a, b] = sides as [Side, Side];
+  const wins = b.rates.filter((r, i) => r > a.rates[i]!).length;
+  console.log(
+    [
+      `${kind}: ${slices} slices of ${sliceSeconds} s per side, alternating`,
+      ...lines,
+      `B/A: throughput ${(b.done / b.seconds / (a.done / a.seconds)).toFixed(3)}× (B faster in ${wins} of ${slices} ` +
+        `slice pairs), service CPU ${(b.processCpu / b.done / (a.processCpu / a.done)).toFixed(3)}×, database CPU ` +
+        `${(b.databaseCpu / b.done / (a.databaseCpu / a.done)).toFixed(3)}×`,
+    ].join('\n'),
+  );
+} finally {
+  for (const side of sides) await side.service.stop();
+  await scratch.drop();
+}
+
+/** The load of the scenario against a service at `base` (consents are seeded once, through the first service). */
+async function loadFor(seedBase: string): Promise<(base: string) => HttpLoad> {
+  if (kind === 'consent') {
+    const { headers, bodies } = await consentCheckRequests(seedBase);
+    return (base) => ({
+      url: `${base}/v1/consent-checks`,
+      method: 'POST',
+      headers,
+      body: bodies,
+      connections: 20,
+      duration: sliceSeconds,
+      warmup: 2_000,
+    });
+  }
+  const { headers, single, batch } = ingestRequests(ingestUnits(1));
+  return (base) =>
+    kind === 'posts'
+      ? {
+          url: `${base}/v1/certificates`,
+          method: 'POST',
+          headers,
+          body: single,
+          connections: 20,
+          duration: 0,
+          warmup: 300,
+        }
+      : {
+          url: `${base}/v1/certificates/batch`,
+          method: 'POST',
+          headers,
+          body: batch,
+          connections: 4,
+          duration: 0,
+          warmup: 4,
+        };
+}

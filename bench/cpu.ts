@@ -1,0 +1,116 @@
+/**
+ * Where the CPU goes: single posts, batches of 1,000 or consent checks against a scratch database, with the CPU
+ * seconds the service process and the database's backends used during the measurement (from /proc, Linux only).
+ * The ratio of those to the work done is what a change moves, on any host. For consent checks the bare Fastify
+ * ceiling (bench/lib/bare-server.ts) answering the same requests is measured the same way right after.
+ *
+ *   node --import tsx bench/cpu.ts posts|batches|consent [--duration 10] [--clients 20] [--database-url URL]
+ */
+import { parseArgs } from 'node:util';
+import { certificateCount, consentCheckRequests, ingestRequests, ingestUnits, scratchDatabase } from './lib/data.js';
+import { type HttpLoad, httpLoad, type LoadResult, warm } from './lib/load.js';
+import { backendCpu, cpuSeconds, cpuSince } from './lib/proc.js';
+import { type Running, startBare, startService } from './lib/service.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    duration: { type: 'string', default: '10' },
+    clients: { type: 'string' },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+  },
+});
+const kind = positionals[0] ?? 'posts';
+if (kind !== 'posts' && kind !== 'batches' && kind !== 'consent') {
+  throw new Error('usage: cpu.ts posts|batches|consent');
+}
+const duration = Number(values.duration);
+interface Measured {
+  result: LoadResult;
+  processCpu: number;
+  databaseCpu: number;
+}
+
+/** One measured load with the CPU the process (and the database's backends, if named) spent meanwhile. */
+async function measure(process: Running, load: HttpLoad, database?: string): Promise<Measured> {
+  await warm(load);
+  const processBefore = cpuSeconds(process.pid);
+  const backendsBefore = database ? backendCpu(database) : new Map<string, number>();
+  const result = await httpLoad({ ...load, warmup: 0 });
+  const processCpu = cpuSeconds(process.pid) - processBefore;
+  const databaseCpu = database ? cpuSince(backendsBefore, backendCpu(database)) : 0;
+  return { result, processCpu, databaseCpu };
+}
+
+const micros = (seconds: number, per: number) => `${((seconds / per) * 1e6).toFixed(0)} µs`;
+
+const units = ingestUnits(1);
+const scratch = await scratchDatabase(values['database-url']);
+const database = new URL(scratch.url).pathname.slice(1);
+const service = await startService({ databaseUrl: scratch.url, poolMax: 20 });
+try {
+  if (kind === 'consent') await consentChecks();
+  else await writes(kind);
+} finally {
+  await service.stop();
+  await scratch.drop();
+}
+
+async function writes(which: 'posts' | 'batches'): Promise<void> {
+  const count = async () => (await certificateCount(scratch.url)) ?? 0;
+  const { headers, single, batch } = ingestRequests(units);
+  const load =
+    which === 'posts'
+      ? { url: `${service.base}/v1/certificates`, body: single, connections: 20, warmup: 200 }
+      : { url: `${service.base}/v1/certificates/batch`, body: batch, connections: 4, warmup: 4 };
+  const connections = values.clients ? Number(values.clients) : load.connections;
+  const full: HttpLoad = { ...load, method: 'POST', headers, connections, duration };
+  await warm(full);
+  const before = await count();
+  const { result, processCpu, databaseCpu } = await measure(service, { ...full, warmup: 0 }, database);
+  const stored = (await count()) - before;
+  console.log(
+    [
+      `${which}, ${connections} clients, ${result.seconds.toFixed(1)} s: ${(stored / result.seconds).toFixed(0)} certificates/s`,
+      `  p50 ${result.p50.toFixed(1)} / p95 ${result.p95.toFixed(1)} ms, errors ${result.errors}, non-2xx ${result.non2xx}`,
+      `  service process: ${processCpu.toFixed(2)} s CPU (${micros(processCpu, stored)} per certificate)`,
+      `  database backends: ${databaseCpu.toFixed(2)} s CPU (${micros(databaseCpu, stored)} per certificate)`,
+    ].join('\n'),
+  );
+}
+
+/** 50 patients with a coordination consent at the unit; checks cycle over them, then the bare ceiling the same. */
+async function consentChecks(): Promise<void> {
+  const { headers, bodies, answer } = await consentCheckRequests(service.base);
+  const connections = values.clients ? Number(values.clients) : 20;
+  const load = (base: string): HttpLoad => ({
+    url: `${base}/v1/consent-checks`,
+    method: 'POST',
+    headers,
+    body: bodies,
+    connections,
+    duration,
+    warmup: 2_000,
+  });
+  const svc = await measure(service, load(service.base), database);
+  const bare = await startBare(answer);
+  let ceiling: Measured;
+  try {
+    ceiling = await measure(bare, load(bare.base));
+  } finally {
+    await bare.stop();
+  }
+  const line = (what: string, m: Measured) =>
+    `${what}: ${m.result.rps.toFixed(0)} req/s, p50 ${m.result.p50.toFixed(2)} / p95 ${m.result.p95.toFixed(2)} ms, ` +
+    `errors ${m.result.errors}, non-2xx ${m.result.non2xx}; process ${micros(m.processCpu, m.result.requests)} CPU per request`;
+  console.log(
+    [
+      `consent checks, ${connections} clients, ${svc.result.seconds.toFixed(1)} s`,
+      line('  service', svc),
+      `    database backends: ${micros(svc.databaseCpu, svc.result.requests)} CPU per request`,
+      line('  bare Fastify', ceiling),
+      `  bare/service: throughput ${(ceiling.result.rps / svc.result.rps).toFixed(2)}×, process CPU per request ` +
+        `${(svc.processCpu / svc.result.requests / (ceiling.processCpu / ceiling.result.requests)).toFixed(2)}×`,
+    ].join('\n'),
+  );
+}
