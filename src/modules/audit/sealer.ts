@@ -4,6 +4,11 @@ import { nextTransactionId, sealAuditEvents, sealWatermark } from './repository.
 export interface SealerOptions {
   /** Delay after an append before sealing: lets the appending transaction commit and batches bursts. */
   delayMs?: number;
+  /**
+   * The least time from one pass's start to the next's under steady appends: a pass has a fixed cost (the watermark
+   * lock, a block and a chain head per care giver) that a pass every few milliseconds paid for a handful of events.
+   */
+  minIntervalMs?: number;
   /** How often a pass runs anyway (events whose transaction was still open when the last pass ran). */
   sweepMs?: number;
   /** How long sealNow waits for transactions still running elsewhere before it gives up. */
@@ -23,6 +28,7 @@ export class AuditSealer {
   private sweeper: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  private lastPassAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Executor,
@@ -50,10 +56,12 @@ export class AuditSealer {
   touch(): void {
     this.dirty = true;
     if (this.stopped || this.timer) return;
+    const sinceLast = Date.now() - this.lastPassAt;
+    const delay = Math.max(this.options.delayMs ?? 10, (this.options.minIntervalMs ?? 100) - sinceLast);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
-    }, this.options.delayMs ?? 10);
+    }, delay);
     this.timer.unref();
   }
 
@@ -80,6 +88,7 @@ export class AuditSealer {
       return;
     }
     this.dirty = false;
+    this.lastPassAt = Date.now();
     this.running = (async () => {
       if ((await this.pass(false)) < 0) this.dirty = true;
     })();

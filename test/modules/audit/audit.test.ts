@@ -85,6 +85,33 @@ describe('audit trail', () => {
     expect(blocks[0]!.events).toBe(2);
   });
 
+  it('under steady appends seals in passes at least the minimum interval apart, and seals them all', async () => {
+    const audit = ctx.app.services.audit;
+    const started = Date.now();
+    let appended = 0;
+    // An append every few milliseconds for 0.6 s: with a pass 10 ms after each append there would be dozens.
+    while (Date.now() - started < 600) {
+      await audit.record(coordinator, [{ action: 'read', resource: 'sick_leave', patientId: PATIENT }]);
+      appended += 1;
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    const elapsed = Date.now() - started;
+    await vi.waitFor(async () => expect(await unsealedEventCount(ctx.database.db)).toBe(0), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    const rows = await queryRows<{ blocks: number; events: number }>(
+      ctx.database.db,
+      sql`select count(*)::int as blocks, sum(events)::int as events from audit_seal_blocks
+          where care_giver_id = ${CARE_GIVER}`,
+    );
+    expect(rows[0]!.events).toBe(appended);
+    expect(appended).toBeGreaterThan(20);
+    // Passes start ≥ 100 ms apart: at most one per 100 ms of appending, plus the one that seals the rest.
+    expect(rows[0]!.blocks).toBeLessThanOrEqual(Math.floor(elapsed / 100) + 2);
+    expect(rows[0]!.blocks).toBeGreaterThanOrEqual(2);
+  });
+
   it('seals events from several writers into one chain of blocks', async () => {
     const audit = ctx.app.services.audit;
     await Promise.all(
