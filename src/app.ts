@@ -86,7 +86,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     done();
   });
   await app.register(securityHeadersPlugin);
-  await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false });
+  // Only with origins to allow: registered with none, the plugin still ran a hook on every request to add nothing.
+  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
   // Registered before authentication (which runs in preHandler), so requests with a bad token count too.
   await app.register(rateLimit, {
     global: true,

@@ -80,35 +80,52 @@ export interface ConsentKey {
   kind: string;
 }
 
-const keyOf = (k: ConsentKey) => `${k.careGiverId}|${k.unitId}|${k.patientId}|${k.kind}`;
+/** The columns a check decides on (no free text, no names): what `checkConsent` reads of each consent. */
+const checkColumns = {
+  id: consents.id,
+  kind: consents.kind,
+  actors: consents.actors,
+  validFrom: consents.validFrom,
+  validUntil: consents.validUntil,
+  recordedAt: consents.recordedAt,
+  revokedAt: consents.revokedAt,
+  voidedAt: consents.voidedAt,
+};
+export type ConsentCheckRow = Pick<ConsentRow, keyof typeof checkColumns>;
 
 /**
  * The hot path of POST /v1/consent-checks: the consents of many checks in one query (concurrent checks are batched),
- * as a named prepared statement that PostgreSQL parses and plans once per connection. Answers each key's rows, in
+ * as a named prepared statement that PostgreSQL parses and plans once per connection. Each row comes back with the
+ * position of the key it answers, so the same key twice in a group is answered twice. Answers each key's rows, in
  * the order of the keys.
  */
 export function prepareConsentsForChecks(ex: Executor) {
   const query = ex
-    .select()
-    .from(consents)
-    .where(
-      sql`(${consents.careGiverId}, ${consents.patientId}, ${consents.unitId}, ${consents.kind}) in (
-            select k.care_giver_id, k.patient_id, k.unit_id, k.kind
-            from jsonb_to_recordset(${sql.placeholder('keys')}::jsonb)
-              as k(care_giver_id text, patient_id char(12), unit_id text, kind text))`,
+    .select({ key: sql<number>`k.n`.mapWith(Number), ...checkColumns })
+    .from(
+      sql`jsonb_to_recordset(${sql.placeholder('keys')}::jsonb)
+            as k(n integer, care_giver_id text, patient_id char(12), unit_id text, kind text)`,
+    )
+    .innerJoin(
+      consents,
+      sql`(${consents.careGiverId}, ${consents.patientId}, ${consents.unitId}, ${consents.kind})
+          = (k.care_giver_id, k.patient_id, k.unit_id, k.kind)`,
     )
     .prepare('consents_for_checks');
-  return async (keys: readonly ConsentKey[]): Promise<ConsentRow[][]> => {
+  return async (keys: readonly ConsentKey[]): Promise<ConsentCheckRow[][]> => {
     const rows = await query.execute({
       keys: JSON.stringify(
-        keys.map((k) => ({ care_giver_id: k.careGiverId, patient_id: k.patientId, unit_id: k.unitId, kind: k.kind })),
+        keys.map((k, n) => ({
+          n,
+          care_giver_id: k.careGiverId,
+          patient_id: k.patientId,
+          unit_id: k.unitId,
+          kind: k.kind,
+        })),
       ),
     });
-    const byKey = new Map<string, ConsentRow[]>();
-    for (const row of rows) {
-      const key = keyOf(row);
-      byKey.set(key, [...(byKey.get(key) ?? []), row]);
-    }
-    return keys.map((k) => byKey.get(keyOf(k)) ?? []);
+    const answers: ConsentCheckRow[][] = keys.map(() => []);
+    for (const { key, ...row } of rows) answers[key]?.push(row);
+    return answers;
   };
 }

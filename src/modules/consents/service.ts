@@ -13,6 +13,7 @@ import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib
 import { fulfilled, Batcher } from '../../lib/batcher.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
 import {
+  type ConsentCheckRow,
   type ConsentKey,
   type ConsentRow,
   findConsent,
@@ -51,7 +52,7 @@ export class ConsentService {
   /** Check events are group-committed: concurrent checks share one audit append (and one commit). */
   private readonly checkEvents: Batcher<{ actor: Actor; entry: AuditEntry }, undefined>;
   /** Concurrent checks share one lookup query. */
-  private readonly checkLookups: Batcher<ConsentKey, ConsentRow[]>;
+  private readonly checkLookups: Batcher<ConsentKey, ConsentCheckRow[]>;
 
   constructor(
     readonly database: Database,
@@ -205,7 +206,7 @@ function refusal(detail: string, result: ConsentCheckResult, extra: Record<strin
   });
 }
 
-export function toFacts(row: ConsentRow): ConsentFacts {
+export function toFacts(row: ConsentCheckRow): ConsentFacts {
   return {
     id: row.id,
     kind: row.kind,
