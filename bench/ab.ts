@@ -7,7 +7,7 @@
  *   node --import tsx bench/ab.ts --base /tmp/base posts|batches|consent [--slices 12] [--slice-seconds 3]
  */
 import { parseArgs } from 'node:util';
-import { consentCheckRequests, ingestRequests, ingestUnits, scratchDatabase } from './lib/data.js';
+import { consentCheckRequests, ingestRequests, ingestUnits, primeScratch, scratchDatabase } from './lib/data.js';
 import { type HttpLoad, httpLoad, percentile, warm } from './lib/load.js';
 import { backendsOf, cpuSeconds, cpuSince } from './lib/proc.js';
 import { type Running, startService } from './lib/service.js';
@@ -99,7 +99,7 @@ try {
   await scratch.drop();
 }
 
-/** The load of the scenario against a service at `base` (consents are seeded once, through the first service). */
+/** The load of the scenario against a service at `base` (seeded or primed once, through the service at `seedBase`). */
 async function loadFor(seedBase: string): Promise<(base: string) => HttpLoad> {
   if (kind === 'consent') {
     const { headers, bodies } = await consentCheckRequests(seedBase);
@@ -113,7 +113,9 @@ async function loadFor(seedBase: string): Promise<(base: string) => HttpLoad> {
       warmup: 2_000,
     });
   }
-  const { headers, single, batch } = ingestRequests(ingestUnits(1));
+  const requests = ingestRequests(ingestUnits(1));
+  await primeScratch(seedBase, scratch.url, requests);
+  const { headers, single, batch } = requests;
   return (base) =>
     kind === 'posts'
       ? {

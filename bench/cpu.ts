@@ -7,7 +7,14 @@
  *   node --import tsx bench/cpu.ts posts|batches|consent [--duration 10] [--clients 20] [--database-url URL]
  */
 import { parseArgs } from 'node:util';
-import { certificateCount, consentCheckRequests, ingestRequests, ingestUnits, scratchDatabase } from './lib/data.js';
+import {
+  certificateCount,
+  consentCheckRequests,
+  ingestRequests,
+  ingestUnits,
+  primeScratch,
+  scratchDatabase,
+} from './lib/data.js';
 import { type HttpLoad, httpLoad, type LoadResult, warm } from './lib/load.js';
 import { backendCpu, cpuSeconds, cpuSince } from './lib/proc.js';
 import { type Running, startBare, startService } from './lib/service.js';
@@ -58,7 +65,9 @@ try {
 
 async function writes(which: 'posts' | 'batches'): Promise<void> {
   const count = async () => (await certificateCount(scratch.url)) ?? 0;
-  const { headers, single, batch } = ingestRequests(units);
+  const requests = ingestRequests(units);
+  const { headers, single, batch } = requests;
+  await primeScratch(service.base, scratch.url, requests);
   const load =
     which === 'posts'
       ? { url: `${service.base}/v1/certificates`, body: single, connections: 20, warmup: 200 }

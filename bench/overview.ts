@@ -93,7 +93,7 @@ async function measure(
   duration: number,
 ) {
   // Warm-up: JIT, plan cache and the database's buffers.
-  for (let i = 0; i < 3; i++) await fetch(url, { headers });
+  for (let i = 0; i < 3; i++) await (await fetch(url, { headers })).arrayBuffer();
   const latencies: number[] = [];
   const instance = autocannon({ url, headers, connections, duration });
   instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
