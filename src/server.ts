@@ -38,7 +38,20 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
+    // Connections still open at 80 % of the grace period are cut, so that the rest of the shutdown (the final audit
+    // seal, closing the database) runs before the process is killed. Node 20 was seen to count keep-alive
+    // connections that a client left open as busy seconds after their last answer, and then server.close() waits for
+    // them; a client that stops reading a large answer does the same.
+    const cut = setTimeout(
+      () => {
+        logger.warn('connections still open late in the grace period: closing them');
+        app.server.closeAllConnections();
+      },
+      Math.round(config.shutdownGraceMs * 0.8),
+    );
+    cut.unref();
     await app.close();
+    clearTimeout(cut);
     await database.close();
   });
 

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../helpers/app.js';
 import { createScratchDatabase } from '../helpers/database.js';
-import { certificate, report, send, sleep } from './harness.js';
+import { certificate, EHR_TOKEN, report, send, sleep } from './harness.js';
 
 let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 beforeAll(async () => {
@@ -13,39 +13,45 @@ beforeAll(async () => {
 afterAll(() => scratch?.drop());
 
 const GRACE_MS = 5_000;
+const LEFT_OPEN_MS = Number(process.env.LEFT_OPEN_MS ?? 10_000);
+
+/** The service as its own process on the scratch database, as `npm start` runs it; resolves once it listens. */
+async function spawnServer() {
+  const config = testConfig();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: scratch.url,
+      JWT_SECRET: config.jwt.kind === 'secret' ? config.jwt.secret : '',
+      RATE_LIMIT_MAX: '1000000',
+      SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c) => {
+    output += c;
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not listening: ${output}`)), 45_000);
+    child.stdout.on('data', () => {
+      const m = /samverkan listening on http:\/\/[^:]+:(\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+  return { child, port, output: () => output };
+}
 
 describe('SIGTERM during load', () => {
   it('completes in-flight requests, refuses new connections, exits within the grace period, loses nothing', async () => {
-    const config = testConfig();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: scratch.url,
-        JWT_SECRET: config.jwt.kind === 'secret' ? config.jwt.secret : '',
-        RATE_LIMIT_MAX: '1000000',
-        SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c) => {
-      output += c;
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not listening: ${output}`)), 45_000);
-      child.stdout.on('data', () => {
-        const m = /samverkan listening on http:\/\/[^:]+:(\d+)/.exec(output);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-    });
-
+    const { child, port } = await spawnServer();
     const acknowledged = new Set<string>();
     let sent = 0;
     let inFlightFailed = 0;
@@ -99,5 +105,42 @@ describe('SIGTERM during load', () => {
     expect(refusedAfterTerm).toBeGreaterThan(0);
     // Stored but never acknowledged would mean a commit whose answer was lost: the client's retry makes it 200.
     expect([...stored].filter((id) => !acknowledged.has(id)).length).toBeLessThanOrEqual(6);
+  });
+});
+
+describe('SIGTERM with keep-alive connections a client left open', () => {
+  it('still ends every connection, seals the audit trail and exits 0 within the grace period', async () => {
+    const { child, port, output } = await spawnServer();
+    // Batches posted with fetch whose answers are never read: undici keeps each connection open. Node 20 was seen
+    // to count such connections as busy seconds later, so neither server.close() nor closing idle connections ended
+    // them and the shutdown waited for the grace period to kill the process.
+    const body = JSON.stringify({
+      certificates: Array.from({ length: 1_000 }, (_, i) => certificate(`fault-open-${i}`)),
+    });
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/certificates/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${EHR_TOKEN}`, 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBeLessThan(300);
+    }
+    await sleep(LEFT_OPEN_MS);
+    const termAt = performance.now();
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    const exitMs = performance.now() - termAt;
+    const db = new pg.Client({ connectionString: scratch.url });
+    await db.connect();
+    const { rows } = await db.query<{ n: number }>(
+      `select count(*)::int as n from audit_events
+       where xact >= coalesce((select xact_to from audit_seal_watermark where id = 1), '0'::xid8)`,
+    );
+    await db.end();
+    report('sigterm-left-open', { exitMs: Math.round(exitMs), unsealed: rows[0]!.n });
+    expect(output()).not.toContain('killed by timeout');
+    expect(code).toBe(0);
+    expect(exitMs).toBeLessThan(GRACE_MS);
+    expect(rows[0]!.n).toBe(0);
   });
 });
