@@ -187,14 +187,17 @@ export class CertificateService {
   /** Soft and final; revoking again answers the first revocation unchanged. */
   async revoke(actor: Actor, id: string, input: RevokeInput | null | undefined): Promise<Certificate> {
     assertRole(actor, ['ehr']);
-    return this.database.db.transaction(async (tx) => {
+    let settleTargets: string[] = [];
+    const certificate = await this.database.db.transaction(async (tx) => {
       const stored = await lockCertificate(tx, id);
       if (!stored || stored.careGiverId !== actor.careGiverId) throw new NotFound(NOT_FOUND);
       assertActsFor(actor, stored.unitId);
+      settleTargets = supersededTargets([stored.content]);
+      // Settled again below on a repeat too: a client retrying after a failure of that step repairs it.
       if (stored.revokedAt) return toCertificate(stored);
       await markRevoked(tx, id, actor.id, input?.reason);
       // The certificate it replaced or supplemented counts again, unless another one still supersedes it.
-      await recomputeSupersession(tx, supersededTargets([stored.content]));
+      await recomputeSupersession(tx, settleTargets);
       await this.audit.record(
         actor,
         [
@@ -208,10 +211,14 @@ export class CertificateService {
         ],
         tx,
       );
-      await bumpUnitCaseVersions(tx, [id, ...supersededTargets([stored.content])]);
+      await bumpUnitCaseVersions(tx, [id, ...settleTargets]);
       const [revoked] = await findCertificates(tx, [id]);
       return toCertificate(revoked!);
     });
+    // Again after the commit: a target posted meanwhile was not visible above, and its own settling may have run
+    // before this revocation committed (the same race as a replacement and its target posted at once).
+    await this.settle(settleTargets);
+    return certificate;
   }
 
   /**
@@ -224,8 +231,13 @@ export class CertificateService {
     if (created.length === 0) return;
     const ids = [...new Set([...created.map((c) => c.id), ...supersededTargets(created)])];
     const targeted = await relationTargets(this.database.db, ids);
-    if (targeted.length === 0) return;
-    const changed = await recomputeSupersession(this.database.db, targeted);
+    await this.settle(targeted);
+  }
+
+  /** Settles supersession of `targets` outside any transaction and bumps the case versions of those it changed. */
+  private async settle(targets: readonly string[]): Promise<void> {
+    if (targets.length === 0) return;
+    const changed = await recomputeSupersession(this.database.db, targets);
     // A cached case list built between the two statements is under the old version, so this bump replaces it.
     if (changed.length > 0) await bumpUnitCaseVersions(this.database.db, changed);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../../helpers/app.js';
-import { certificateBody, getCertificate, postBatch, postCertificate } from './fixtures.js';
+import { certificateBody, getCertificate, postBatch, postCertificate, revoke } from './fixtures.js';
 
 const ctx = useTestApp({ MAX_EVENT_LOOP_DELAY_MS: '0' });
 
@@ -25,5 +25,32 @@ describe('a replacement and its target posted at the same moment', () => {
       if (stored.counts !== false) stillCounting.push(target);
     }
     expect(stillCounting).toEqual([]);
+  });
+});
+
+describe('a replacement revoked at the moment its target is posted', () => {
+  // The revocation settles the replacement's target inside its transaction, where the target being posted is not
+  // visible yet; the target's own settling sees the replacement not yet revoked. Without settling after the
+  // revocation's commit too, the target stayed superseded by a revoked certificate and never counted.
+  it('leaves the target counting, whichever commits first', { timeout: 60_000 }, async () => {
+    const notCounting: string[] = [];
+    for (let round = 0; round < Number(process.env.ROUNDS ?? 20); round++) {
+      const replacement = `rr-${round}`;
+      const target = `rt-${round}`;
+      const posted = await postCertificate(
+        ctx.app,
+        certificateBody({ id: replacement, relation: { kind: 'replaces', certificateId: target } }),
+      );
+      expect(posted.statusCode).toBe(201);
+      const [revoked, single] = await Promise.all([
+        revoke(ctx.app, replacement, { reason: 'issued in error' }),
+        postCertificate(ctx.app, certificateBody({ id: target })),
+      ]);
+      expect(revoked.statusCode).toBe(200);
+      expect(single.statusCode).toBe(201);
+      const stored = (await getCertificate(ctx.app, target)).json();
+      if (stored.counts !== true) notCounting.push(target);
+    }
+    expect(notCounting).toEqual([]);
   });
 });
