@@ -4,13 +4,24 @@
  * the host's drift falls on both alike. Reports each side's throughput and the CPU per request of its process and of
  * its own database backends (told apart by application_name).
  *
- *   node --import tsx bench/ab.ts --base /tmp/base posts|batches|consent [--slices 12] [--slice-seconds 3]
+ *   node --import tsx bench/ab.ts --base /tmp/base posts|batches|consent|overview [--slices 12] [--slice-seconds 3]
+ *
+ * `overview` reads the largest unit's first page (4 clients, warm case cache) on a generated data set
+ * (`--data-url`, default the 2M one bench/run makes); the others write to a scratch database.
  */
 import { parseArgs } from 'node:util';
-import { consentCheckRequests, ingestRequests, ingestUnits, primeScratch, scratchDatabase } from './lib/data.js';
+import {
+  ACTIVE_ON,
+  consentCheckRequests,
+  ingestRequests,
+  ingestUnits,
+  largestUnit,
+  primeScratch,
+  scratchDatabase,
+} from './lib/data.js';
 import { type HttpLoad, httpLoad, percentile, warm } from './lib/load.js';
 import { backendsOf, cpuSeconds, cpuSince } from './lib/proc.js';
-import { type Running, startService } from './lib/service.js';
+import { type Running, startService, token } from './lib/service.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -19,11 +30,13 @@ const { values, positionals } = parseArgs({
     slices: { type: 'string', default: '12' },
     'slice-seconds': { type: 'string', default: '3' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'data-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/samverkan_bench_run_2m' },
   },
 });
 const kind = positionals[0];
-if (!values.base || (kind !== 'posts' && kind !== 'batches' && kind !== 'consent')) {
-  throw new Error('usage: ab.ts --base <checkout> posts|batches|consent');
+const KINDS = ['posts', 'batches', 'consent', 'overview'];
+if (!values.base || !KINDS.includes(kind ?? '')) {
+  throw new Error(`usage: ab.ts --base <checkout> ${KINDS.join('|')}`);
 }
 const slices = Number(values.slices);
 const sliceSeconds = Number(values['slice-seconds']);
@@ -40,7 +53,10 @@ interface Side {
   rates: number[];
 }
 
-const scratch = await scratchDatabase(values['database-url']);
+const scratch =
+  kind === 'overview'
+    ? { url: values['data-url'], drop: async () => {} }
+    : await scratchDatabase(values['database-url']);
 const sides: Side[] = [];
 try {
   for (const [name, root] of [
@@ -71,7 +87,7 @@ try {
       side.rates.push(done / result.seconds);
     }
   }
-  const unit = kind === 'consent' ? 'check' : 'certificate';
+  const unit = kind === 'consent' ? 'check' : kind === 'overview' ? 'overview' : 'certificate';
   const median = (xs: number[]) =>
     percentile(
       [...xs].sort((a, b) => a - b),
@@ -101,6 +117,19 @@ try {
 
 /** The load of the scenario against a service at `base` (seeded or primed once, through the service at `seedBase`). */
 async function loadFor(seedBase: string): Promise<(base: string) => HttpLoad> {
+  if (kind === 'overview') {
+    const largest = await largestUnit(scratch.url);
+    const headers = {
+      authorization: `Bearer ${token({ sub: 'SE2321000001-K001', role: 'coordinator', careGiverId: largest.careGiverId, units: [largest.unitId] })}`,
+    };
+    return (base) => ({
+      url: `${base}/v1/units/${largest.unitId}/sick-leaves?activeOn=${ACTIVE_ON}&limit=100`,
+      headers,
+      connections: 4,
+      duration: sliceSeconds,
+      warmup: 50,
+    });
+  }
   if (kind === 'consent') {
     const { headers, bodies } = await consentCheckRequests(seedBase);
     return (base) => ({
