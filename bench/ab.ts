@@ -13,14 +13,16 @@ import { parseArgs } from 'node:util';
 import {
   ACTIVE_ON,
   consentCheckRequests,
+  consentLoad,
   ingestRequests,
   ingestUnits,
   largestUnit,
   primeScratch,
   scratchDatabase,
+  writeLoad,
 } from './lib/data.js';
 import { type HttpLoad, httpLoad, percentile, warm } from './lib/load.js';
-import { backendsOf, cpuSeconds, cpuSince } from './lib/proc.js';
+import { backendsOf, withCpu } from './lib/proc.js';
 import { type Running, startService, token } from './lib/service.js';
 
 const { values, positionals } = parseArgs({
@@ -76,11 +78,17 @@ try {
     // ABBA order: neither side always goes first after the other's slice.
     const order = i % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
-      const processBefore = cpuSeconds(side.service.pid);
-      const backendsBefore = await backendsOf(scratch.url, side.appName);
-      const result = await httpLoad({ ...load(side.service.base), duration: sliceSeconds, warmup: 0 });
-      side.processCpu += cpuSeconds(side.service.pid) - processBefore;
-      side.databaseCpu += cpuSince(backendsBefore, await backendsOf(scratch.url, side.appName));
+      const {
+        value: result,
+        processCpu,
+        databaseCpu,
+      } = await withCpu(
+        side.service.pid,
+        () => backendsOf(scratch.url, side.appName),
+        () => httpLoad({ ...load(side.service.base), duration: sliceSeconds, warmup: 0 }),
+      );
+      side.processCpu += processCpu;
+      side.databaseCpu += databaseCpu;
       const done = (result.requests - result.non2xx) * (kind === 'batches' ? 1_000 : 1);
       side.done += done;
       side.seconds += result.seconds;
@@ -131,38 +139,11 @@ async function loadFor(seedBase: string): Promise<(base: string) => HttpLoad> {
     });
   }
   if (kind === 'consent') {
-    const { headers, bodies } = await consentCheckRequests(seedBase);
-    return (base) => ({
-      url: `${base}/v1/consent-checks`,
-      method: 'POST',
-      headers,
-      body: bodies,
-      connections: 20,
-      duration: sliceSeconds,
-      warmup: 2_000,
-    });
+    const checks = await consentCheckRequests(seedBase);
+    return (base) => consentLoad(base, checks, sliceSeconds);
   }
   const requests = ingestRequests(ingestUnits(1));
   await primeScratch(seedBase, scratch.url, requests);
-  const { headers, single, batch } = requests;
-  return (base) =>
-    kind === 'posts'
-      ? {
-          url: `${base}/v1/certificates`,
-          method: 'POST',
-          headers,
-          body: single,
-          connections: 20,
-          duration: 0,
-          warmup: 300,
-        }
-      : {
-          url: `${base}/v1/certificates/batch`,
-          method: 'POST',
-          headers,
-          body: batch,
-          connections: 4,
-          duration: 0,
-          warmup: 4,
-        };
+  const which = kind === 'posts' ? 'posts' : 'batches';
+  return (base) => writeLoad(which, base, requests, sliceSeconds);
 }

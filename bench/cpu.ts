@@ -10,13 +10,15 @@ import { parseArgs } from 'node:util';
 import {
   certificateCount,
   consentCheckRequests,
+  consentLoad,
   ingestRequests,
   ingestUnits,
   primeScratch,
   scratchDatabase,
+  writeLoad,
 } from './lib/data.js';
 import { type HttpLoad, httpLoad, type LoadResult, warm } from './lib/load.js';
-import { backendCpu, cpuSeconds, cpuSince } from './lib/proc.js';
+import { backendCpu, withCpu } from './lib/proc.js';
 import { type Running, startBare, startService } from './lib/service.js';
 
 const { values, positionals } = parseArgs({
@@ -41,12 +43,9 @@ interface Measured {
 /** One measured load with the CPU the process (and the database's backends, if named) spent meanwhile. */
 async function measure(process: Running, load: HttpLoad, database?: string): Promise<Measured> {
   await warm(load);
-  const processBefore = cpuSeconds(process.pid);
-  const backendsBefore = database ? backendCpu(database) : new Map<string, number>();
-  const result = await httpLoad({ ...load, warmup: 0 });
-  const processCpu = cpuSeconds(process.pid) - processBefore;
-  const databaseCpu = database ? cpuSince(backendsBefore, backendCpu(database)) : 0;
-  return { result, processCpu, databaseCpu };
+  const backends = () => (database ? backendCpu(database) : new Map<string, number>());
+  const { value: result, ...cpu } = await withCpu(process.pid, backends, () => httpLoad({ ...load, warmup: 0 }));
+  return { result, ...cpu };
 }
 
 const micros = (seconds: number, per: number) => `${((seconds / per) * 1e6).toFixed(0)} µs`;
@@ -66,14 +65,10 @@ try {
 async function writes(which: 'posts' | 'batches'): Promise<void> {
   const count = async () => (await certificateCount(scratch.url)) ?? 0;
   const requests = ingestRequests(units);
-  const { headers, single, batch } = requests;
   await primeScratch(service.base, scratch.url, requests);
-  const load =
-    which === 'posts'
-      ? { url: `${service.base}/v1/certificates`, body: single, connections: 20, warmup: 200 }
-      : { url: `${service.base}/v1/certificates/batch`, body: batch, connections: 4, warmup: 4 };
+  const load = writeLoad(which, service.base, requests, duration);
   const connections = values.clients ? Number(values.clients) : load.connections;
-  const full: HttpLoad = { ...load, method: 'POST', headers, connections, duration };
+  const full: HttpLoad = { ...load, connections };
   await warm(full);
   const before = await count();
   const { result, processCpu, databaseCpu } = await measure(service, { ...full, warmup: 0 }, database);
@@ -90,17 +85,10 @@ async function writes(which: 'posts' | 'batches'): Promise<void> {
 
 /** 50 patients with a coordination consent at the unit; checks cycle over them, then the bare ceiling the same. */
 async function consentChecks(): Promise<void> {
-  const { headers, bodies, answer } = await consentCheckRequests(service.base);
+  const checks = await consentCheckRequests(service.base);
+  const { answer } = checks;
   const connections = values.clients ? Number(values.clients) : 20;
-  const load = (base: string): HttpLoad => ({
-    url: `${base}/v1/consent-checks`,
-    method: 'POST',
-    headers,
-    body: bodies,
-    connections,
-    duration,
-    warmup: 2_000,
-  });
+  const load = (base: string) => consentLoad(base, checks, duration, connections);
   const svc = await measure(service, load(service.base), database);
   const bare = await startBare(answer);
   let ceiling: Measured;

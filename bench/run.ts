@@ -25,6 +25,7 @@ import {
   primeScratch,
   scratchDatabase,
   SIZES,
+  writeLoad,
 } from './lib/data.js';
 import { type HttpLoad, httpLoad, httpLoadSplit, loopLoad, quiet, warm } from './lib/load.js';
 import { consoleLine, load1, row, type Section, sectionMarkdown, summaryTable } from './lib/report.js';
@@ -149,7 +150,7 @@ async function writes(): Promise<void> {
     if (one.status !== 201) throw new Error(`single post answered ${one.status}: ${one.body}`);
 
     if (wants('posts')) {
-      const load: HttpLoad = { url, method: 'POST', headers, body: single, connections: 20, duration, warmup: 200 };
+      const load = writeLoad('posts', service.base, requests, duration);
       await warm(load);
       const before = await count();
       const svc = await measured(service, { ...load, warmup: 0 });
@@ -176,15 +177,7 @@ async function writes(): Promise<void> {
         body: batch(),
       });
       if (first.status >= 300) throw new Error(`batch post answered ${first.status}: ${first.body.slice(0, 300)}`);
-      const load: HttpLoad = {
-        url: batchUrl,
-        method: 'POST',
-        headers,
-        body: batch,
-        connections: 4,
-        duration,
-        warmup: 4,
-      };
+      const load = writeLoad('batches', service.base, requests, duration);
       await warm(load);
       const before = await count();
       const svc = await measured(service, { ...load, warmup: 0 });

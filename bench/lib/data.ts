@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { CERTIFICATE_EXAMPLE } from '../../src/modules/certificates/schemas.js';
+import type { HttpLoad } from './load.js';
 import { ROOT, token } from './service.js';
 
 export const ACTIVE_ON = '2026-03-16';
@@ -237,4 +238,39 @@ export async function primeScratch(
     if (res.status >= 300) throw new Error(`priming batch answered ${res.status}: ${text.slice(0, 300)}`);
   }
   await withClient(url, (c) => c.query('analyze'));
+}
+
+/**
+ * The write scenarios' loads against a service at `base`, as the issue sets them: single posts from 20 clients,
+ * batches of 1,000 from 4, each body built as it is sent (unique ids).
+ */
+export function writeLoad(
+  which: 'posts' | 'batches',
+  base: string,
+  requests: ReturnType<typeof ingestRequests>,
+  duration: number,
+): HttpLoad {
+  const common = { method: 'POST' as const, headers: requests.headers, duration };
+  return which === 'posts'
+    ? { ...common, url: `${base}/v1/certificates`, body: requests.single, connections: 20, warmup: 200 }
+    : { ...common, url: `${base}/v1/certificates/batch`, body: requests.batch, connections: 4, warmup: 4 };
+}
+
+/** Consent checks against a service at `base`, from 20 clients cycling over the bodies of consentCheckRequests. */
+export function consentLoad(
+  base: string,
+  checks: { headers: Record<string, string>; bodies: string[] },
+  duration: number,
+  connections = 20,
+): HttpLoad {
+  const { headers, bodies } = checks;
+  return {
+    url: `${base}/v1/consent-checks`,
+    method: 'POST',
+    headers,
+    body: bodies,
+    connections,
+    duration,
+    warmup: 2_000,
+  };
 }

@@ -50,3 +50,20 @@ export async function backendsOf(url: string, name: string): Promise<Map<string,
     await client.end();
   }
 }
+
+/**
+ * Runs `work` and answers what it returned with the CPU seconds the process `pid` and the backends `backends()` lists
+ * (read before and after) spent meanwhile.
+ */
+export async function withCpu<T>(
+  pid: number,
+  backends: () => Map<string, number> | Promise<Map<string, number>>,
+  work: () => Promise<T>,
+): Promise<{ value: T; processCpu: number; databaseCpu: number }> {
+  const processBefore = cpuSeconds(pid);
+  const backendsBefore = await backends();
+  const value = await work();
+  const processCpu = cpuSeconds(pid) - processBefore;
+  const databaseCpu = cpuSince(backendsBefore, await backends());
+  return { value, processCpu, databaseCpu };
+}
