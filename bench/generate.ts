@@ -212,16 +212,6 @@ async function insertBatch(client: pg.PoolClient, b: Batch): Promise<void> {
       ...[p.cid, p.ord, p.degree, p.start, p.end, d.cid, d.ord, d.code],
     ],
   );
-  await client.query(
-    `insert into certificate_periods (certificate_id, ordinal, degree, start_date, end_date)
-     select * from unnest($1::text[], $2::smallint[], $3::smallint[], $4::date[], $5::date[])`,
-    [p.cid, p.ord, p.degree, p.start, p.end],
-  );
-  await client.query(
-    `insert into certificate_diagnoses (certificate_id, ordinal, code)
-     select * from unnest($1::text[], $2::smallint[], $3::text[])`,
-    [d.cid, d.ord, d.code],
-  );
   await client.query('commit');
 }
 
@@ -261,14 +251,14 @@ async function main(): Promise<void> {
 
   const pool = new pg.Pool({ connectionString: url, max: 3, options: '-c TimeZone=UTC -c synchronous_commit=off' });
   const admin = await pool.connect();
-  await admin.query(`truncate audit_events, audit_chain_heads, audit_seal_blocks, certificate_periods, certificate_diagnoses,
-    certificate_relations, certificates, units, care_givers, coordination_statuses, coordination_efforts, consents
+  await admin.query(`truncate audit_events, audit_chain_heads, audit_seal_blocks, certificate_relations, certificates, units,
+    care_givers, coordination_statuses, coordination_efforts, consents
     restart identity cascade`);
   // Secondary indexes are rebuilt once after the load: far faster than maintaining them row by row.
   const indexes = (
     await admin.query<{ indexname: string; indexdef: string }>(
       `select i.indexname, i.indexdef from pg_indexes i
-       where i.schemaname = 'public' and i.tablename in ('certificates', 'certificate_periods', 'certificate_diagnoses')
+       where i.schemaname = 'public' and i.tablename = 'certificates'
          and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`,
     )
   ).rows;
@@ -406,10 +396,10 @@ async function main(): Promise<void> {
     select id, care_giver_id, (extract(epoch from clock_timestamp()) * 1000000)::bigint from units order by id
     on conflict (unit_id) do update set version = unit_case_versions.version + 1`);
   // VACUUM sets the visibility map, so the chaining index is read index-only from the first request on.
-  await client.query('vacuum analyze certificates, certificate_periods, certificate_diagnoses, units, care_givers');
+  await client.query('vacuum analyze certificates, units, care_givers');
   const counts = await client.query<{ certificates: string; periods: string; diagnoses: string }>(
-    `select (select count(*) from certificates) certificates, (select count(*) from certificate_periods) periods,
-            (select count(*) from certificate_diagnoses) diagnoses`,
+    `select count(*) certificates, sum(cardinality(period_degrees)) periods,
+            sum(cardinality(diagnosis_codes)) diagnoses from certificates`,
   );
   client.release();
   await pool.end();

@@ -80,8 +80,7 @@ export const certificates = pgTable(
     createdBy: text('created_by').notNull(),
     /**
      * The periods (degree, start, end in ordinal order) and diagnosis codes (main first) again, written with the row,
-     * so the sick-leave engine loads a unit's certificates from this table alone (certificate_periods and
-     * certificate_diagnoses stay the normalised record).
+     * so the sick-leave engine loads a unit's certificates from this table alone.
      */
     periodDegrees: smallint('period_degrees').array().notNull().default(sql`'{}'`),
     periodStarts: day('period_starts').array().notNull().default(sql`'{}'`),
@@ -97,32 +96,6 @@ export const certificates = pgTable(
       .on(t.careGiverId, t.unitId, t.patientId, t.startDate, t.endDate, t.id)
       .where(sql`${t.counts}`),
   ],
-);
-
-export const certificatePeriods = pgTable(
-  'certificate_periods',
-  {
-    // No foreign key: rows are written only by the certificate ingest, in the transaction that inserts their
-    // certificate, and certificates are never deleted. The per-row key check tripled the cost of this insert.
-    certificateId: text('certificate_id').notNull(),
-    ordinal: smallint('ordinal').notNull(),
-    degree: smallint('degree').notNull(),
-    startDate: day('start_date').notNull(),
-    endDate: day('end_date').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.certificateId, t.ordinal] })],
-);
-
-export const certificateDiagnoses = pgTable(
-  'certificate_diagnoses',
-  {
-    // No foreign key: rows are written only by the certificate ingest, in the transaction that inserts their
-    // certificate, and certificates are never deleted. The per-row key check tripled the cost of this insert.
-    certificateId: text('certificate_id').notNull(),
-    ordinal: smallint('ordinal').notNull(),
-    code: text('code').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.certificateId, t.ordinal] })],
 );
 
 /** `replaces` / `supplements` / `extends`: one relation per certificate, to a target that may arrive later. */

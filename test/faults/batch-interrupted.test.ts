@@ -11,12 +11,12 @@ beforeAll(async () => {
 afterAll(() => service?.stop());
 
 async function counts() {
-  const [row] = await queryRows<{ certificates: string; periods: string; diagnoses: string }>(
+  const [row] = await queryRows<{ certificates: string; created: string }>(
     service.database.db,
-    sql`select (select count(*) from certificates) as certificates, (select count(*) from certificate_periods) as periods,
-               (select count(*) from certificate_diagnoses) as diagnoses`,
+    sql`select (select count(*) from certificates) as certificates,
+               (select count(*) from audit_events where action = 'create') as created`,
   );
-  return { certificates: Number(row!.certificates), periods: Number(row!.periods), diagnoses: Number(row!.diagnoses) };
+  return { certificates: Number(row!.certificates), created: Number(row!.created) };
 }
 
 describe('a batch whose connection is killed halfway', () => {
@@ -28,7 +28,7 @@ describe('a batch whose connection is killed halfway', () => {
     const blocker = new pg.Client({ connectionString: service.url });
     await blocker.connect();
     await blocker.query('begin');
-    await blocker.query('lock table certificate_periods in exclusive mode');
+    await blocker.query('lock table certificate_relations in exclusive mode');
     const pending = send(service.port, 'POST', '/v1/certificates/batch', batch);
     let killed = 0;
     for (let i = 0; i < 100 && killed === 0; i++) {
@@ -45,16 +45,15 @@ describe('a batch whose connection is killed halfway', () => {
     expect(killed).toBe(1);
     expect(interrupted.status).toBe(503);
     const afterKill = await counts();
-    // All or nothing: no certificate without its periods and diagnoses.
-    expect(afterKill.periods).toBe(afterKill.certificates * 2);
-    expect(afterKill.diagnoses).toBe(afterKill.certificates);
+    // All or nothing: no certificate stored without its audit event.
+    expect(afterKill.created).toBe(afterKill.certificates);
 
     const retry = await send(service.port, 'POST', '/v1/certificates/batch', batch);
     expect(retry.status).toBe(200);
     const results = JSON.parse(retry.body).results as { status: string }[];
     expect(results.every((r) => r.status === 'created' || r.status === 'unchanged')).toBe(true);
     const final = await counts();
-    expect(final).toEqual({ certificates: 1_000, periods: 2_000, diagnoses: 1_000 });
+    expect(final).toEqual({ certificates: 1_000, created: 1_000 });
     report('batch-interrupted', {
       sent: 2_000,
       storedAfterKill: afterKill.certificates,

@@ -18,8 +18,6 @@ const TABLES = [
   'audit_events',
   'audit_chain_heads',
   'audit_seal_blocks',
-  'certificate_periods',
-  'certificate_diagnoses',
   'certificate_relations',
   'certificates',
   'units',

@@ -68,7 +68,7 @@ const idList = (ids: readonly string[]) => sql`(select jsonb_array_elements_text
 const textArray = (values: readonly string[]) => sql`array(select jsonb_array_elements_text(${json(values)}))`;
 
 /**
- * Inserts the new ones with their periods, diagnoses and relation, and the care giver and unit names they give (the
+ * Inserts the new ones with their periods and diagnoses (arrays on the row) and relation, and the care giver and unit names they give (the
  * newest signing time wins a name change), all in one statement; an id that exists already (or is being inserted
  * concurrently) is skipped along with its details. Returns the ids inserted.
  *
@@ -135,18 +135,6 @@ export async function insertCertificates(
           returning id, created_at
         ),
         new as (select i.* from input i join created c on c.id = i.id),
-        periods as (
-          insert into certificate_periods (certificate_id, ordinal, degree, start_date, end_date)
-          select n.id, (p.ordinal - 1)::smallint, p.degree, p.start_date, p.end_date
-          from new n
-          cross join lateral unnest(n.period_degrees, n.period_starts, n.period_ends)
-            with ordinality as p(degree, start_date, end_date, ordinal)
-        ),
-        diagnoses as (
-          insert into certificate_diagnoses (certificate_id, ordinal, code)
-          select n.id, (d.ordinal - 1)::smallint, d.code
-          from new n cross join lateral unnest(n.diagnosis_codes) with ordinality as d(code, ordinal)
-        ),
         relations as (
           insert into certificate_relations (certificate_id, kind, target_id)
           select n.id, n.relation_kind, n.relation_target from new n where n.relation_kind is not null

@@ -163,10 +163,10 @@ describe('normalisation', () => {
       sql`select patient_id, start_date::text, end_date::text from certificates`,
     );
     expect(row).toEqual({ patient_id: '191212121212', start_date: '2026-11-20', end_date: '2026-12-17' });
-    const codes = await queryRows<{ code: string }>(
+    const [codes] = await queryRows<{ diagnosis_codes: string[] }>(
       ctx.database.db,
-      sql`select code from certificate_diagnoses order by ordinal`,
+      sql`select diagnosis_codes from certificates`,
     );
-    expect(codes.map((c) => c.code)).toEqual(['F321', 'M545']);
+    expect(codes?.diagnosis_codes).toEqual(['F321', 'M545']);
   });
 });

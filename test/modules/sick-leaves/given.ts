@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../src/db/client.js';
-import { certificateDiagnoses, certificatePeriods, certificates } from '../../../src/db/schema.js';
+import { certificates } from '../../../src/db/schema.js';
 import { bumpUnitCaseVersions } from '../../../src/modules/certificates/repository.js';
 import { CARE_GIVER, DOCTOR, UNIT } from '../../helpers/tokens.js';
 
@@ -54,18 +54,6 @@ export async function givenCertificate(db: Executor, c: GivenCertificate): Promi
     periodEnds: c.periods.map((p) => p[2]),
     diagnosisCodes: c.diagnoses ?? ['F321'],
   });
-  await db.insert(certificatePeriods).values(
-    c.periods.map(([degree, startDate, endDate], i) => ({
-      certificateId: id,
-      ordinal: i,
-      degree,
-      startDate,
-      endDate,
-    })),
-  );
-  await db
-    .insert(certificateDiagnoses)
-    .values((c.diagnoses ?? ['F321']).map((code, i) => ({ certificateId: id, ordinal: i, code })));
   await bumpUnitCaseVersions(db, [id]);
   return id;
 }
