@@ -26,4 +26,36 @@ describe('content hash', () => {
     expect(canonicalJson({})).toBe('{}');
     expect(canonicalJson({ a: { b: { c: 'x"y' } } })).toBe('{"a":{"b":{"c":"x\\"y"}}}');
   });
+
+  it('writes every string and key as JSON.stringify does, escapes included', () => {
+    const reference = (value: unknown): string => {
+      if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
+    };
+    const strings = [
+      '',
+      'plain',
+      'x"y',
+      'back\\slash',
+      'tab\there',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      'å ä ö',
+      '\u2028',
+      '\ud83d\ude00',
+      'lone \ud800',
+      'lone \udfff',
+      '/',
+    ];
+    for (const s of strings) {
+      expect(canonicalJson(s)).toBe(JSON.stringify(s));
+      const value = { [s]: [s, { [`${s}k`]: s, a: 1.5, n: null }], z: false, [`!${s}`]: -0 };
+      expect(canonicalJson(value)).toBe(reference(value));
+      expect(JSON.parse(canonicalJson(value))).toEqual(JSON.parse(reference(value)));
+    }
+  });
 });
