@@ -15,6 +15,7 @@ import {
   ingestUnits,
   primeScratch,
   scratchDatabase,
+  withClient,
   writeLoad,
 } from './lib/data.js';
 import { type HttpLoad, httpLoad, type LoadResult, warm } from './lib/load.js';
@@ -71,16 +72,32 @@ async function writes(which: 'posts' | 'batches'): Promise<void> {
   const full: HttpLoad = { ...load, connections };
   await warm(full);
   const before = await count();
+  const commitsBefore = await commits();
   const { result, processCpu, databaseCpu } = await measure(service, { ...full, warmup: 0 }, database);
   const stored = (await count()) - before;
+  // The statistics reach pg_stat_database within a second of a backend going idle.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const committed = (await commits()) - commitsBefore;
   console.log(
     [
       `${which}, ${connections} clients, ${result.seconds.toFixed(1)} s: ${(stored / result.seconds).toFixed(0)} certificates/s`,
       `  p50 ${result.p50.toFixed(1)} / p95 ${result.p95.toFixed(1)} ms, errors ${result.errors}, non-2xx ${result.non2xx}`,
       `  service process: ${processCpu.toFixed(2)} s CPU (${micros(processCpu, stored)} per certificate)`,
       `  database backends: ${databaseCpu.toFixed(2)} s CPU (${micros(databaseCpu, stored)} per certificate)`,
+      `  transactions committed: ${committed} (${(stored / Math.max(committed, 1)).toFixed(1)} certificates each, ` +
+        'reads and audit sealing included)',
     ].join('\n'),
   );
+}
+
+/** Transactions committed in the scratch database so far (each statement outside a transaction counts as one). */
+async function commits(): Promise<number> {
+  return withClient(scratch.url, async (c) => {
+    const { rows } = await c.query<{ n: string }>(
+      'select xact_commit::text as n from pg_stat_database where datname = current_database()',
+    );
+    return Number(rows[0]!.n);
+  });
 }
 
 /** 50 patients with a coordination consent at the unit; checks cycle over them, then the bare ceiling the same. */
