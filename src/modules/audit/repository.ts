@@ -57,14 +57,33 @@ export async function insertAuditEvents(ex: Executor, careGiverId: string, event
   await queryPrepared(
     ex,
     'audit_events_insert',
-    sql`
+    auditEventsInsert(
+      events.map((e) => ({ ...e, careGiverId })),
+      () => sql`true`,
+    ),
+  );
+}
+
+/**
+ * The insert of `insertAuditEvents`, as SQL for another module's statement to run as a data-modifying CTE, so that
+ * its write and the write's events are one statement. Events may be of several care givers; `only` is a condition on
+ * the events (`e`, with the fields of NewAuditEvent quoted as in TypeScript) that keeps those to write, such as the
+ * ones whose resource that statement created. Its text does not depend on the events, so the statement stays one
+ * prepared statement.
+ */
+export function auditEventsInsert(
+  events: readonly (NewAuditEvent & { careGiverId: string })[],
+  only: (e: SQL) => SQL,
+): SQL {
+  return sql`
     insert into audit_events (at, actor_id, role, care_giver_id, unit_id, patient_id, action, resource, resource_id,
                               request_id, purpose)
-    select date_trunc('milliseconds', clock_timestamp()), e."actorId", e.role, ${careGiverId}, e."unitId",
+    select date_trunc('milliseconds', clock_timestamp()), e."actorId", e.role, e."careGiverId", e."unitId",
            e."patientId", e.action, e.resource, e."resourceId", e."requestId", e.purpose
-    from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e("actorId" text, role text, "unitId" text,
-         "patientId" text, action text, resource text, "resourceId" text, "requestId" text, purpose text)`,
-  );
+    from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e("actorId" text, role text, "careGiverId" text,
+         "unitId" text, "patientId" text, action text, resource text, "resourceId" text, "requestId" text,
+         purpose text)
+    where ${only(sql`e`)}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { addDays, stockholmDayStart } from '../../domain/calendar.js';
 import { type Actor, assertRole } from '../../lib/actor.js';
@@ -6,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
 import { type ChainVerification, verifyChain } from './chain.js';
 import {
   auditEventsInOrder,
+  auditEventsInsert,
   chainHead,
   findAuditEvents,
   insertAuditEvents,
@@ -76,6 +78,20 @@ export class AuditService {
       byCareGiver.set(actor.careGiverId, events);
     }
     for (const [careGiverId, events] of byCareGiver) await this.append(ex, careGiverId, events);
+  }
+
+  /**
+   * `recordEach` as SQL, for a service whose write is one statement: the insert runs as a data-modifying CTE of that
+   * statement (see auditEventsInsert), so the events commit or roll back with it, and `only` keeps the events to
+   * write. The sealer is told now, as `append` tells it before its transaction commits: a pass that runs before the
+   * commit leaves these events to the next one.
+   */
+  eventsInStatement(items: readonly { actor: Actor; entry: AuditEntry }[], only: (e: SQL) => SQL): SQL {
+    this.sealer.touch();
+    return auditEventsInsert(
+      items.map(({ actor, entry }) => ({ ...this.toNew(actor, entry, CARE_PURPOSE), careGiverId: actor.careGiverId })),
+      only,
+    );
   }
 
   /** One `read` event per distinct patient, the PDL's "one entry per patient actually returned". */

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type Executor, parseInstant, queryPrepared, queryRows } from '../../db/client.js';
 import { COUNTED_TYPES, SUPERSEDING_KINDS } from '../../domain/certificate-rules.js';
 import type { CertificateContent } from './schemas.js';
@@ -75,12 +75,18 @@ const textArray = (values: readonly string[]) => sql`array(select jsonb_array_el
  * Name rows that are already as new are filtered out first, so the common case takes no row lock (ON CONFLICT DO
  * UPDATE would lock the row even when its WHERE is false, serialising every ingest of one care giver).
  *
+ * The audit events of what it creates are written by the same statement (`also.audit`), and with `also.bumpVersions`
+ * it bumps the case versions of those certificates' units too, as `bumpUnitCaseVersions` would: a group of single
+ * posts is then one statement and its commit. Callers that bump other units as well (the targets of a replacement)
+ * bump them all at once at the end instead, so that every writer locks version rows in one order.
+ *
  * Answers each inserted id with its `created_at` and whether a relation stored earlier targets it (only then can its
  * supersession differ from what was inserted).
  */
 export async function insertCertificates(
   ex: Executor,
   rows: readonly NewCertificate[],
+  also: AlsoInInsert,
 ): Promise<Map<string, InsertedCertificate>> {
   if (rows.length === 0) return new Map();
   const records = rows.map((r) => ({
@@ -111,9 +117,16 @@ export async function insertCertificates(
     relation_kind: r.content.relation?.kind ?? null,
     relation_target: r.content.relation?.certificateId ?? null,
   }));
-  const inserted = await queryPrepared<{ id: string; created_at: string; targeted: boolean }>(
+  const audited = also.audit((e) => sql`${e}."resourceId" in (select id from created)`);
+  const bump = also.bumpVersions
+    ? sql`, ${caseVersionBump(sql`select distinct unit_id, care_giver_id, patient_id from new`)}`
+    : sql``;
+  const bumpedRows = also.bumpVersions
+    ? sql`union all select null, null, null, unit_id, version::text from bumped`
+    : sql``;
+  const answer = await queryPrepared<InsertRow>(
     ex,
-    'certificates_insert',
+    also.bumpVersions ? 'certificates_insert_bump' : 'certificates_insert',
     sql`with input as (
           select * from jsonb_to_recordset(${json(records)}) as r(id text, type text, care_giver_id text,
             care_giver_name text, unit_id text, unit_name text, patient_id text, patient_name text, doctor_id text,
@@ -158,12 +171,39 @@ export async function insertCertificates(
           order by n.unit_id, n.signed_at desc
           on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
           where excluded.name_signed_at > units.name_signed_at
-        )
+        ),
+        audited as (${audited})${bump}
         select c.id, c.created_at,
-          exists (select 1 from certificate_relations r where r.target_id = c.id) as targeted
-        from created c`,
+          exists (select 1 from certificate_relations r where r.target_id = c.id) as targeted,
+          null::text as unit_id, null::text as version
+        from created c
+        ${bumpedRows}`,
   );
-  return new Map(inserted.map((r) => [r.id, { createdAt: parseInstant(r.created_at), targeted: r.targeted }]));
+  const inserted = new Map<string, InsertedCertificate>();
+  const bumped: { unit_id: string; version: string }[] = [];
+  for (const r of answer) {
+    if (r.id !== null) inserted.set(r.id, { createdAt: parseInstant(r.created_at!), targeted: r.targeted! });
+    else bumped.push({ unit_id: r.unit_id!, version: r.version! });
+  }
+  await pruneUnitCaseChanges(ex, bumped);
+  return inserted;
+}
+
+/** What the certificates' insert writes besides them (see insertCertificates). */
+export interface AlsoInInsert {
+  /** The audit events (AuditService.eventsInStatement), given the condition that keeps those of what is created. */
+  audit: (only: (e: SQL) => SQL) => SQL;
+  /** Bump the case versions of the created certificates' units in the same statement. */
+  bumpVersions: boolean;
+}
+
+/** A created certificate, or (id null) a unit's new case version. */
+interface InsertRow {
+  id: string | null;
+  created_at: string | null;
+  targeted: boolean | null;
+  unit_id: string | null;
+  version: string | null;
 }
 
 export interface InsertedCertificate {
@@ -269,12 +309,23 @@ export const UNIT_CASE_CHANGES_PRUNE_EVERY = 64;
  */
 export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonly string[]): Promise<void> {
   if (certificateIds.length === 0) return;
-  const bumped = await queryPrepared<{ unit_id: string; version: string | number }>(
+  const bumped = await queryPrepared<{ unit_id: string; version: string }>(
     ex,
     'unit_case_versions_bump',
-    sql`with touched as (
-          select distinct unit_id, care_giver_id, patient_id from certificates where id in ${idList(certificateIds)}
-        ),
+    sql`with ${caseVersionBump(
+      sql`select distinct unit_id, care_giver_id, patient_id from certificates where id in ${idList(certificateIds)}`,
+    )}
+        select unit_id, version::text as version from bumped`,
+  );
+  await pruneUnitCaseChanges(ex, bumped);
+}
+
+/**
+ * The CTEs that bump the versions of the units in `touched` (unit_id, care_giver_id, patient_id) in unit id order
+ * and log the patients each new version changed, ending in `bumped` (unit_id, version).
+ */
+function caseVersionBump(touched: SQL): SQL {
+  return sql`touched as (${touched}),
         bumped as (
           insert into unit_case_versions (unit_id, care_giver_id, version)
           select u.unit_id, u.care_giver_id, (extract(epoch from clock_timestamp()) * 1000000)::bigint
@@ -286,11 +337,14 @@ export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonl
         logged as (
           insert into unit_case_changes (unit_id, version, patient_id)
           select distinct t.unit_id, b.version, t.patient_id from touched t join bumped b on b.unit_id = t.unit_id
-        )
-        select unit_id, version::text from bumped`,
-  );
-  // Pruning is its own statement, on the primary key's range, and only now and then: in the statement above the
-  // planner cannot tell it rarely runs and may scan the whole log on every write.
+        )`;
+}
+
+/**
+ * Pruning is its own statement, on the primary key's range, and only now and then: inside the bump the planner cannot
+ * tell it rarely runs and may scan the whole log on every write.
+ */
+async function pruneUnitCaseChanges(ex: Executor, bumped: readonly { unit_id: string; version: string }[]) {
   for (const { unit_id, version } of bumped) {
     const v = BigInt(version);
     if (v % BigInt(UNIT_CASE_CHANGES_PRUNE_EVERY) !== 0n) continue;

@@ -286,18 +286,18 @@ export class CertificateService {
   }
 
   /**
-   * Inserts what is new with its details and names in one statement (ON CONFLICT DO NOTHING, so concurrent posts of
-   * one id store it once), then settles supersession where a relation is involved, appends the audit events and bumps
-   * the units' case versions last. A new certificate that no relation touches is stored as inserted, so it is not
-   * read back; what already existed is (its hash decides unchanged or conflict). `readBackAll` also returns the new
-   * rows as stored.
+   * Inserts what is new with its details and names, and the audit events of what it created, in one statement (ON
+   * CONFLICT DO NOTHING, so concurrent posts of one id store it once), then settles supersession where a relation is
+   * involved and bumps the units' case versions last. Without a replacement or supplement among the writes, the
+   * insert bumps the versions itself: most groups of single posts are then one statement and the commit. A new
+   * certificate that no relation touches is stored as inserted, so it is not read back; what already existed is (its
+   * hash decides unchanged or conflict). `readBackAll` also returns the new rows as stored.
    */
   private async store(
     tx: Executor,
     writes: readonly SingleWrite[],
     readBackAll: boolean,
   ): Promise<{ outcome: StoreOutcome; found: Map<string, StoredCertificate>; created: CertificateContent[] }> {
-    const actorOf = new Map(writes.map((w) => [w.content.id, w.actor]));
     const rows: NewCertificate[] = writes.map(({ actor, content, hash }) => {
       const span = periodSpan(content.periods);
       return {
@@ -309,7 +309,25 @@ export class CertificateService {
         createdBy: actor.id,
       };
     });
-    const inserted = await insertCertificates(tx, rows);
+    // A replacement's target may be in another unit: then every unit is bumped at the end, in one ordered statement.
+    const targetsOfAll = supersededTargets(writes.map((w) => w.content));
+    const inserted = await insertCertificates(tx, rows, {
+      audit: (only) =>
+        this.audit.eventsInStatement(
+          writes.map(({ actor, content: c }) => ({
+            actor,
+            entry: {
+              action: 'create',
+              resource: 'certificate',
+              resourceId: c.id,
+              unitId: c.unit.id,
+              patientId: c.patient.id,
+            },
+          })),
+          only,
+        ),
+      bumpVersions: targetsOfAll.length === 0,
+    });
     const created = rows.filter((r) => inserted.has(r.content.id)).map((r) => r.content);
     // A new certificate may supersede a target (stored or in this group), or be the target of a relation stored
     // earlier; only those need settling. Most certificates have no relation at all.
@@ -335,21 +353,8 @@ export class CertificateService {
         storedHash: isNew ? r.contentHash : (found.get(r.content.id)?.contentHash ?? ''),
       });
     }
-    if (created.length > 0) {
-      await this.audit.recordEach(
-        created.map((c) => ({
-          actor: actorOf.get(c.id)!,
-          entry: {
-            action: 'create' as const,
-            resource: 'certificate',
-            resourceId: c.id,
-            unitId: c.unit.id,
-            patientId: c.patient.id,
-          },
-        })),
-        tx,
-      );
-      // Last, so the units' version rows stay locked only until the commit that follows.
+    // Last, so the units' version rows stay locked only until the commit that follows.
+    if (created.length > 0 && targetsOfAll.length > 0) {
       await bumpUnitCaseVersions(tx, [...created.map((c) => c.id), ...supersededTargets(created)]);
     }
     return { outcome, found, created };
