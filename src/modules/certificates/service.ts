@@ -116,35 +116,38 @@ export class CertificateService {
   }
 
   /**
-   * Writes a group of single posts in one transaction, each judged as if alone: the first post of an id creates
-   * it, a later one of the same id is unchanged or a conflict. When the group's transaction fails, each post is
-   * tried in its own, so that one post's failure is never its neighbours'.
+   * Writes a group of single posts at once, each judged as if alone: the first post of an id creates it, a later one
+   * of the same id is unchanged or a conflict. A group with relations is one transaction; one without needs none, its
+   * write being one statement (see `store`). When the group's write fails, each post is tried on its own, so that one
+   * post's failure is never its neighbours'.
    */
   private async writeSingles(group: SingleWrite[]): Promise<PromiseSettledResult<SingleOutcome>[]> {
-    const inOneTransaction = (writes: SingleWrite[]) =>
-      this.database.db.transaction(async (tx) => {
-        const { outcome, found, created } = await this.store(tx, firstOccurrences(writes), true);
-        const first = new Set<string>();
-        const results = writes.map(({ content, hash }): PromiseSettledResult<SingleOutcome> => {
-          const { created, storedHash } = outcome.get(content.id)!;
-          const isFirst = !first.has(content.id);
-          first.add(content.id);
-          if (created && isFirst)
-            return fulfilled({ created: true, certificate: toCertificate(found.get(content.id)!) });
-          if (storedHash !== hash) return rejected(conflict(content.id));
-          return fulfilled({ created: false, certificate: toCertificate(found.get(content.id)!) });
-        });
-        return { results, created };
+    const judge = async (ex: Executor, writes: SingleWrite[], inTransaction: boolean) => {
+      const { outcome, found, created } = await this.store(ex, firstOccurrences(writes), true, inTransaction);
+      const first = new Set<string>();
+      const results = writes.map(({ content, hash }): PromiseSettledResult<SingleOutcome> => {
+        const { created, storedHash } = outcome.get(content.id)!;
+        const isFirst = !first.has(content.id);
+        first.add(content.id);
+        if (created && isFirst) return fulfilled({ created: true, certificate: toCertificate(found.get(content.id)!) });
+        if (storedHash !== hash) return rejected(conflict(content.id));
+        return fulfilled({ created: false, certificate: toCertificate(found.get(content.id)!) });
       });
+      return { results, created };
+    };
+    const writeTogether = (writes: SingleWrite[]) =>
+      writes.every((w) => !w.content.relation)
+        ? judge(this.database.db, writes, false)
+        : this.database.db.transaction((tx) => judge(tx, writes, true));
     let written: { results: PromiseSettledResult<SingleOutcome>[]; created: CertificateContent[] }[];
     try {
-      written = [await inOneTransaction(group)];
+      written = [await writeTogether(group)];
     } catch (err) {
       if (group.length === 1 || isDatabaseUnavailable(err)) throw err;
       written = [];
       for (const write of group) {
         try {
-          written.push(await inOneTransaction([write]));
+          written.push(await writeTogether([write]));
         } catch (error) {
           written.push({ results: [rejected(error)], created: [] });
         }
@@ -183,7 +186,7 @@ export class CertificateService {
     const writes = firstOccurrences(accepted.map((a) => a.write));
     const outcome: StoreOutcome = new Map();
     if (writes.length > 0) {
-      const stored = await this.database.db.transaction((tx) => this.store(tx, writes, false));
+      const stored = await this.database.db.transaction((tx) => this.store(tx, writes, false, true));
       for (const [id, o] of stored.outcome) outcome.set(id, o);
       await this.settleAfterCommit(stored.created);
     }
@@ -292,11 +295,17 @@ export class CertificateService {
    * insert bumps the versions itself: most groups of single posts are then one statement and the commit. A new
    * certificate that no relation touches is stored as inserted, so it is not read back; what already existed is (its
    * hash decides unchanged or conflict). `readBackAll` also returns the new rows as stored.
+   *
+   * Outside a transaction (`inTransaction` false, only for writes without relations) the insert commits on its own.
+   * A new certificate that a relation stored earlier targets is then settled right after, and its unit's version
+   * bumped again; until then, a few milliseconds, it counts beside the certificate that replaces it, as when the two
+   * are posted at the same moment (see settleAfterCommit). The poster's answer is read after the settling.
    */
   private async store(
     tx: Executor,
     writes: readonly SingleWrite[],
     readBackAll: boolean,
+    inTransaction: boolean,
   ): Promise<{ outcome: StoreOutcome; found: Map<string, StoredCertificate>; created: CertificateContent[] }> {
     const rows: NewCertificate[] = writes.map(({ actor, content, hash }) => {
       const span = periodSpan(content.periods);
@@ -335,7 +344,10 @@ export class CertificateService {
       ...created.filter((c) => inserted.get(c.id)!.targeted).map((c) => c.id),
       ...supersededTargets(created),
     ]);
-    if (settled.size > 0) await recomputeSupersession(tx, [...settled]);
+    if (settled.size > 0) {
+      if (inTransaction) await recomputeSupersession(tx, [...settled]);
+      else await this.settle([...settled]);
+    }
     const found = new Map<string, StoredCertificate>();
     const lookup: string[] = [];
     for (const r of rows) {
