@@ -90,8 +90,22 @@ const addIssues = (ctx: z.RefinementCtx, issues: RuleIssue[]) => {
   for (const issue of issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 };
 
-// The periods rules depend on the type; they run whenever both parse, even when other fields fail.
-const TypeAndPeriods = z.object({ type: z.enum(CERTIFICATE_TYPES), periods: z.array(PeriodInput) });
+/**
+ * The periods rules depend on the type; they run whenever both parse, even when other fields fail. Told from the
+ * issues found so far rather than by parsing the two again: none at `type`, and none at `periods` other than its
+ * count (too few or too many periods still get the rules' messages, as a parse without the bounds would).
+ */
+function typeAndPeriodsParsed(payload: z.core.ParsePayload): boolean {
+  if (typeof payload.value !== 'object' || payload.value === null || Array.isArray(payload.value)) return false;
+  return !payload.issues.some((i) => {
+    const [first] = i.path ?? [];
+    if (first === 'type') return true;
+    return first === 'periods' && !(i.path!.length === 1 && (i.code === 'too_small' || i.code === 'too_big'));
+  });
+}
+
+/** Diagnoses as the refinement normalised them, for the transform to reuse (keyed by the parsed array). */
+const normalisedDiagnoses = new WeakMap<object, Diagnosis[]>();
 
 const CertificateShape = z.strictObject({
   id: CertificateId,
@@ -116,7 +130,8 @@ const CertificateShape = z.strictObject({
     .max(3)
     .superRefine((diagnoses, ctx) => {
       // Paths from the rules start at 'diagnoses'; here they are relative to the array.
-      const { issues } = normaliseDiagnoses(diagnoses.map((d) => d.code));
+      const { diagnoses: normalised, issues } = normaliseDiagnoses(diagnoses.map((d) => d.code));
+      normalisedDiagnoses.set(diagnoses, normalised);
       addIssues(
         ctx,
         issues.filter((i) => i.path.length > 1).map((i) => ({ ...i, path: i.path.slice(1) })),
@@ -145,7 +160,7 @@ export const CertificateInput = CertificateShape.superRefine(
     addIssues(ctx, periodIssues(c.type, c.periods));
     addIssues(ctx, relationIssues(c.id, c.relation));
   },
-  { when: (payload) => TypeAndPeriods.safeParse(payload.value).success && typeof payload.value === 'object' },
+  { when: typeAndPeriodsParsed },
 )
   .transform((c) => normalise(c))
   .meta({
@@ -174,7 +189,8 @@ export interface CertificateContent {
 }
 
 function normalise(c: ParsedShape): CertificateContent {
-  const { diagnoses } = normaliseDiagnoses(c.diagnoses.map((d) => d.code));
+  const diagnoses =
+    normalisedDiagnoses.get(c.diagnoses) ?? normaliseDiagnoses(c.diagnoses.map((d) => d.code)).diagnoses;
   return {
     id: c.id,
     type: c.type,

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
+import { CertificateInput } from '../../../src/modules/certificates/schemas.js';
 import { certificateBody, postCertificate } from './fixtures.js';
 
 // Load shedding is tested elsewhere; here a busy CI machine must not turn an answer into 503.
@@ -132,6 +133,33 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     );
     const paths = res.json().errors.map((e: { path: string }) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['patient.id', 'periods.0.degree']));
+  });
+});
+
+describe('when the period rules run', () => {
+  // The rules need a type and periods that parse; every other shape error leaves them to run, so that one answer
+  // lists everything wrong. Checked on the schema itself, one case per kind of neighbouring issue.
+  const overlapping = [period(100, '2026-01-01', '2026-01-10'), period(50, '2026-01-10', '2026-01-20')];
+  const paths = (body: unknown) => {
+    const parsed = CertificateInput.safeParse(body);
+    return parsed.success ? [] : parsed.error.issues.map((i) => i.path.join('.'));
+  };
+  it('beside an unknown field, another field’s error or no periods at all', () => {
+    expect(paths(certificateBody({ periods: overlapping, extra: 1 }))).toEqual(
+      expect.arrayContaining(['', 'periods.1.start']),
+    );
+    expect(paths(certificateBody({ periods: overlapping, unit: { id: 'x' } }))).toEqual(
+      expect.arrayContaining(['unit.id', 'periods.1.start']),
+    );
+    // Zod's own count issue and the rule's message, so the rules ran beside it.
+    expect(paths(certificateBody({ periods: [] }))).toEqual(['periods', 'periods']);
+  });
+  it('not when the type or a period does not parse, nor for a body that is not an object', () => {
+    expect(paths(certificateBody({ periods: overlapping, type: 'XX' }))).not.toContain('periods.1.start');
+    const badDate = [overlapping[0], { ...overlapping[1], end: 'soon' }];
+    expect(paths(certificateBody({ periods: badDate }))).toEqual(['periods.1.end']);
+    expect(paths([])).toEqual(['']);
+    expect(paths(null)).toEqual(['']);
   });
 });
 
