@@ -118,8 +118,15 @@ export async function insertCertificates(
     relation_target: r.content.relation?.certificateId ?? null,
   }));
   const audited = also.audit((e) => sql`${e}."resourceId" in (select id from created)`);
+  // Every writer locks name rows before version rows (a transaction's own bump comes last). Here the bump is pulled by
+  // the final select, which PostgreSQL runs before the CTEs nothing reads, so the changed patients wait for both name
+  // upserts to finish: a batch holding a unit's name row and waiting for its version row would otherwise deadlock
+  // with this statement.
   const bump = also.bumpVersions
-    ? sql`, ${caseVersionBump(sql`select distinct unit_id, care_giver_id, patient_id from new`)}`
+    ? sql`, ${caseVersionBump(
+        sql`select distinct unit_id, care_giver_id, patient_id from new
+            where (select count(*) from care_giver_names) + (select count(*) from unit_names) >= 0`,
+      )}`
     : sql``;
   const bumpedRows = also.bumpVersions
     ? sql`union all select null, null, null, unit_id, version::text from bumped`
@@ -162,6 +169,7 @@ export async function insertCertificates(
           order by n.care_giver_id, n.signed_at desc
           on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
           where excluded.name_signed_at > care_givers.name_signed_at
+          returning 1
         ),
         unit_names as (
           insert into units (id, care_giver_id, name, name_signed_at)
@@ -171,6 +179,7 @@ export async function insertCertificates(
           order by n.unit_id, n.signed_at desc
           on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
           where excluded.name_signed_at > units.name_signed_at
+          returning 1
         ),
         audited as (${audited})${bump}
         select c.id, c.created_at,
