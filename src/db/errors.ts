@@ -23,3 +23,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * PostgreSQL gave up on a statement because of a concurrent one: a deadlock (40P01) or a serialisation failure
+ * (40001). Nothing of it was written and the same request sent again can succeed, so it is answered 503, not 500.
+ */
+export function isConcurrencyConflict(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: string }).code;
+    if (code === '40P01' || code === '40001') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -64,7 +64,9 @@ export const problemResponses = {
   403: problem('The token does not allow this role, unit or care giver'),
   429: problem('Too many requests; retry after the `Retry-After` seconds'),
   500: problem('Internal error; nothing about it is shown'),
-  503: problem('Temporarily unavailable (database down or overloaded); retry after `Retry-After`'),
+  503: problem(
+    'Temporarily unavailable (database down or overloaded, or a concurrent change got in the way); retry after `Retry-After`',
+  ),
 } as const;
 
 export const notFoundResponse = { 404: problem('No such resource visible to the caller') } as const;

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, type FieldError, PROBLEM_BASE, ServiceUnavailable } from '../lib/errors.js';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { isConcurrencyConflict, isDatabaseUnavailable } from '../db/errors.js';
 
 interface ProblemBody {
   type: string;
@@ -74,6 +74,12 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
       status: 503,
       detail: unavailable.message,
     };
+  }
+  if (isConcurrencyConflict(error)) {
+    // Worth knowing (the write paths take their locks in one order to avoid it), but not a failure of the service.
+    request.log.warn({ code: 'concurrency-conflict' }, 'a concurrent write got in the way; answered 503');
+    const conflict = new ServiceUnavailable('A concurrent change got in the way; retry shortly');
+    return { type: conflict.type, title: conflict.title, status: 503, detail: conflict.message };
   }
   const status = (error as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) {
