@@ -86,6 +86,7 @@ export function send(
   path: string,
   body?: unknown,
   token = EHR_TOKEN,
+  headers: Record<string, string> = {},
 ): Promise<HttpAnswer> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -100,6 +101,7 @@ export function send(
         headers: {
           authorization: `Bearer ${token}`,
           connection: 'close',
+          ...headers,
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
         },
       },
