@@ -14,12 +14,10 @@ const UNAVAILABLE_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Cannot use a pool after calling end|the database system is (starting up|shutting down)|terminating connection/i;
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const err = e as { code?: string; message?: string; cause?: unknown };
+  for (const err of causes(error)) {
     if (err.code && UNAVAILABLE_SQLSTATES.has(err.code)) return true;
     if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') return true;
     if (err.message && UNAVAILABLE_MESSAGES.test(err.message)) return true;
-    e = err.cause;
   }
   return false;
 }
@@ -29,10 +27,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * (40001). Nothing of it was written and the same request sent again can succeed, so it is answered 503, not 500.
  */
 export function isConcurrencyConflict(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: string }).code;
-    if (code === '40P01' || code === '40001') return true;
-    e = (e as { cause?: unknown }).cause;
-  }
+  for (const { code } of causes(error)) if (code === '40P01' || code === '40001') return true;
   return false;
+}
+
+/** The error and its causes, a few deep (drizzle wraps the driver's error, which carries the SQLSTATE). */
+function* causes(error: unknown): Generator<{ code?: string; message?: string }> {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const err = e as { code?: string; message?: string; cause?: unknown };
+    yield err;
+    e = err.cause;
+  }
 }

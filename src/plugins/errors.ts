@@ -62,24 +62,13 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
       errors,
     };
   }
-  if (isDatabaseUnavailable(error) || (error as FastifyError).statusCode === 503) {
-    const unavailable = new ServiceUnavailable(
-      (error as FastifyError).statusCode === 503
-        ? 'The service is under too much load; retry shortly'
-        : 'The database is not reachable right now; retry shortly',
-    );
-    return {
-      type: unavailable.type,
-      title: unavailable.title,
-      status: 503,
-      detail: unavailable.message,
-    };
-  }
-  if (isConcurrencyConflict(error)) {
-    // Worth knowing (the write paths take their locks in one order to avoid it), but not a failure of the service.
-    request.log.warn({ code: 'concurrency-conflict' }, 'a concurrent write got in the way; answered 503');
-    const conflict = new ServiceUnavailable('A concurrent change got in the way; retry shortly');
-    return { type: conflict.type, title: conflict.title, status: 503, detail: conflict.message };
+  const unavailable = unavailableDetail(error);
+  if (unavailable) {
+    // A deadlock is worth knowing (the write paths take their locks in one order to avoid it), but the client only
+    // needs to send the request again.
+    if (isConcurrencyConflict(error)) request.log.warn({ code: 'concurrency-conflict' }, 'answered 503');
+    const problem = new ServiceUnavailable(unavailable);
+    return { type: problem.type, title: problem.title, status: 503, detail: problem.message };
   }
   const status = (error as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) {
@@ -98,6 +87,14 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
     status: 500,
     detail: isResponseSerializationError(error) ? 'The response could not be produced' : 'An unexpected error occurred',
   };
+}
+
+/** Why the request may succeed if sent again shortly (a 503), or undefined. */
+function unavailableDetail(error: Error): string | undefined {
+  if ((error as FastifyError).statusCode === 503) return 'The service is under too much load; retry shortly';
+  if (isDatabaseUnavailable(error)) return 'The database is not reachable right now; retry shortly';
+  if (isConcurrencyConflict(error)) return 'A concurrent change got in the way; retry shortly';
+  return undefined;
 }
 
 export function sendProblem(reply: FastifyReply, problem: ProblemBody): FastifyReply {
