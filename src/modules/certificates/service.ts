@@ -122,14 +122,29 @@ export class CertificateService {
    * post's failure is never its neighbours'.
    */
   private async writeSingles(group: SingleWrite[]): Promise<PromiseSettledResult<SingleOutcome>[]> {
+    // What an insert outside a transaction committed before a later step of the group failed. The retry below finds
+    // those rows stored; their posts are still answered created (once each), and they are still settled.
+    const committed = new Map<string, CertificateContent>();
+    const answeredCreated = new Set<string>();
     const judge = async (ex: Executor, writes: SingleWrite[], inTransaction: boolean) => {
-      const { outcome, found, created } = await this.store(ex, firstOccurrences(writes), true, inTransaction);
+      const { outcome, found, created } = await this.store(
+        ex,
+        firstOccurrences(writes),
+        true,
+        inTransaction,
+        committed,
+      );
       const first = new Set<string>();
       const results = writes.map(({ content, hash }): PromiseSettledResult<SingleOutcome> => {
         const { created, storedHash } = outcome.get(content.id)!;
         const isFirst = !first.has(content.id);
         first.add(content.id);
-        if (created && isFirst) return fulfilled({ created: true, certificate: toCertificate(found.get(content.id)!) });
+        const createdEarlier =
+          committed.has(content.id) && !answeredCreated.has(content.id) && storedHash === hash && isFirst;
+        if ((created && isFirst) || createdEarlier) {
+          answeredCreated.add(content.id);
+          return fulfilled({ created: true, certificate: toCertificate(found.get(content.id)!) });
+        }
         if (storedHash !== hash) return rejected(conflict(content.id));
         return fulfilled({ created: false, certificate: toCertificate(found.get(content.id)!) });
       });
@@ -154,7 +169,9 @@ export class CertificateService {
       }
     }
     // Outside the retry above: what has committed must not be written again when settling fails.
-    await this.settleAfterCommit(written.flatMap((w) => w.created));
+    const created = new Map(written.flatMap((w) => w.created).map((c) => [c.id, c]));
+    for (const [id, content] of committed) created.set(id, content);
+    await this.settleAfterCommit([...created.values()]);
     return written.flatMap((w) => w.results);
   }
 
@@ -299,13 +316,15 @@ export class CertificateService {
    * Outside a transaction (`inTransaction` false, only for writes without relations) the insert commits on its own.
    * A new certificate that a relation stored earlier targets is then settled right after, and its unit's version
    * bumped again; until then, a few milliseconds, it counts beside the certificate that replaces it, as when the two
-   * are posted at the same moment (see settleAfterCommit). The poster's answer is read after the settling.
+   * are posted at the same moment (see settleAfterCommit). The poster's answer is read after the settling. What the
+   * insert created is put in `committed` at once, so a caller whose later step fails knows what is stored already.
    */
   private async store(
     tx: Executor,
     writes: readonly SingleWrite[],
     readBackAll: boolean,
     inTransaction: boolean,
+    committed?: Map<string, CertificateContent>,
   ): Promise<{ outcome: StoreOutcome; found: Map<string, StoredCertificate>; created: CertificateContent[] }> {
     const rows: NewCertificate[] = writes.map(({ actor, content, hash }) => {
       const span = periodSpan(content.periods);
@@ -338,6 +357,7 @@ export class CertificateService {
       bumpVersions: targetsOfAll.length === 0,
     });
     const created = rows.filter((r) => inserted.has(r.content.id)).map((r) => r.content);
+    if (!inTransaction) for (const c of created) committed?.set(c.id, c);
     // A new certificate may supersede a target (stored or in this group), or be the target of a relation stored
     // earlier; only those need settling. Most certificates have no relation at all.
     const settled = new Set([

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
 import { CARE_GIVER, EHR, OTHER_CARE_GIVER } from '../../helpers/tokens.js';
-import { certificateBody, ehrHeaders, postCertificate } from './fixtures.js';
+import { certificateBody, ehrHeaders, getCertificate, postCertificate } from './fixtures.js';
 
 // Concurrent single posts share one transaction (group commit); each must still be answered as if it were alone.
 const ctx = useTestApp({ MAX_EVENT_LOOP_DELAY_MS: '0' });
@@ -107,6 +107,48 @@ describe('concurrent single posts (group commit)', () => {
     } finally {
       await ctx.database.db.execute(sql`drop trigger refuse_poison on certificates`);
       await ctx.database.db.execute(sql`drop function refuse_poison()`);
+    }
+  });
+  it('a step failing after the group committed: each post is still answered 201, and the target still settled', async () => {
+    // The replacement is stored first; its target then arrives in a group without relations, which is inserted (and
+    // committed) in one statement before the target's supersession is settled. That settling fails once, as a
+    // deadlock or a statement timeout would; the posts are then tried one by one and find their rows stored.
+    const replacement = await postCertificate(
+      ctx.app,
+      certificateBody({ id: 'c-replacement', relation: { kind: 'replaces', certificateId: 'c-target' } }),
+    );
+    expect(replacement.statusCode).toBe(201);
+    await ctx.database.db.execute(sql`create sequence settle_failures`);
+    await ctx.database.db.execute(sql`
+      create function fail_first_settle() returns trigger language plpgsql as $$
+      begin
+        if nextval('settle_failures') = 1 then raise exception 'settling failed once'; end if;
+        return new;
+      end $$`);
+    await ctx.database.db.execute(
+      sql`create trigger fail_first_settle before update on certificates for each row
+          when (new.id = 'c-target') execute function fail_first_settle()`,
+    );
+    try {
+      const ids = ['c-target', ...Array.from({ length: 4 }, (_, i) => `c-beside-${i}`)];
+      const answers = await Promise.all(ids.map((id) => postCertificate(ctx.app, certificateBody({ id }))));
+      expect(answers.map((a) => a.statusCode)).toEqual(ids.map(() => 201));
+      const [failures] = await queryRows<{ n: string }>(
+        ctx.database.db,
+        sql`select last_value::text as n from settle_failures`,
+      );
+      expect(Number(failures!.n)).toBeGreaterThan(1); // the settling failed, then ran again
+      const target = (await getCertificate(ctx.app, 'c-target')).json();
+      expect(target).toMatchObject({ counts: false });
+      const events = await queryRows<{ n: number }>(
+        ctx.database.db,
+        sql`select count(*)::int as n from audit_events where action = 'create' and resource_id like 'c-%'`,
+      );
+      expect(events[0]!.n).toBe(ids.length + 1);
+    } finally {
+      await ctx.database.db.execute(sql`drop trigger fail_first_settle on certificates`);
+      await ctx.database.db.execute(sql`drop function fail_first_settle()`);
+      await ctx.database.db.execute(sql`drop sequence settle_failures`);
     }
   });
 });
