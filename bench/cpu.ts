@@ -39,14 +39,20 @@ interface Measured {
   result: LoadResult;
   processCpu: number;
   databaseCpu: number;
+  /** Transactions committed in the scratch database during the measurement, when asked for. */
+  committed?: number;
 }
 
 /** One measured load with the CPU the process (and the database's backends, if named) spent meanwhile. */
-async function measure(process: Running, load: HttpLoad, database?: string): Promise<Measured> {
+async function measure(process: Running, load: HttpLoad, database?: string, countCommits = false): Promise<Measured> {
   await warm(load);
   const backends = () => (database ? backendCpu(database) : new Map<string, number>());
+  const commitsBefore = countCommits ? await commits() : 0;
   const { value: result, ...cpu } = await withCpu(process.pid, backends, () => httpLoad({ ...load, warmup: 0 }));
-  return { result, ...cpu };
+  if (!countCommits) return { result, ...cpu };
+  // The statistics reach pg_stat_database within a second of a backend going idle.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  return { result, ...cpu, committed: (await commits()) - commitsBefore };
 }
 
 const micros = (seconds: number, per: number) => `${((seconds / per) * 1e6).toFixed(0)} µs`;
@@ -72,12 +78,10 @@ async function writes(which: 'posts' | 'batches'): Promise<void> {
   const full: HttpLoad = { ...load, connections };
   await warm(full);
   const before = await count();
-  const commitsBefore = await commits();
-  const { result, processCpu, databaseCpu } = await measure(service, { ...full, warmup: 0 }, database);
+  const measured = await measure(service, { ...full, warmup: 0 }, database, true);
+  const { result, processCpu, databaseCpu } = measured;
+  const committed = measured.committed ?? 0;
   const stored = (await count()) - before;
-  // The statistics reach pg_stat_database within a second of a backend going idle.
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
-  const committed = (await commits()) - commitsBefore;
   console.log(
     [
       `${which}, ${connections} clients, ${result.seconds.toFixed(1)} s: ${(stored / result.seconds).toFixed(0)} certificates/s`,
@@ -106,7 +110,8 @@ async function consentChecks(): Promise<void> {
   const { answer } = checks;
   const connections = values.clients ? Number(values.clients) : 20;
   const load = (base: string) => consentLoad(base, checks, duration, connections);
-  const svc = await measure(service, load(service.base), database);
+  const svc = await measure(service, load(service.base), database, true);
+  const committed = svc.committed ?? 0;
   const bare = await startBare(answer);
   let ceiling: Measured;
   try {
@@ -122,6 +127,8 @@ async function consentChecks(): Promise<void> {
       `consent checks, ${connections} clients, ${svc.result.seconds.toFixed(1)} s`,
       line('  service', svc),
       `    database backends: ${micros(svc.databaseCpu, svc.result.requests)} CPU per request`,
+      `    transactions committed: ${committed} (${(svc.result.requests / Math.max(committed, 1)).toFixed(1)} checks ` +
+        'each; a lookup and an audit append are one each)',
       line('  bare Fastify', ceiling),
       `  bare/service: throughput ${(ceiling.result.rps / svc.result.rps).toFixed(2)}×, process CPU per request ` +
         `${(svc.processCpu / svc.result.requests / (ceiling.processCpu / ceiling.result.requests)).toFixed(2)}×`,
