@@ -13,7 +13,7 @@ POSTs with a JSON body. Every 4xx/5xx answer is \`application/problem+json\` (RF
 (a value or a key) holds a NUL character or an unpaired UTF-16 surrogate escape (\`\\uD800\`–\`\\uDFFF\` alone) is
 refused as a whole with 400 naming the field: PostgreSQL cannot store either. Bodies are \`application/json\` in
 UTF-8 and uncompressed: another media type, a \`charset\` other than UTF-8, or a \`Content-Encoding\` other than
-\`identity\` is 415.`;
+\`identity\` is 415. Every answer carries \`Cache-Control: no-store\`: none may be kept by a browser or proxy cache.`;
 
 /**
  * The OpenAPI document is generated from the routes' zod schemas; `npm run openapi` writes it to openapi.yaml and a

@@ -24,9 +24,12 @@ export function helmetHeaders(options: Readonly<HelmetOptions> = {}): Record<str
   return headers;
 }
 
-/** Every answer carries helmet's security headers (set in onRequest, so error answers carry them too). */
+/**
+ * Every answer carries helmet's security headers and `Cache-Control: no-store` (set in onRequest, so error answers
+ * carry them too): answers hold patient data, which no browser or proxy cache may keep.
+ */
 export const securityHeadersPlugin = fp(async (app: FastifyInstance, opts: { helmet?: HelmetOptions }) => {
-  const headers = helmetHeaders(opts.helmet);
+  const headers = { ...helmetHeaders(opts.helmet), 'cache-control': 'no-store' };
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();

@@ -129,10 +129,14 @@ describe('HTTP behaviour shared by every route', () => {
     expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('sets security headers', async () => {
+  it('sets security headers, and no answer may be cached', async () => {
     const res = await ctx.app.inject({ url: '/health/live' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toBeDefined();
+    expect(res.headers['cache-control']).toBe('no-store');
+    const refused = await ctx.app.inject({ method: 'POST', url: '/v1/consent-checks', payload: {} });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['cache-control']).toBe('no-store');
   });
 
   it('serves Prometheus metrics with request counts by route', async () => {
