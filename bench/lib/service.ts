@@ -98,6 +98,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** The checkout to run (bench/ab.ts runs another commit's); this one by default. */
   root?: string;
+  /** The entry point, relative to the checkout: src/server.ts, or a bench server built on the same app. */
+  script?: string;
 }
 
 /** `node --import tsx src/server.ts` on a free port: rate limiting and load shedding off, warnings only. */
@@ -121,7 +123,7 @@ export async function startService(options: ServiceOptions): Promise<Running> {
   };
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service process of a run.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', options.script ?? 'src/server.ts'], {
     cwd: options.root ?? ROOT,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
