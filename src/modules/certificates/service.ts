@@ -126,6 +126,9 @@ export class CertificateService {
     // those rows stored; their posts are still answered created (once each), and they are still settled.
     const committed = new Map<string, CertificateContent>();
     const answeredCreated = new Set<string>();
+    // Posts of a certificate already stored as posted (a client's retry): settled again too, so that a retry after
+    // the settling failed repairs it, as a repeated revocation does.
+    const repeated = new Map<string, CertificateContent>();
     const judge = async (ex: Executor, writes: SingleWrite[], inTransaction: boolean) => {
       const { outcome, found, created } = await this.store(
         ex,
@@ -146,6 +149,7 @@ export class CertificateService {
           return fulfilled({ created: true, certificate: toCertificate(found.get(content.id)!) });
         }
         if (storedHash !== hash) return rejected(conflict(content.id));
+        repeated.set(content.id, content);
         return fulfilled({ created: false, certificate: toCertificate(found.get(content.id)!) });
       });
       return { results, created };
@@ -169,9 +173,9 @@ export class CertificateService {
       }
     }
     // Outside the retry above: what has committed must not be written again when settling fails.
-    const created = new Map(written.flatMap((w) => w.created).map((c) => [c.id, c]));
-    for (const [id, content] of committed) created.set(id, content);
-    await this.settleAfterCommit([...created.values()]);
+    const settling = new Map(written.flatMap((w) => w.created).map((c) => [c.id, c]));
+    for (const [id, content] of [...committed, ...repeated]) settling.set(id, content);
+    await this.settleAfterCommit([...settling.values()]);
     return written.flatMap((w) => w.results);
   }
 
@@ -202,10 +206,12 @@ export class CertificateService {
     // The first occurrence of an id is the one stored; later ones compare with what ends up stored.
     const writes = firstOccurrences(accepted.map((a) => a.write));
     const outcome: StoreOutcome = new Map();
+    // Created, and already stored as posted (a retry): both are settled after the commit (see writeSingles).
+    const settling = new Map<string, CertificateContent>();
     if (writes.length > 0) {
       const stored = await this.database.db.transaction((tx) => this.store(tx, writes, false, true));
       for (const [id, o] of stored.outcome) outcome.set(id, o);
-      await this.settleAfterCommit(stored.created);
+      for (const c of stored.created) settling.set(c.id, c);
     }
 
     const seen = new Set<string>();
@@ -215,12 +221,14 @@ export class CertificateService {
       let status: BatchStatus;
       if (created && !seen.has(id)) status = 'created';
       else status = storedHash === write.hash ? 'unchanged' : 'conflict';
+      if (status === 'unchanged') settling.set(id, write.content);
       seen.add(id);
       results[index] =
         status === 'conflict'
           ? { id, status, errors: [{ path: 'id', message: `certificate ${id} already exists with different content` }] }
           : { id, status };
     }
+    await this.settleAfterCommit([...settling.values()]);
     return { results };
   }
 
@@ -274,10 +282,11 @@ export class CertificateService {
   }
 
   /**
-   * After the commit, supersession is settled again for what the write created or named as a target. A relation and
-   * its target posted at the same moment, in two transactions, cannot see each other's rows inside them, so the
-   * target would go on counting; whichever of the two commits second sees the other's rows here. Nearly always one
-   * indexed read that finds nothing. The answer already given to the poster of the target may still say it counts.
+   * After the commit, supersession is settled again for what the write created (or found stored as posted, a retry)
+   * or named as a target. A relation and its target posted at the same moment, in two transactions, cannot see each
+   * other's rows inside them, so the target would go on counting; whichever of the two commits second sees the
+   * other's rows here. Nearly always one indexed read that finds nothing. The answer already given to the poster of
+   * the target may still say it counts.
    */
   private async settleAfterCommit(created: readonly CertificateContent[]): Promise<void> {
     if (created.length === 0) return;

@@ -118,17 +118,7 @@ describe('concurrent single posts (group commit)', () => {
       certificateBody({ id: 'c-replacement', relation: { kind: 'replaces', certificateId: 'c-target' } }),
     );
     expect(replacement.statusCode).toBe(201);
-    await ctx.database.db.execute(sql`create sequence settle_failures`);
-    await ctx.database.db.execute(sql`
-      create function fail_first_settle() returns trigger language plpgsql as $$
-      begin
-        if nextval('settle_failures') = 1 then raise exception 'settling failed once'; end if;
-        return new;
-      end $$`);
-    await ctx.database.db.execute(
-      sql`create trigger fail_first_settle before update on certificates for each row
-          when (new.id = 'c-target') execute function fail_first_settle()`,
-    );
+    await failFirstSettleOf('c-target');
     try {
       const ids = ['c-target', ...Array.from({ length: 4 }, (_, i) => `c-beside-${i}`)];
       const answers = await Promise.all(ids.map((id) => postCertificate(ctx.app, certificateBody({ id }))));
@@ -146,9 +136,48 @@ describe('concurrent single posts (group commit)', () => {
       );
       expect(events[0]!.n).toBe(ids.length + 1);
     } finally {
-      await ctx.database.db.execute(sql`drop trigger fail_first_settle on certificates`);
-      await ctx.database.db.execute(sql`drop function fail_first_settle()`);
-      await ctx.database.db.execute(sql`drop sequence settle_failures`);
+      await dropFailFirstSettle();
+    }
+  });
+
+  it('a lone post whose settling failed after its insert committed: its retry settles the target', async () => {
+    const replacement = await postCertificate(
+      ctx.app,
+      certificateBody({ id: 'c-replacement-2', relation: { kind: 'replaces', certificateId: 'c-target-2' } }),
+    );
+    expect(replacement.statusCode).toBe(201);
+    await failFirstSettleOf('c-target-2');
+    try {
+      const first = await postCertificate(ctx.app, certificateBody({ id: 'c-target-2' }));
+      expect(first.statusCode).toBeGreaterThanOrEqual(500);
+      // Stored, but not settled: it counts beside its replacement until a retry.
+      expect((await getCertificate(ctx.app, 'c-target-2')).json()).toMatchObject({ counts: true });
+      const retry = await postCertificate(ctx.app, certificateBody({ id: 'c-target-2' }));
+      expect(retry.statusCode).toBe(200);
+      expect((await getCertificate(ctx.app, 'c-target-2')).json()).toMatchObject({ counts: false });
+    } finally {
+      await dropFailFirstSettle();
     }
   });
 });
+
+/** The first update of certificate `id` fails (as a deadlock or a statement timeout would); later ones pass. */
+async function failFirstSettleOf(id: string): Promise<void> {
+  await ctx.database.db.execute(sql`create sequence settle_failures`);
+  await ctx.database.db.execute(sql`
+    create function fail_first_settle() returns trigger language plpgsql as $$
+    begin
+      if nextval('settle_failures') = 1 then raise exception 'settling failed once'; end if;
+      return new;
+    end $$`);
+  await ctx.database.db.execute(
+    sql.raw(`create trigger fail_first_settle before update on certificates for each row
+             when (new.id = '${id}') execute function fail_first_settle()`),
+  );
+}
+
+async function dropFailFirstSettle(): Promise<void> {
+  await ctx.database.db.execute(sql`drop trigger fail_first_settle on certificates`);
+  await ctx.database.db.execute(sql`drop function fail_first_settle()`);
+  await ctx.database.db.execute(sql`drop sequence settle_failures`);
+}
