@@ -3,11 +3,12 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { loggerOptions } from './lib/logger.js';
+import { responseSerializerCompiler } from './lib/serializer.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { certificatesRoutes } from './modules/certificates/routes.js';
 import { consentsRoutes } from './modules/consents/routes.js';
@@ -62,7 +63,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   ).withTypeProvider<ZodTypeProvider>() as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   // JSON only: anything else is 415 rather than a string handed to a schema.
   app.removeContentTypeParser('text/plain');
   await app.register(jsonBodyPlugin);
