@@ -22,15 +22,7 @@ async function main(): Promise<void> {
   if (config.jwt.kind === 'secret' && config.jwt.development) {
     logger.warn('JWT_SECRET is not set: using the built-in development secret (never in production)');
   }
-  const database = await openDatabase({
-    url: config.database.url,
-    readUrl: config.database.readUrl,
-    dataDir: config.database.dataDir,
-    poolMax: config.database.poolMax,
-    connectTimeoutMs: config.database.connectTimeoutMs,
-    statementTimeoutMs: config.database.statementTimeoutMs,
-    logger,
-  });
+  const database = await openDatabase({ ...config.database, logger });
   await runMigrations(database);
   const app = await buildApp({ config, database, logger });
 

@@ -23,14 +23,7 @@ import { toFacts } from '../../src/modules/consents/service.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel });
-const database = await openDatabase({
-  url: config.database.url,
-  dataDir: config.database.dataDir,
-  poolMax: config.database.poolMax,
-  connectTimeoutMs: config.database.connectTimeoutMs,
-  statementTimeoutMs: config.database.statementTimeoutMs,
-  logger,
-});
+const database = await openDatabase({ ...config.database, logger });
 await runMigrations(database);
 const app = (await buildApp({ config, database, logger })).withTypeProvider<ZodTypeProvider>();
 

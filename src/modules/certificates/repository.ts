@@ -68,9 +68,9 @@ const idList = (ids: readonly string[]) => sql`(select jsonb_array_elements_text
 const textArray = (values: readonly string[]) => sql`array(select jsonb_array_elements_text(${json(values)}))`;
 
 /**
- * Inserts the new ones with their periods and diagnoses (arrays on the row) and relation, and the care giver and unit names they give (the
- * newest signing time wins a name change), all in one statement; an id that exists already (or is being inserted
- * concurrently) is skipped along with its details. Returns the ids inserted.
+ * Inserts the new ones with their periods and diagnoses (arrays on the row) and relation, and the care giver and
+ * unit names they give (the newest signing time wins a name change), all in one statement; an id that exists already
+ * (or is being inserted concurrently) is skipped along with its details. Returns the ids inserted.
  *
  * Name rows that are already as new are filtered out first, so the common case takes no row lock (ON CONFLICT DO
  * UPDATE would lock the row even when its WHERE is false, serialising every ingest of one care giver).

@@ -109,17 +109,11 @@ describe('concurrent single posts (group commit)', () => {
       await ctx.database.db.execute(sql`drop function refuse_poison()`);
     }
   });
+
   it('a step failing after the group committed: each post is still answered 201, and the target still settled', async () => {
-    // The replacement is stored first; its target then arrives in a group without relations, which is inserted (and
-    // committed) in one statement before the target's supersession is settled. That settling fails once, as a
-    // deadlock or a statement timeout would; the posts are then tried one by one and find their rows stored.
-    const replacement = await postCertificate(
-      ctx.app,
-      certificateBody({ id: 'c-replacement', relation: { kind: 'replaces', certificateId: 'c-target' } }),
-    );
-    expect(replacement.statusCode).toBe(201);
-    await failFirstSettleOf('c-target');
-    try {
+    // The target arrives in a group without relations, which is inserted (and committed) in one statement before the
+    // target's supersession is settled; the posts are then tried one by one and find their rows stored.
+    await withStoredReplacementOf('c-target', async () => {
       const ids = ['c-target', ...Array.from({ length: 4 }, (_, i) => `c-beside-${i}`)];
       const answers = await Promise.all(ids.map((id) => postCertificate(ctx.app, certificateBody({ id }))));
       expect(answers.map((a) => a.statusCode)).toEqual(ids.map(() => 201));
@@ -135,19 +129,11 @@ describe('concurrent single posts (group commit)', () => {
         sql`select count(*)::int as n from audit_events where action = 'create' and resource_id like 'c-%'`,
       );
       expect(events[0]!.n).toBe(ids.length + 1);
-    } finally {
-      await dropFailFirstSettle();
-    }
+    });
   });
 
   it('a lone post whose settling failed after its insert committed: its retry settles the target', async () => {
-    const replacement = await postCertificate(
-      ctx.app,
-      certificateBody({ id: 'c-replacement-2', relation: { kind: 'replaces', certificateId: 'c-target-2' } }),
-    );
-    expect(replacement.statusCode).toBe(201);
-    await failFirstSettleOf('c-target-2');
-    try {
+    await withStoredReplacementOf('c-target-2', async () => {
       const first = await postCertificate(ctx.app, certificateBody({ id: 'c-target-2' }));
       expect(first.statusCode).toBeGreaterThanOrEqual(500);
       // Stored, but not settled: it counts beside its replacement until a retry.
@@ -155,14 +141,20 @@ describe('concurrent single posts (group commit)', () => {
       const retry = await postCertificate(ctx.app, certificateBody({ id: 'c-target-2' }));
       expect(retry.statusCode).toBe(200);
       expect((await getCertificate(ctx.app, 'c-target-2')).json()).toMatchObject({ counts: false });
-    } finally {
-      await dropFailFirstSettle();
-    }
+    });
   });
 });
 
-/** The first update of certificate `id` fails (as a deadlock or a statement timeout would); later ones pass. */
-async function failFirstSettleOf(id: string): Promise<void> {
+/**
+ * Runs `test` with a replacement of `target` stored and the first update of `target` (its settling) failing, as a
+ * deadlock or a statement timeout would; later updates pass.
+ */
+async function withStoredReplacementOf(target: string, test: () => Promise<void>): Promise<void> {
+  const replacement = await postCertificate(
+    ctx.app,
+    certificateBody({ id: `${target}-replacement`, relation: { kind: 'replaces', certificateId: target } }),
+  );
+  expect(replacement.statusCode).toBe(201);
   await ctx.database.db.execute(sql`create sequence settle_failures`);
   await ctx.database.db.execute(sql`
     create function fail_first_settle() returns trigger language plpgsql as $$
@@ -172,12 +164,13 @@ async function failFirstSettleOf(id: string): Promise<void> {
     end $$`);
   await ctx.database.db.execute(
     sql.raw(`create trigger fail_first_settle before update on certificates for each row
-             when (new.id = '${id}') execute function fail_first_settle()`),
+             when (new.id = '${target}') execute function fail_first_settle()`),
   );
-}
-
-async function dropFailFirstSettle(): Promise<void> {
-  await ctx.database.db.execute(sql`drop trigger fail_first_settle on certificates`);
-  await ctx.database.db.execute(sql`drop function fail_first_settle()`);
-  await ctx.database.db.execute(sql`drop sequence settle_failures`);
+  try {
+    await test();
+  } finally {
+    await ctx.database.db.execute(sql`drop trigger fail_first_settle on certificates`);
+    await ctx.database.db.execute(sql`drop function fail_first_settle()`);
+    await ctx.database.db.execute(sql`drop sequence settle_failures`);
+  }
 }
