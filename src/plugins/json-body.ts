@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { UnsupportedMediaType, ValidationFailed } from '../lib/errors.js';
@@ -45,7 +46,7 @@ export function textFaultIn(value: unknown): TextFault | undefined {
 
 /**
  * JSON can carry a NUL or a lone surrogate only as an escape (\u0000, \uD800–\uDFFF): a raw NUL is a syntax error and
- * the UTF-8 decoder turns invalid bytes into U+FFFD. Without such an escape there is nothing to walk.
+ * bytes that are not UTF-8 are refused before parsing. Without such an escape there is nothing to walk.
  */
 const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 
@@ -73,17 +74,20 @@ export function unreadableBody(headers: Record<string, string | string[] | undef
 
 /**
  * JSON bodies are parsed by Fastify's own parser (prototype poisoning refused), then refused as a whole when any text
- * cannot be stored, so no module can pass a NUL or an unpaired surrogate on to the database.
+ * cannot be stored, so no module can pass a NUL or an unpaired surrogate on to the database. The body is taken as
+ * bytes and refused unless it is UTF-8: decoded as a string, an invalid byte would become U+FFFD and be stored so.
  */
 export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, bytes, done) => {
     const unreadable = unreadableBody(request.headers);
     if (unreadable) return done(new UnsupportedMediaType(unreadable));
-    parse(request, body as string, (err, value) => {
+    if (!isUtf8(bytes as Buffer)) return done(new UnsupportedMediaType('The body is not valid UTF-8'));
+    const body = (bytes as Buffer).toString('utf8');
+    parse(request, body, (err, value) => {
       if (err) return done(err);
-      if (!SUSPECT_ESCAPE.test(body as string)) return done(null, value);
+      if (!SUSPECT_ESCAPE.test(body)) return done(null, value);
       const fault = textFaultIn(value);
       if (fault) return done(new ValidationFailed('Text that cannot be stored', [fault]));
       done(null, value);

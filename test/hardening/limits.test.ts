@@ -215,6 +215,13 @@ describe('transport oddities', () => {
           detail: /br/,
         },
         {
+          // Latin-1 sent without a charset: decoded as a string, the é would have been stored as U+FFFD.
+          what: 'latin-1 bytes',
+          payload: Buffer.from(text.replace('"', '"\u00e9'), 'latin1'),
+          headers: {},
+          detail: /not valid UTF-8/,
+        },
+        {
           what: 'utf-16',
           payload: Buffer.from(text, 'utf16le'),
           headers: { 'content-type': 'application/json; charset=UTF-16' },
