@@ -225,11 +225,11 @@ async function main(): Promise<void> {
     .slice(0, 100)
     .map((c) => ({ patientId: c.patientId, start: c.start, end: c.end }));
   const coldSql = async () => {
-    await unitCaseVersion(floorDb.readDb, cg, unit);
+    await unitCaseVersion(floorDb.readDb, unit);
     await unitCaseCertificates(floorDb.readDb, cg, unit, ACTIVE_ON, ACTIVE_ON, 5);
   };
   const warmSql = async () => {
-    await unitCaseVersion(floorDb.readDb, cg, unit);
+    await unitCaseVersion(floorDb.readDb, unit);
     await findLatestStatuses(floorDb.readDb, cg, unit, page);
   };
 

@@ -296,7 +296,7 @@ export class SickLeaveService {
     f: CaseFilters,
   ): Promise<UnitCases> {
     const readDb = this.database.readDb;
-    const version = await unitCaseVersion(readDb, careGiverId, unitId);
+    const version = await unitCaseVersion(readDb, unitId);
     const key = `${careGiverId}|${unitId}|${activeOn}|${f.maxGapDays}|${f.recentlyEndedDays}`;
     const windowFrom = addDays(activeOn, -f.recentlyEndedDays);
     const build = async () =>

@@ -4,7 +4,7 @@ import { queryRows } from '../../../src/db/client.js';
 import { loadConfig } from '../../../src/config.js';
 import { CaseCache } from '../../../src/modules/sick-leaves/case-cache.js';
 import { useTestApp } from '../../helpers/app.js';
-import { bearer, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+import { bearer, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 import { certificateBody, ehrHeaders, postBatch, postCertificate, revoke } from '../certificates/fixtures.js';
 import { personnummer } from './given.js';
 
@@ -54,6 +54,28 @@ describe('cached cases follow every write', () => {
     expect((await postCertificate(ctx.app, march('c-2', ANNA), ehr)).statusCode).toBe(201);
     expect((await patientsOn()).sort()).toEqual([TOLVAN, ANNA].sort());
     expect(await summaryTotal()).toBe(2);
+  });
+
+  it('a unit id that tokens of two care givers name: a write of either moves the version both read', async () => {
+    // A unit belongs to one care giver, but the service takes the care giver from the token; the version of a unit
+    // id was read per care giver and written per unit id, so the second care giver's reader stayed at '0'.
+    const theirs = bearer({ role: 'coordinator', units: [UNIT], careGiverId: OTHER_CARE_GIVER });
+    const overview = async () => {
+      const res = await ctx.app.inject({
+        method: 'GET',
+        url: `/v1/units/${UNIT}/sick-leaves?activeOn=${ON}`,
+        headers: theirs,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().items.map((i: { patient: { id: string } }) => i.patient.id);
+    };
+    expect((await postCertificate(ctx.app, march('c-1', TOLVAN), ehr)).statusCode).toBe(201);
+    expect(await overview()).toEqual([]);
+    const body = march('c-2', ANNA, { careGiver: { id: OTHER_CARE_GIVER, name: 'Region Annan' } });
+    const posted = await postCertificate(ctx.app, body, ehrHeaders({ units: [UNIT], careGiverId: OTHER_CARE_GIVER }));
+    expect(posted.statusCode, posted.body).toBe(201);
+    expect(await overview()).toEqual([ANNA]);
+    expect(await patientsOn()).toEqual([TOLVAN]);
   });
 
   it('a batch shows on the next read', async () => {
