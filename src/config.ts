@@ -29,6 +29,7 @@ const EnvSchema = z
     JWT_PUBLIC_KEY: optionalText.pipe(
       z.string().includes('-----BEGIN', { message: 'must be a PEM encoded public key' }).optional(),
     ),
+    CURSOR_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     JWT_ISSUER: optionalText,
     JWT_AUDIENCE: optionalText,
     CORS_ORIGINS: optionalText,
@@ -52,6 +53,14 @@ const EnvSchema = z
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET or JWT_PUBLIC_KEY is required' });
     }
+    // Every process behind one load balancer must open the others' cursors: a key of its own would not do.
+    if (env.NODE_ENV === 'production' && env.JWT_PUBLIC_KEY && !env.CURSOR_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CURSOR_SECRET'],
+        message: 'is required with JWT_PUBLIC_KEY in production',
+      });
+    }
   });
 
 export type Jwt =
@@ -72,6 +81,8 @@ export interface Config {
     statementTimeoutMs: number;
   };
   jwt: Jwt & { issuer?: string; audience?: string };
+  /** The secret page cursors are sealed with (see src/lib/cursor.ts). */
+  cursorSecret: string;
   corsOrigins: string[];
   docsEnabled: boolean;
   bodyLimitBytes: number;
@@ -126,6 +137,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     },
     jwt: { ...jwt, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    // The cursor key is derived from it under a label of its own, so one secret can serve both.
+    cursorSecret: env.CURSOR_SECRET ?? env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
     corsOrigins: env.CORS_ORIGINS
       ? env.CORS_ORIGINS.split(',')
           .map((o) => o.trim())

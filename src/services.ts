@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import { PageCursors } from './lib/cursor.js';
 import { AuditService } from './modules/audit/service.js';
 import { CertificateService } from './modules/certificates/service.js';
 import { ConsentService } from './modules/consents/service.js';
@@ -20,11 +21,12 @@ export function createServices(
   config: Readonly<Config>,
   onBackgroundError: (err: unknown) => void = () => {},
 ): Services {
-  const audit = new AuditService(database.db, { onError: onBackgroundError });
+  const cursors = new PageCursors(config.cursorSecret);
+  const audit = new AuditService(database.db, cursors, { onError: onBackgroundError });
   const certificates = new CertificateService(database, audit);
   const consents = new ConsentService(database, audit);
-  const coordination = new CoordinationService(database, audit, consents);
-  const sickLeaves = new SickLeaveService(database, audit, certificates, coordination, {
+  const coordination = new CoordinationService(database, audit, consents, cursors);
+  const sickLeaves = new SickLeaveService(database, audit, certificates, coordination, cursors, {
     cacheEntries: config.sickLeaveCacheEntries,
   });
   return { audit, certificates, consents, coordination, sickLeaves };

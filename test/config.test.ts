@@ -53,6 +53,17 @@ describe('config', () => {
     });
   });
 
+  it('seals cursors with CURSOR_SECRET, else JWT_SECRET; a public key in production needs CURSOR_SECRET', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+    expect(loadConfig({ JWT_SECRET: 'j'.repeat(32) }).cursorSecret).toBe('j'.repeat(32));
+    expect(loadConfig({ JWT_SECRET: 'j'.repeat(32), CURSOR_SECRET: 'c'.repeat(32) }).cursorSecret).toBe('c'.repeat(32));
+    expect(problemsOf({ CURSOR_SECRET: 'short' })[0]).toMatch(/^CURSOR_SECRET:.*32/);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_PUBLIC_KEY: pem })[0]).toMatch(/^CURSOR_SECRET:.*required/);
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_PUBLIC_KEY: pem, CURSOR_SECRET: 'c'.repeat(32) }).cursorSecret,
+    ).toBe('c'.repeat(32));
+  });
+
   it('pins RS256/ES256 for a public key and splits CORS origins', () => {
     const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
     const config = loadConfig({ JWT_PUBLIC_KEY: pem, CORS_ORIGINS: 'https://a.example, https://b.example' });

@@ -28,7 +28,7 @@ export const CursorSchema = z
   .string()
   .max(200)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor from a previous page')
-  .meta({ description: 'Opaque cursor from `nextCursor` of the previous page' });
+  .meta({ description: 'Sealed cursor from `nextCursor` of the previous page (it shows nothing of that page)' });
 
 export const FieldErrorSchema = z.object({ path: z.string(), message: z.string() });
 
@@ -70,20 +70,6 @@ export const problemResponses = {
 } as const;
 
 export const notFoundResponse = { 404: problem('No such resource visible to the caller') } as const;
-
-export function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-/** Undefined for a cursor that is not ours (treated as a validation error by callers). */
-export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T | undefined {
-  try {
-    const parsed = schema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A personnummer or samordningsnummer in any accepted form, answered as 12 digits. */
 export const PatientId = z

@@ -3,7 +3,7 @@ import type { Executor } from '../../db/client.js';
 import { addDays, stockholmDayStart } from '../../domain/calendar.js';
 import { type Actor, assertRole } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
-import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
+import type { PageCursors } from '../../lib/cursor.js';
 import { type ChainVerification, verifyChain } from './chain.js';
 import {
   auditEventsInOrder,
@@ -49,6 +49,7 @@ export class AuditService {
 
   constructor(
     private readonly db: Executor,
+    private readonly cursors: PageCursors,
     sealerOptions: SealerOptions = {},
   ) {
     this.sealer = new AuditSealer(db, sealerOptions);
@@ -151,7 +152,7 @@ export class AuditService {
 
   private async page(actor: Actor, events: StoredAuditEvent[], limit: number): Promise<AuditPage> {
     const items = events.slice(0, limit);
-    const nextCursor = events.length > limit ? encodeCursor({ id: items[items.length - 1]!.id }) : null;
+    const nextCursor = events.length > limit ? this.cursors.seal({ id: items[items.length - 1]!.id }) : null;
     // Reading the log shows patients too: the auditor's read is itself logged, once per patient shown.
     const patients = [...new Set(items.flatMap((e) => (e.patientId ? [e.patientId] : [])))];
     await this.append(
@@ -171,7 +172,7 @@ export class AuditService {
   }
 
   private cursorId(cursor: string): number {
-    const decoded = decodeCursor(cursor, AuditCursor);
+    const decoded = this.cursors.open(cursor, AuditCursor);
     if (!decoded) throw new ValidationFailed('The cursor is not valid', [{ path: 'cursor', message: 'is not valid' }]);
     return decoded.id;
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CONSENT_ACTORS } from '../../domain/consent-rules.js';
 import { COORDINATOR_STATUSES, EFFORT_KINDS, EFFORT_STATUSES, needsActor } from '../../domain/coordination-rules.js';
-import { CursorSchema, HsaId, Limit, PatientId } from '../../lib/schemas.js';
+import { CursorSchema, HsaId, Limit, LocalDateSchema, PatientId } from '../../lib/schemas.js';
 import { FreeText, RecordDate } from '../consents/schemas.js';
 
 export const NOTE_MAX = 4_000;
@@ -143,7 +143,7 @@ export const StatusHistorySchema = z
   .object({ items: z.array(StatusSchema).describe('Newest set first (append-only: nothing is ever changed)') })
   .meta({ id: 'CoordinationStatusHistory' });
 
-export const EffortCursor = z.object({ p: z.string(), id: z.uuid() });
+export const EffortCursor = z.object({ p: LocalDateSchema, id: z.uuid() });
 
 export type EffortOut = z.infer<typeof EffortSchema>;
 export type NewEffort = z.infer<typeof NewEffortSchema>;

@@ -3,7 +3,7 @@ import { stockholmDate } from '../../domain/calendar.js';
 import { canTransition, type EffortStatus } from '../../domain/coordination-rules.js';
 import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
 import { Conflict, NotFound, ValidationFailed } from '../../lib/errors.js';
-import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
+import type { PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
 import type { ConsentService } from '../consents/service.js';
 import {
@@ -44,6 +44,7 @@ export class CoordinationService {
     readonly database: Database,
     readonly audit: AuditService,
     readonly consents: ConsentService,
+    private readonly cursors: PageCursors,
   ) {}
 
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
@@ -130,7 +131,7 @@ export class CoordinationService {
     }
     let after: { performedOn: string; id: string } | undefined;
     if (query.cursor) {
-      const decoded = decodeCursor(query.cursor, EffortCursor);
+      const decoded = this.cursors.open(query.cursor, EffortCursor);
       if (!decoded) {
         throw new ValidationFailed('The cursor is not valid', [{ path: 'query.cursor', message: 'is not valid' }]);
       }
@@ -148,7 +149,8 @@ export class CoordinationService {
     });
     const items = rows.slice(0, query.limit);
     const last = items[items.length - 1];
-    const nextCursor = rows.length > query.limit && last ? encodeCursor({ p: last.performedOn, id: last.id }) : null;
+    const nextCursor =
+      rows.length > query.limit && last ? this.cursors.seal({ p: last.performedOn, id: last.id }) : null;
     await this.audit.readPatients(
       actor,
       unitId,

@@ -6,7 +6,7 @@ import { ageOn, birthDateOf, genderOf } from '../../domain/personal-identity.js'
 import { type CaseCertificate, casesOn, patientHistory, type SickLeaveCase } from '../../domain/sick-leave-engine.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
-import { decodeCursor, encodeCursor } from '../../lib/schemas.js';
+import type { PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
 import {
   patientCaseCertificates,
@@ -130,6 +130,7 @@ export class SickLeaveService {
     readonly audit: AuditService,
     readonly certificates: CertificateService,
     readonly coordination: CoordinationService,
+    private readonly cursors: PageCursors,
     options: { cacheEntries?: number } = {},
   ) {
     this.caseCache = new CaseCache<UnitCases>(options.cacheEntries ?? 64);
@@ -139,7 +140,7 @@ export class SickLeaveService {
   async overview(actor: Actor, unitId: string, query: OverviewQuery): Promise<SickLeavePage> {
     assertRole(actor, READERS);
     assertActsFor(actor, unitId);
-    const cursor = query.cursor ? decodeCursor(query.cursor, OverviewCursor) : undefined;
+    const cursor = query.cursor ? this.cursors.open(query.cursor, OverviewCursor) : undefined;
     if (query.cursor && !cursor) throw invalidCursor();
     // A follow-up page without activeOn stays on the day of the first page, even across midnight.
     const activeOn = query.activeOn ?? cursor?.a ?? stockholmDate();
@@ -168,7 +169,9 @@ export class SickLeaveService {
       items: pageRows.map((r) => toItem(r, statuses.get(r.c.patientId))),
       total: rows.length,
       nextCursor:
-        hasMore && last ? encodeCursor({ h: hash, a: activeOn, k: sortValue(last, key), p: last.c.patientId }) : null,
+        hasMore && last
+          ? this.cursors.seal({ h: hash, a: activeOn, k: sortValue(last, key), p: last.c.patientId })
+          : null,
       activeOn,
       maxGapDays: query.maxGapDays,
     };

@@ -379,6 +379,26 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       // Same query, another page size: still valid.
       expect((await list(`sort=start&limit=2&cursor=${first.nextCursor}`)).statusCode).toBe(200);
     });
+
+    it('a cursor shows nothing of the page it follows, and one altered is refused', async () => {
+      await givenThreeCases();
+      const first = (await list('sort=start&limit=1')).json();
+      expect(first.items[0].patient.id).toBe(BERTIL);
+      const cursor: string = first.nextCursor;
+      // The cursor goes into a URL; it used to carry the page's last patient (the tie-break) in plain base64.
+      const opened = Buffer.from(cursor, 'base64url');
+      for (const text of [cursor, opened.toString('latin1'), opened.toString('utf8')]) {
+        expect(text).not.toContain(BERTIL);
+        expect(text).not.toContain('2026-');
+      }
+      expect((await list('sort=start&limit=1')).json().nextCursor).not.toBe(cursor);
+      const at = Math.floor(cursor.length / 2);
+      const altered = `${cursor.slice(0, at)}${cursor[at] === 'A' ? 'B' : 'A'}${cursor.slice(at + 1)}`;
+      const refused = await list(`sort=start&limit=1&cursor=${altered}`);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().errors[0].path).toBe('query.cursor');
+      expect((await list(`sort=start&limit=1&cursor=${cursor}`)).json().items[0].patient.id).toBe(ANNA);
+    });
   });
 
   describe('audit', () => {
