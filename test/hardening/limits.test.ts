@@ -243,6 +243,24 @@ describe('transport oddities', () => {
     expect(await tableCounts(ctx.database)).toEqual(before);
   });
 
+  it('a body with a field the contract does not name is 400 naming it, on every POST/PATCH, and writes nothing', async () => {
+    // A misspelt optional field ("validUntill") used to be dropped in silence, and the default taken instead.
+    const { ops, ids, roles } = await writeOperations();
+    const before = await tableCounts(ctx.database);
+    for (const op of ops) {
+      const res = await ctx.app.inject({
+        method: op.method.toUpperCase() as Method,
+        url: urlFor(op, ids),
+        payload: { ...(exampleBody(op) as object), validUntill: '2026-12-31' },
+        headers: { ...auth(roles.get(op)!), 'content-type': 'application/json' },
+      });
+      expect.soft(res.statusCode, label(op)).toBe(400);
+      expect.soft(res.headers['content-type'], label(op)).toMatch(/^application\/problem\+json/);
+      expect.soft(JSON.stringify(res.json().errors), label(op)).toContain('validUntill');
+    }
+    expect(await tableCounts(ctx.database)).toEqual(before);
+  });
+
   it('charset=utf-8 in any spelling is read as usual', async () => {
     for (const type of [
       'application/json; charset=utf-8',

@@ -33,7 +33,7 @@ export const AuditListQuerySchema = z.object({
   cursor: CursorSchema.optional(),
 });
 
-export const AuditSearchBodySchema = z.object({
+export const AuditSearchBodySchema = z.strictObject({
   patientId: PatientId,
   from: DateOrInstant.optional(),
   to: DateOrInstant.optional(),

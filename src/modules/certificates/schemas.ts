@@ -256,7 +256,7 @@ export const CertificateSchema = z
 export type Certificate = z.infer<typeof CertificateSchema>;
 
 export const BatchBody = z
-  .object({
+  .strictObject({
     certificates: z
       .array(z.unknown().meta({ description: 'A certificate (see NewCertificateInput); each is validated on its own' }))
       .min(1)

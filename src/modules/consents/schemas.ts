@@ -79,7 +79,7 @@ export const ConsentListSchema = z
   .meta({ id: 'ConsentList' });
 
 export const NewConsentSchema = z
-  .object({
+  .strictObject({
     patientId: PatientId,
     unitId: HsaId.describe('The unit the consent is given to; must be in the token'),
     kind: ConsentKindSchema,
@@ -143,17 +143,17 @@ export const NewConsentSchema = z
     },
   });
 
-export const ClosingBodySchema = z.object({
+export const ClosingBodySchema = z.strictObject({
   reason: FreeText(REASON_MAX).trim().min(1).describe('Why (free text; never logged)'),
 });
 
-export const PatientConsentsBodySchema = z.object({
+export const PatientConsentsBodySchema = z.strictObject({
   patientId: PatientId,
   unitId: HsaId.describe('The unit the caller acts for; must be in the token'),
 });
 
 export const ConsentCheckBodySchema = z
-  .object({
+  .strictObject({
     patientId: PatientId,
     unitId: HsaId.describe('The unit whose consents are checked; must be in the token'),
     kind: ConsentKindSchema,

@@ -49,7 +49,7 @@ export const EffortSchema = z
   .meta({ id: 'CoordinationEffort' });
 
 export const NewEffortSchema = z
-  .object({
+  .strictObject({
     patientId: PatientId,
     unitId: HsaId.describe('The unit giving the effort; must be in the token'),
     kind: EffortKindSchema,
@@ -80,7 +80,7 @@ export const NewEffortSchema = z
   });
 
 export const EffortPatchSchema = z
-  .object({
+  .strictObject({
     status: EffortStatusSchema.optional(),
     note: Note.nullable().optional().describe('New note; null removes it'),
     performedOn: RecordDate.optional().describe('A new day re-checks consent on that day (422 when missing)'),
@@ -106,7 +106,7 @@ export const EffortPageSchema = z
   })
   .meta({ id: 'CoordinationEffortPage' });
 
-export const PatientAtUnitSchema = z.object({
+export const PatientAtUnitSchema = z.strictObject({
   patientId: PatientId,
   unitId: HsaId.describe('The unit the caller acts for; must be in the token'),
 });
@@ -116,7 +116,7 @@ export const EffortListSchema = z
   .meta({ id: 'CoordinationEffortList' });
 
 export const NewStatusSchema = z
-  .object({
+  .strictObject({
     patientId: PatientId,
     unitId: HsaId.describe('Must be in the token'),
     status: CoordinatorStatusSchema,

@@ -112,7 +112,7 @@ export const SickLeaveSummarySchema = z
   })
   .meta({ id: 'SickLeaveSummary' });
 
-export const HistoryBodySchema = z.object({
+export const HistoryBodySchema = z.strictObject({
   patientId: PatientId,
   unitId: HsaId.describe('The unit the caller acts for'),
   maxGapDays: MaxGapDays,
