@@ -113,24 +113,34 @@ export class AuditService {
   }
 
   async list(actor: Actor, query: AuditListQuery): Promise<AuditPage> {
-    return this.search(actor, { unitId: query.unitId, actorId: query.actorId }, query);
+    return this.search(actor, { unitId: query.unitId, actorId: query.actorId }, query, 'query.');
   }
 
   /** The patient's right to see who accessed their data, within the auditor's care giver. */
   async searchPatient(actor: Actor, body: AuditSearchBody): Promise<AuditPage> {
-    return this.search(actor, { patientId: body.patientId }, body);
+    return this.search(actor, { patientId: body.patientId }, body, '');
   }
 
   private async search(
     actor: Actor,
     filter: { unitId?: string; actorId?: string; patientId?: string },
     page: { from?: string; to?: string; cursor?: string; limit: number },
+    /** Where the window's fields are, for the errors: 'query.' or '' (the body). */
+    at: string,
   ): Promise<AuditPage> {
     assertRole(actor, ['auditor']);
+    const window = this.window(page.from, page.to);
+    // As the effort list answers it: a window that ends before it starts is a mistake, not an empty page. A date as
+    // `to` ends with its day, so from 2026-12-02 to 2026-12-01 is the empty window [12-02 00:00, 12-02 00:00).
+    if (window.from && window.to && window.from >= window.to) {
+      throw new ValidationFailed('The window is empty: from is not before to', [
+        { path: `${at}from`, message: 'must be before to' },
+      ]);
+    }
     const events = await findAuditEvents(this.db, {
       careGiverId: actor.careGiverId,
       ...filter,
-      ...this.window(page.from, page.to),
+      ...window,
       beforeId: page.cursor ? this.cursorId(page.cursor) : undefined,
       limit: page.limit + 1,
     });

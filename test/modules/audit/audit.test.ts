@@ -212,6 +212,32 @@ describe('audit trail', () => {
     expect(own.json().items[0]).toMatchObject({ actorId: AUDITOR, patientId: PATIENT, purpose: 'audit_follow_up' });
   });
 
+  it('refuses a window that ends before it starts, in the list and in the search, naming from', async () => {
+    const auditor = bearer({ role: 'auditor' });
+    const list = await ctx.app.inject({
+      method: 'GET',
+      url: '/v1/audit-events?from=2026-12-02&to=2026-12-01',
+      headers: auditor,
+    });
+    expect(list.statusCode).toBe(400);
+    expect(list.json().errors).toEqual([{ path: 'query.from', message: 'must be before to' }]);
+    const search = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: auditor,
+      payload: { patientId: PATIENT, from: '2026-12-01T10:00:00Z', to: '2026-12-01T09:00:00+01:00' },
+    });
+    expect(search.statusCode).toBe(400);
+    expect(search.json().errors).toEqual([{ path: 'from', message: 'must be before to' }]);
+    // One day, as dates: from its start to its end.
+    const oneDay = await ctx.app.inject({
+      method: 'GET',
+      url: '/v1/audit-events?from=2026-12-01&to=2026-12-01',
+      headers: auditor,
+    });
+    expect(oneDay.statusCode).toBe(200);
+  });
+
   it('is for auditors only', async () => {
     const res = await ctx.app.inject({
       method: 'GET',
