@@ -16,7 +16,7 @@ import { coordinationRoutes } from './modules/coordination/routes.js';
 import { sickLeavesRoutes } from './modules/sick-leaves/routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
-import { errorsPlugin, frameworkErrors } from './plugins/errors.js';
+import { clientErrorHandler, errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -56,6 +56,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     },
     routerOptions: { maxParamLength: 200 },
     frameworkErrors,
+    clientErrorHandler,
   };
   const app = (logger
     ? Fastify({ ...base, loggerInstance: logger as FastifyBaseLogger })

@@ -31,6 +31,16 @@ export function isConcurrencyConflict(error: unknown): boolean {
   return false;
 }
 
+/**
+ * PostgreSQL gave up on a statement that took too long: statement_timeout (DATABASE_STATEMENT_TIMEOUT_MS) or a cancel
+ * (57014), or a lock that could not be had in time (55P03). Its transaction is rolled back, so nothing of it was
+ * written, and the database is slow rather than the request wrong: 503, retry shortly.
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  for (const { code } of causes(error)) if (code === '57014' || code === '55P03') return true;
+  return false;
+}
+
 /** The error and its causes, a few deep (drizzle wraps the driver's error, which carries the SQLSTATE). */
 function* causes(error: unknown): Generator<{ code?: string; message?: string }> {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {

@@ -20,6 +20,9 @@ export const REDACT_PATHS = [
   '*.journalReference',
   'body',
   '*.body',
+  // Node's HTTP parser puts the raw bytes of a request it refuses on its error (token and body included).
+  'err.rawPacket',
+  '*.rawPacket',
 ];
 
 interface DatabaseErrorFields {

@@ -1,8 +1,11 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, type FieldError, PROBLEM_BASE, ServiceUnavailable } from '../lib/errors.js';
-import { isConcurrencyConflict, isDatabaseUnavailable } from '../db/errors.js';
+import { isConcurrencyConflict, isDatabaseUnavailable, isStatementTimeout } from '../db/errors.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 interface ProblemBody {
   type: string;
@@ -67,6 +70,8 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
     // A deadlock is worth knowing (the write paths take their locks in one order to avoid it), but the client only
     // needs to send the request again.
     if (isConcurrencyConflict(error)) request.log.warn({ code: 'concurrency-conflict' }, 'answered 503');
+    // So is a statement that ran out of time: a query gone slow, or a lock held too long elsewhere.
+    if (isStatementTimeout(error)) request.log.warn({ code: 'statement-timeout' }, 'answered 503');
     const problem = new ServiceUnavailable(unavailable);
     return { type: problem.type, title: problem.title, status: 503, detail: problem.message };
   }
@@ -94,6 +99,7 @@ function unavailableDetail(error: Error): string | undefined {
   if ((error as FastifyError).statusCode === 503) return 'The service is under too much load; retry shortly';
   if (isDatabaseUnavailable(error)) return 'The database is not reachable right now; retry shortly';
   if (isConcurrencyConflict(error)) return 'A concurrent change got in the way; retry shortly';
+  if (isStatementTimeout(error)) return 'The database took too long to answer; retry shortly';
   return undefined;
 }
 
@@ -106,8 +112,10 @@ export function sendProblem(reply: FastifyReply, problem: ProblemBody): FastifyR
  * Errors the router raises before any hook or error handler runs (malformed percent-encoding in the path, a path
  * parameter over maxParamLength): problem+json like everything else, without echoing the URL back.
  */
-export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+  // No hook has run: the headers every answer carries are set here.
+  reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
   sendProblem(reply, {
     type: PROBLEM_BASE + (status === 414 ? 'uri-too-long' : status >= 500 ? 'internal' : 'bad-request'),
     title: TITLES[status] ?? 'Bad request',
@@ -119,6 +127,45 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
           ? 'An unexpected error occurred'
           : 'The URL is not valid (malformed percent-encoding)',
   });
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; slug: string; detail: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    slug: 'headers-too-large',
+    detail: 'The request headers are too large (a token over 8 KB is refused anyway)',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, slug: 'request-timeout', detail: 'The request did not arrive in time' },
+};
+
+/**
+ * A request Node's HTTP parser refused before Fastify saw it (headers too large, malformed HTTP, too slow): answered
+ * as problem+json with the headers every answer carries, and logged by its code only. Fastify's own handler logs the
+ * error whole at trace level, and the error holds the raw bytes of the request: its token and its body.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = CLIENT_ERRORS[error.code ?? ''];
+  const status = known?.status ?? 400;
+  this.log.debug({ code: error.code ?? 'unknown' }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify({
+      type: PROBLEM_BASE + (known?.slug ?? 'bad-request'),
+      title: STATUS_CODES[status] ?? 'Bad Request',
+      status,
+      detail: known?.detail ?? 'The request is not valid HTTP',
+    });
+    const headers = Object.entries({
+      ...SECURITY_HEADERS,
+      'content-type': 'application/problem+json',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 /** One place turns every error — ours and Fastify's — into application/problem+json; a 5xx never shows internals. */

@@ -24,12 +24,18 @@ export function helmetHeaders(options: Readonly<HelmetOptions> = {}): Record<str
   return headers;
 }
 
+/** What every answer carries, also those sent before any hook runs (router and client errors, see errors.ts). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...helmetHeaders(),
+  'cache-control': 'no-store',
+});
+
 /**
  * Every answer carries helmet's security headers and `Cache-Control: no-store` (set in onRequest, so error answers
  * carry them too): answers hold patient data, which no browser or proxy cache may keep.
  */
 export const securityHeadersPlugin = fp(async (app: FastifyInstance, opts: { helmet?: HelmetOptions }) => {
-  const headers = { ...helmetHeaders(opts.helmet), 'cache-control': 'no-store' };
+  const headers = opts.helmet ? { ...helmetHeaders(opts.helmet), 'cache-control': 'no-store' } : SECURITY_HEADERS;
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();

@@ -2,6 +2,32 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { errorsPlugin } from '../../src/plugins/errors.js';
 
+describe('a statement PostgreSQL gave up on because it ran out of time', () => {
+  it('is answered 503 problem+json with Retry-After for a statement timeout, a cancel and a lock timeout', async () => {
+    const app = Fastify();
+    await app.register(errorsPlugin);
+    const failing = (code: string) => () => {
+      throw new Error('Failed query', { cause: Object.assign(new Error('canceling statement'), { code }) });
+    };
+    app.get('/statement-timeout', failing('57014'));
+    app.get('/lock-timeout', failing('55P03'));
+    try {
+      for (const url of ['/statement-timeout', '/lock-timeout']) {
+        const res = await app.inject({ url });
+        expect(res.statusCode, url).toBe(503);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        expect(res.headers['retry-after']).toBe('2');
+        expect(res.json()).toMatchObject({
+          status: 503,
+          detail: 'The database took too long to answer; retry shortly',
+        });
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('a statement PostgreSQL gave up on because of a concurrent one', () => {
   it('is answered 503 problem+json with Retry-After, not 500, for a deadlock and a serialisation failure', async () => {
     const app = Fastify();

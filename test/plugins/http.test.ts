@@ -139,6 +139,15 @@ describe('HTTP behaviour shared by every route', () => {
     expect(refused.headers['cache-control']).toBe('no-store');
   });
 
+  it('a URL the router refuses carries the same headers as every answer', async () => {
+    const res = await ctx.app.inject({ url: '/v1/certificates/%zz', headers: { 'x-request-id': 'r-router' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-request-id']).toBe('r-router');
+  });
+
   it('serves Prometheus metrics with request counts by route', async () => {
     await ctx.app.inject({ url: '/health/live' });
     const res = await ctx.app.inject({ url: '/metrics' });
