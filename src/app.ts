@@ -89,7 +89,15 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   });
   await app.register(securityHeadersPlugin);
   // Only with origins to allow: registered with none, the plugin still ran a hook on every request to add nothing.
-  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      // The plugin's default leaves out PATCH, which an effort's update is; and a browser shows a script only the
+      // headers named here, of which a client needs these to retry and to quote a request.
+      methods: ['GET', 'POST', 'PATCH'],
+      exposedHeaders: ['retry-after', 'x-request-id'],
+    });
+  }
   // Registered before authentication (which runs in preHandler), so requests with a bad token count too.
   await app.register(rateLimit, {
     global: true,

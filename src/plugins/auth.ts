@@ -48,7 +48,8 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['j
     secret: jwt.kind === 'secret' ? jwt.secret : { public: jwt.publicKey, private: '' },
     verify: {
       algorithms: [...jwt.algorithms],
-      requiredClaims: ['exp'],
+      // fast-jwt checks iss and aud only when a token has them: configured, they must be there too.
+      requiredClaims: ['exp', ...(jwt.issuer ? ['iss'] : []), ...(jwt.audience ? ['aud'] : [])],
       ...(jwt.issuer ? { allowedIss: jwt.issuer } : {}),
       ...(jwt.audience ? { allowedAud: jwt.audience } : {}),
     },

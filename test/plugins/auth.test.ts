@@ -63,6 +63,11 @@ describe('authentication', () => {
     expect401(`Bearer ${tokenFor({ role: 'auditor' }, { iss: ISSUER, aud: 'other' })}`));
   it('401 for the wrong issuer', () =>
     expect401(`Bearer ${tokenFor({ role: 'auditor' }, { iss: 'https://evil.example', aud: AUDIENCE })}`));
+  it('401 for a token without the configured issuer or audience (they were checked only when present)', async () => {
+    await expect401(`Bearer ${tokenFor({ role: 'auditor' }, { aud: AUDIENCE })}`);
+    await expect401(`Bearer ${tokenFor({ role: 'auditor' }, { iss: ISSUER })}`);
+    await expect401(`Bearer ${tokenFor({ role: 'auditor' })}`);
+  });
   it('401 for a token without exp', () => {
     const noExp = createSigner({ key: TEST_SECRET, algorithm: 'HS256' });
     return expect401(`Bearer ${noExp({ sub: AUDITOR, role: 'auditor', careGiverId: CARE_GIVER, units: [], ...good })}`);

@@ -24,6 +24,21 @@ describe('CORS with CORS_ORIGINS set', () => {
     expect(get.headers['access-control-allow-origin']).toBe(ALLOWED);
   });
 
+  it('allows PATCH (an effort update) and lets a script read Retry-After and the request id', async () => {
+    const res = await ctx.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/coordination-efforts/00000000-0000-4000-8000-000000000000',
+      headers: { ...preflight, 'access-control-request-method': 'PATCH' },
+    });
+    expect(res.statusCode).toBe(204);
+    expect(res.headers['access-control-allow-methods']).toContain('PATCH');
+    const get = await ctx.app.inject({
+      url: `/v1/units/${UNIT}/sick-leaves/summary`,
+      headers: { ...bearer({ role: 'coordinator' }), origin: ALLOWED },
+    });
+    expect(String(get.headers['access-control-expose-headers'])).toMatch(/retry-after.*x-request-id/);
+  });
+
   it('gives another origin no CORS headers', async () => {
     const res = await ctx.app.inject({
       method: 'OPTIONS',
