@@ -4,7 +4,10 @@ import { z } from 'zod';
 export const DEVELOPMENT_JWT_SECRET = 'samverkan-development-secret-do-not-use-in-production';
 
 const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 const optionalText = z
@@ -54,6 +57,15 @@ const EnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET or JWT_PUBLIC_KEY is required' });
     }
     // Every process behind one load balancer must open the others' cursors: a key of its own would not do.
+    for (const origin of env.CORS_ORIGINS?.split(',').map((o) => o.trim()) ?? []) {
+      if (origin && !isOrigin(origin)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CORS_ORIGINS'],
+          message: `not an origin (scheme://host[:port]): ${origin}`,
+        });
+      }
+    }
     if (env.NODE_ENV === 'production' && env.JWT_PUBLIC_KEY && !env.CURSOR_SECRET) {
       ctx.addIssue({
         code: 'custom',
@@ -100,6 +112,15 @@ export class ConfigError extends Error {
   }
 }
 
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -110,7 +131,9 @@ function deepFreeze<T>(value: T): T {
 
 /** Reads every setting from the environment in one place; a bad value throws naming the variable. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Readonly<Config> {
-  const parsed = EnvSchema.safeParse(source);
+  // A variable set to nothing (PORT=) counts as unset, as for the text settings: a number would otherwise read as 0.
+  const given = Object.fromEntries(Object.entries(source).filter(([, value]) => value?.trim() !== ''));
+  const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
   }

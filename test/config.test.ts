@@ -71,6 +71,17 @@ describe('config', () => {
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
+  it('takes a variable set to nothing as unset, flags in any case, and refuses a CORS origin that is not one', () => {
+    // PORT= used to listen on a random port (the empty string read as 0); SICK_LEAVE_CACHE_ENTRIES= turned the cache off.
+    const config = loadConfig({ PORT: '', SICK_LEAVE_CACHE_ENTRIES: ' ', DOCS_ENABLED: 'FALSE' });
+    expect(config.port).toBe(3000);
+    expect(config.sickLeaveCacheEntries).toBe(64);
+    expect(config.docsEnabled).toBe(false);
+    expect(problemsOf({ CORS_ORIGINS: 'https://a.example, not a url' })[0]).toMatch(/^CORS_ORIGINS:.*not a url/);
+    expect(problemsOf({ CORS_ORIGINS: 'https://a.example/app' })[0]).toMatch(/^CORS_ORIGINS:/);
+    expect(loadConfig({ CORS_ORIGINS: 'http://localhost:5173' }).corsOrigins).toEqual(['http://localhost:5173']);
+  });
+
   it('reports every bad variable at once', () => {
     expect(problemsOf({ PORT: 'x', RATE_LIMIT_MAX: '0' }).map((p) => p.split(':')[0])).toEqual([
       'PORT',

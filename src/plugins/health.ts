@@ -14,7 +14,16 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
 
   app.get(
     '/health/live',
-    { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The process is up (also while it sheds load)',
+        response: { 200: Status },
+      },
+      // Never shed: a liveness probe that failed under load would get a busy, healthy process restarted. Readiness
+      // is shed, which takes an overloaded process out of the balancer's rotation instead.
+      config: { pressureHandler: () => undefined },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
