@@ -1,10 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateOpenApiYaml } from '../scripts/openapi-document.js';
+import { useTestApp } from './helpers/app.js';
 
 describe('openapi.yaml', () => {
   it('is what the app generates (run `npm run openapi` after changing a route)', async () => {
     const committed = readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8');
     expect(committed).toBe(await generateOpenApiYaml());
+  });
+});
+
+describe('the contract’s error answers', () => {
+  const ctx = useTestApp();
+
+  it('are problem+json on every operation, and an operation that takes a body declares 413 and 415', () => {
+    type Op = { requestBody?: unknown; responses: Record<string, { content?: Record<string, unknown> }> };
+    const paths = (ctx.app.swagger() as { paths: Record<string, Record<string, Op>> }).paths;
+    let bodies = 0;
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (Number(status) < 400 || !response.content) continue;
+          expect(Object.keys(response.content), `${method} ${path} ${status}`).toEqual(['application/problem+json']);
+        }
+        if (op.requestBody) {
+          bodies += 1;
+          expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['413', '415']));
+        }
+      }
+    }
+    expect(bodies).toBeGreaterThanOrEqual(10);
   });
 });

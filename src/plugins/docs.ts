@@ -49,6 +49,40 @@ function withoutUnusedSchemas(doc: OpenApiDocument): OpenApiDocument {
   return { ...doc, components: { ...doc.components, schemas: Object.fromEntries(names.map((n) => [n, schemas[n]])) } };
 }
 
+type Responses = Record<string, { description?: string; content?: Record<string, unknown> }>;
+type Operation = { requestBody?: unknown; responses?: Responses };
+
+/**
+ * Error answers as the service sends them: the zod transform declares every response `application/json`, while every
+ * 4xx/5xx is `application/problem+json`. An operation that takes a body can also answer 413 and 415 (checked before
+ * its schema runs), which no route declares itself.
+ */
+function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
+  const paths = (doc.paths ?? {}) as Record<string, Record<string, Operation>>;
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      const responses = operation.responses;
+      if (!responses) continue;
+      for (const [status, response] of Object.entries(responses)) {
+        const json = response.content?.['application/json'];
+        if (Number(status) >= 400 && json) response.content = { 'application/problem+json': json };
+      }
+      const problem = responses['400']?.content?.['application/problem+json'];
+      if (operation.requestBody && problem) {
+        responses['413'] ??= {
+          description: 'The body is larger than BODY_LIMIT_BYTES',
+          content: { 'application/problem+json': structuredClone(problem) },
+        };
+        responses['415'] ??= {
+          description: 'The body is not application/json, not UTF-8, or compressed',
+          content: { 'application/problem+json': structuredClone(problem) },
+        };
+      }
+    }
+  }
+  return doc;
+}
+
 export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boolean }) => {
   await app.register(swagger, {
     openapi: {
@@ -81,7 +115,7 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
       return out;
     },
     transformObject: (input) =>
-      withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument) as ReturnType<
+      withProblemResponses(withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument)) as ReturnType<
         typeof jsonSchemaTransformObject
       >,
   });
