@@ -22,6 +22,19 @@ export const Instant = z.iso
 
 export const UnitParams = z.object({ unitId: HsaId });
 
+/**
+ * For a query string's strict object: a parameter the operation does not have is a 400 naming it (a misspelt filter
+ * would otherwise be ignored and the unfiltered answer given); `explain` may say more about some keys.
+ */
+export function unknownParameters(explain: (keys: string[]) => string | undefined = () => undefined) {
+  return {
+    error: (issue: { code?: string; keys?: string[] }) =>
+      issue.code === 'unrecognized_keys'
+        ? (explain(issue.keys ?? []) ?? `not a parameter of this operation: ${(issue.keys ?? []).join(', ')}`)
+        : undefined,
+  };
+}
+
 export const Limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
 export const CursorSchema = z

@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const API_DESCRIPTION = `Sick-leave overview, coordination efforts and consent for Swedish healthcare (Rehabstöd-style).
 
 All patient data is scoped to the caller's care giver (\`careGiverId\` claim) and units (\`units\` claim); every read
-and write of patient data leaves an audit event. Patient identifiers never travel in URLs: endpoints that take one are
+and write of patient data leaves an audit event. Patient identifiers and names never travel in URLs: endpoints that take one are
 POSTs with a JSON body. Every 4xx/5xx answer is \`application/problem+json\` (RFC 9457). A JSON body in which any text
 (a value or a key) holds a NUL character or an unpaired UTF-16 surrogate escape (\`\\uD800\`–\`\\uDFFF\` alone) is
 refused as a whole with 400 naming the field: PostgreSQL cannot store either. Bodies are \`application/json\` in

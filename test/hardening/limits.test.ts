@@ -261,6 +261,19 @@ describe('transport oddities', () => {
     expect(await tableCounts(ctx.database)).toEqual(before);
   });
 
+  it('a query parameter an operation does not have is 400 naming it, on every GET with a query', async () => {
+    const all = await securedOperations(ctx.app);
+    const ids = await seed(ctx.app, all);
+    const gets = all.filter((op) => op.method === 'get' && op.parameters.some((p) => p.in === 'query'));
+    expect(gets.length).toBeGreaterThanOrEqual(4);
+    for (const op of gets) {
+      const role = (await allowedRoles(ctx.app, op))[0]!;
+      const res = await ctx.app.inject({ url: `${urlFor(op, ids)}?limitt=5`, headers: auth(role) });
+      expect.soft(res.statusCode, label(op)).toBe(400);
+      expect.soft(JSON.stringify(res.json().errors), label(op)).toContain('limitt');
+    }
+  });
+
   it('charset=utf-8 in any spelling is read as usual', async () => {
     for (const type of [
       'application/json; charset=utf-8',

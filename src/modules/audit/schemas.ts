@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CursorSchema, DateOrInstant, HsaId, Limit, PatientId } from '../../lib/schemas.js';
+import { CursorSchema, DateOrInstant, HsaId, Limit, PatientId, unknownParameters } from '../../lib/schemas.js';
 
 const ACTIONS = ['read', 'create', 'update', 'revoke', 'void', 'check', 'export'] as const;
 
@@ -24,14 +24,17 @@ export const AuditPageSchema = z
   .object({ items: z.array(AuditEventSchema), nextCursor: z.string().nullable() })
   .meta({ id: 'AuditEventPage' });
 
-export const AuditListQuerySchema = z.object({
-  unitId: HsaId.optional(),
-  actorId: HsaId.optional(),
-  from: DateOrInstant.optional(),
-  to: DateOrInstant.optional().describe('Exclusive for an instant; a date includes the whole day'),
-  limit: Limit(500, 100),
-  cursor: CursorSchema.optional(),
-});
+export const AuditListQuerySchema = z.strictObject(
+  {
+    unitId: HsaId.optional(),
+    actorId: HsaId.optional(),
+    from: DateOrInstant.optional(),
+    to: DateOrInstant.optional().describe('Exclusive for an instant; a date includes the whole day'),
+    limit: Limit(500, 100),
+    cursor: CursorSchema.optional(),
+  },
+  unknownParameters(),
+);
 
 export const AuditSearchBodySchema = z.strictObject({
   patientId: PatientId,

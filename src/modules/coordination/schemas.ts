@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CONSENT_ACTORS } from '../../domain/consent-rules.js';
 import { COORDINATOR_STATUSES, EFFORT_KINDS, EFFORT_STATUSES, needsActor } from '../../domain/coordination-rules.js';
-import { CursorSchema, HsaId, Limit, LocalDateSchema, PatientId } from '../../lib/schemas.js';
+import { CursorSchema, HsaId, Limit, LocalDateSchema, PatientId, unknownParameters } from '../../lib/schemas.js';
 import { FreeText, RecordDate } from '../consents/schemas.js';
 
 export const NOTE_MAX = 4_000;
@@ -90,14 +90,17 @@ export const EffortPatchSchema = z
   })
   .meta({ id: 'CoordinationEffortPatch' });
 
-export const UnitEffortsQuerySchema = z.object({
-  kind: EffortKindSchema.optional(),
-  status: EffortStatusSchema.optional(),
-  from: RecordDate.optional().describe('performedOn on or after this day'),
-  to: RecordDate.optional().describe('performedOn on or before this day'),
-  limit: Limit(500, 100),
-  cursor: CursorSchema.optional(),
-});
+export const UnitEffortsQuerySchema = z.strictObject(
+  {
+    kind: EffortKindSchema.optional(),
+    status: EffortStatusSchema.optional(),
+    from: RecordDate.optional().describe('performedOn on or after this day'),
+    to: RecordDate.optional().describe('performedOn on or before this day'),
+    limit: Limit(500, 100),
+    cursor: CursorSchema.optional(),
+  },
+  unknownParameters(),
+);
 
 export const EffortPageSchema = z
   .object({

@@ -4,6 +4,7 @@ import {
   CaseFiltersSchema,
   HistoryBodySchema,
   OverviewQuerySchema,
+  OverviewSearchSchema,
   SickLeaveHistorySchema,
   SickLeavePageSchema,
   SickLeaveSummarySchema,
@@ -30,6 +31,25 @@ export const sickLeavesRoutes: FastifyPluginAsyncZod = async (app) => {
       preHandler: readers,
     },
     (req) => app.services.sickLeaves.overview(req.actor, req.params.unitId, req.query),
+  );
+
+  app.post(
+    '/v1/units/:unitId/sick-leaves/search',
+    {
+      schema: {
+        tags: ['sick-leaves'],
+        summary: 'The overview with its query in a JSON body, which may also search by part of the patient’s name',
+        description:
+          'The same cases, filters, sort, paging and audit as GET /v1/units/{unitId}/sick-leaves; `q` searches the ' +
+          'patients’ names, which never travel in a URL. A page’s `nextCursor` is sent back in the next body.',
+        security,
+        params: UnitParams,
+        body: OverviewSearchSchema,
+        response: { 200: SickLeavePageSchema, ...problemResponses },
+      },
+      preHandler: readers,
+    },
+    (req) => app.services.sickLeaves.overview(req.actor, req.params.unitId, req.body),
   );
 
   app.get(

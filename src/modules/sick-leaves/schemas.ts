@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHAPTERS } from '../../domain/icd10.js';
 import { DEFAULT_MAX_GAP_DAYS, MAX_GAP_DAYS, MAX_RECENTLY_ENDED_DAYS } from '../../domain/sick-leave-engine.js';
-import { CursorSchema, HsaId, Limit, LocalDateSchema, PatientId } from '../../lib/schemas.js';
+import { CursorSchema, HsaId, Limit, LocalDateSchema, PatientId, unknownParameters } from '../../lib/schemas.js';
 
 export const COORDINATION_STATUSES = ['contacted', 'active', 'follow_up', 'closed', 'declined', 'no_action'] as const;
 export const SORTS = ['start', '-start', 'days', '-days', 'end', '-end', 'age', '-age'] as const;
@@ -18,7 +18,7 @@ const MaxGapDays = z.coerce
 const Count = (description: string) => z.coerce.number().int().min(0).max(100_000).optional().describe(description);
 
 /** The filters shared by the overview and its summary. */
-export const CaseFiltersSchema = z.object({
+const caseFilters = {
   activeOn: LocalDateSchema.optional().describe('The day the cases are active on; default today (Europe/Stockholm)'),
   maxGapDays: MaxGapDays,
   recentlyEndedDays: z.coerce
@@ -37,14 +37,32 @@ export const CaseFiltersSchema = z.object({
   gender: z.enum(['F', 'M']).optional().describe('F or M, from the personal identity number'),
   degree: z.enum(DEGREES).transform(Number).optional().describe('Current degree (reduction of work capacity, percent)'),
   coordinationStatus: z.enum(COORDINATION_STATUSES).optional().describe('The case’s latest coordinator status'),
-  q: z.string().trim().min(1).max(100).optional().describe('Free text: part of the patient’s name, any case'),
-});
+};
 
-export const OverviewQuerySchema = CaseFiltersSchema.extend({
+const paging = {
   sort: z.enum(SORTS).default('start').describe('start, days, end or age; prefix - for descending; ties by patient id'),
   limit: Limit(500, 100),
   cursor: CursorSchema.optional(),
-});
+};
+
+/** A name is not taken in a URL (proxies and browsers keep URLs): the search by name is a POST. */
+const inUrl = unknownParameters((keys) =>
+  keys.includes('q')
+    ? 'q (a patient’s name) is not taken in a URL: search by name with POST /v1/units/{unitId}/sick-leaves/search'
+    : undefined,
+);
+
+export const CaseFiltersSchema = z.strictObject(caseFilters, inUrl);
+export const OverviewQuerySchema = z.strictObject({ ...caseFilters, ...paging }, inUrl);
+
+/** The overview's query as a JSON body, with the one filter a URL may not carry: part of the patient's name. */
+export const OverviewSearchSchema = z
+  .strictObject({
+    ...caseFilters,
+    ...paging,
+    q: z.string().trim().min(1).max(100).optional().describe('Part of the patient’s name (any case)'),
+  })
+  .meta({ id: 'SickLeaveSearch' });
 
 const DiagnosisSchema = z.object({
   code: z.string().meta({ example: 'F321' }).describe('ICD-10-SE code, stored without the dot'),
@@ -155,8 +173,8 @@ export const OverviewCursor = z.object({
   p: z.string(),
 });
 
-export type CaseFilters = z.infer<typeof CaseFiltersSchema>;
-export type OverviewQuery = z.infer<typeof OverviewQuerySchema>;
+export type CaseFilters = z.infer<typeof CaseFiltersSchema> & { q?: string };
+export type OverviewQuery = z.infer<typeof OverviewSearchSchema>;
 export type SickLeaveItem = z.infer<typeof SickLeaveItemSchema>;
 export type SickLeavePage = z.infer<typeof SickLeavePageSchema>;
 export type SickLeaveSummary = z.infer<typeof SickLeaveSummarySchema>;
