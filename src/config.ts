@@ -56,7 +56,6 @@ const EnvSchema = z
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET or JWT_PUBLIC_KEY is required' });
     }
-    // Every process behind one load balancer must open the others' cursors: a key of its own would not do.
     for (const origin of env.CORS_ORIGINS?.split(',').map((o) => o.trim()) ?? []) {
       if (origin && !isOrigin(origin)) {
         ctx.addIssue({
@@ -66,6 +65,7 @@ const EnvSchema = z
         });
       }
     }
+    // Every process behind one load balancer must open the others' cursors: a key of its own would not do.
     if (env.NODE_ENV === 'production' && env.JWT_PUBLIC_KEY && !env.CURSOR_SECRET) {
       ctx.addIssue({
         code: 'custom',
