@@ -5,9 +5,11 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { loggerOptions } from './lib/logger.js';
+import { unknownParameters } from './lib/schemas.js';
 import { responseSerializerCompiler } from './lib/serializer.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { certificatesRoutes } from './modules/certificates/routes.js';
@@ -39,6 +41,13 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const NO_QUERY = z.strictObject(
+  {},
+  unknownParameters((keys) =>
+    keys.includes('q') ? 'q (a patient’s name) is not taken in a URL: send it in the body' : undefined,
+  ),
+);
 
 /** Builds the whole app from config and a database; it neither listens nor reads the environment. */
 export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
@@ -115,6 +124,12 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   await app.register(authPlugin, { jwt: config.jwt });
   await app.register(healthPlugin, { database });
 
+  // An API route without query parameters refuses any, as the others refuse the ones they lack: a name or a filter
+  // put into its URL by mistake is a 400 naming it, not ignored (the search by name once took a `?q=` and answered the
+  // unfiltered page).
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/v1/') && route.schema && !route.schema.querystring) route.schema.querystring = NO_QUERY;
+  });
   await app.register(certificatesRoutes);
   await app.register(sickLeavesRoutes);
   await app.register(consentsRoutes);

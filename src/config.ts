@@ -66,7 +66,7 @@ const EnvSchema = z
       }
     }
     // Every process behind one load balancer must open the others' cursors: a key of its own would not do.
-    if (env.NODE_ENV === 'production' && env.JWT_PUBLIC_KEY && !env.CURSOR_SECRET) {
+    if (env.NODE_ENV === 'production' && env.JWT_PUBLIC_KEY && !env.JWT_SECRET && !env.CURSOR_SECRET) {
       ctx.addIssue({
         code: 'custom',
         path: ['CURSOR_SECRET'],

@@ -54,7 +54,8 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
   if (hasZodFastifySchemaValidationErrors(error)) {
     const prefix = locationPrefix(error.validationContext);
     const errors: FieldError[] = error.validation.map((v) => ({
-      path: prefix + v.instancePath.replace(/^\//, '').replace(/\//g, '.'),
+      // An issue of the whole object (an unknown key) has no path of its own: 'query', not 'query.'.
+      path: (prefix + v.instancePath.replace(/^\//, '').replace(/\//g, '.')).replace(/\.$/, ''),
       message: v.message ?? 'is not valid',
     }));
     return {

@@ -141,7 +141,7 @@ export class AuditService {
       careGiverId: actor.careGiverId,
       ...filter,
       ...window,
-      beforeId: page.cursor ? this.cursorId(page.cursor) : undefined,
+      beforeId: page.cursor ? this.cursorId(page.cursor, at) : undefined,
       limit: page.limit + 1,
     });
     return this.page(actor, events, page.limit);
@@ -181,9 +181,11 @@ export class AuditService {
     return { from: from ? at(from, false) : undefined, to: to ? at(to, true) : undefined };
   }
 
-  private cursorId(cursor: string): number {
+  private cursorId(cursor: string, at: string): number {
     const decoded = this.cursors.open(cursor, AuditCursor);
-    if (!decoded) throw new ValidationFailed('The cursor is not valid', [{ path: 'cursor', message: 'is not valid' }]);
+    if (!decoded) {
+      throw new ValidationFailed('The cursor is not valid', [{ path: `${at}cursor`, message: 'is not valid' }]);
+    }
     return decoded.id;
   }
 

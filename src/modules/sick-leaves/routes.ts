@@ -49,7 +49,7 @@ export const sickLeavesRoutes: FastifyPluginAsyncZod = async (app) => {
       },
       preHandler: readers,
     },
-    (req) => app.services.sickLeaves.overview(req.actor, req.params.unitId, req.body),
+    (req) => app.services.sickLeaves.overview(req.actor, req.params.unitId, req.body, ''),
   );
 
   app.get(

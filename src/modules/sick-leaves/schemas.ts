@@ -8,58 +8,76 @@ export const SORTS = ['start', '-start', 'days', '-days', 'end', '-end', 'age', 
 export const LENGTH_BUCKETS = ['0-14', '15-30', '31-90', '91-180', '181-365', '366+'] as const;
 const DEGREES = ['25', '50', '75', '100'] as const;
 
-const MaxGapDays = z.coerce
-  .number()
-  .int()
-  .min(0)
-  .max(MAX_GAP_DAYS)
-  .default(DEFAULT_MAX_GAP_DAYS)
-  .describe('Most empty days between two certificates of one case (0–90)');
-const Count = (description: string) => z.coerce.number().int().min(0).max(100_000).optional().describe(description);
+/**
+ * Where a query arrives: in a query string every value is text, so numbers are read from their digits; in a JSON body
+ * a number must be a JSON number (coercing there would read null, true or "" as 0 or 1, and take the default away).
+ */
+type Form = 'query' | 'body';
+
+function int(form: Form, min: number, max: number): z.ZodType<number> {
+  return form === 'query' ? z.coerce.number().int().min(min).max(max) : z.number().int().min(min).max(max);
+}
 
 /** The filters shared by the overview and its summary. */
-const caseFilters = {
-  activeOn: LocalDateSchema.optional().describe('The day the cases are active on; default today (Europe/Stockholm)'),
-  maxGapDays: MaxGapDays,
-  recentlyEndedDays: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_RECENTLY_ENDED_DAYS)
-    .default(0)
-    .describe('Also show cases that ended at most this many days before activeOn, as ended (0–14)'),
-  doctorId: HsaId.optional().describe('Only cases whose active certificate this doctor signed'),
-  diagnosisChapter: z.enum(CHAPTERS).optional().describe('ICD-10-SE chapter of the main diagnosis, e.g. F00-F99'),
-  minDays: Count('Shortest case length in days (inclusive)'),
-  maxDays: Count('Longest case length in days (inclusive)'),
-  minAge: z.coerce.number().int().min(0).max(150).optional().describe('Youngest patient age on activeOn'),
-  maxAge: z.coerce.number().int().min(0).max(150).optional().describe('Oldest patient age on activeOn'),
-  gender: z.enum(['F', 'M']).optional().describe('F or M, from the personal identity number'),
-  degree: z.enum(DEGREES).transform(Number).optional().describe('Current degree (reduction of work capacity, percent)'),
-  coordinationStatus: z.enum(COORDINATION_STATUSES).optional().describe('The case’s latest coordinator status'),
-};
+function caseFilters(form: Form) {
+  return {
+    activeOn: LocalDateSchema.optional().describe('The day the cases are active on; default today (Europe/Stockholm)'),
+    maxGapDays: int(form, 0, MAX_GAP_DAYS)
+      .default(DEFAULT_MAX_GAP_DAYS)
+      .describe('Most empty days between two certificates of one case (0–90)'),
+    recentlyEndedDays: int(form, 0, MAX_RECENTLY_ENDED_DAYS)
+      .default(0)
+      .describe('Also show cases that ended at most this many days before activeOn, as ended (0–14)'),
+    doctorId: HsaId.optional().describe('Only cases whose active certificate this doctor signed'),
+    diagnosisChapter: z.enum(CHAPTERS).optional().describe('ICD-10-SE chapter of the main diagnosis, e.g. F00-F99'),
+    minDays: int(form, 0, 100_000).optional().describe('Shortest case length in days (inclusive)'),
+    maxDays: int(form, 0, 100_000).optional().describe('Longest case length in days (inclusive)'),
+    minAge: int(form, 0, 150).optional().describe('Youngest patient age on activeOn'),
+    maxAge: int(form, 0, 150).optional().describe('Oldest patient age on activeOn'),
+    gender: z.enum(['F', 'M']).optional().describe('F or M, from the personal identity number'),
+    degree: (form === 'query'
+      ? z.enum(DEGREES).transform(Number)
+      : z.union(DEGREES.map((d) => z.literal(Number(d))) as [z.ZodLiteral<number>, z.ZodLiteral<number>])
+    )
+      .optional()
+      .describe('Current degree (reduction of work capacity, percent)'),
+    coordinationStatus: z.enum(COORDINATION_STATUSES).optional().describe('The case’s latest coordinator status'),
+  };
+}
 
-const paging = {
-  sort: z.enum(SORTS).default('start').describe('start, days, end or age; prefix - for descending; ties by patient id'),
-  limit: Limit(500, 100),
-  cursor: CursorSchema.optional(),
-};
+function paging(form: Form) {
+  return {
+    sort: z
+      .enum(SORTS)
+      .default('start')
+      .describe('start, days, end or age; prefix - for descending; ties by patient id'),
+    limit: form === 'query' ? Limit(500, 100) : int('body', 1, 500).default(100),
+    cursor: CursorSchema.optional(),
+  };
+}
 
-/** A name is not taken in a URL (proxies and browsers keep URLs): the search by name is a POST. */
-const inUrl = unknownParameters((keys) =>
-  keys.includes('q')
-    ? 'q (a patient’s name) is not taken in a URL: search by name with POST /v1/units/{unitId}/sick-leaves/search'
-    : undefined,
+export const CaseFiltersSchema = z.strictObject(
+  caseFilters('query'),
+  unknownParameters((keys) =>
+    keys.includes('q') ? 'q (a patient’s name) is not taken in a URL, and the summary has no name filter' : undefined,
+  ),
 );
 
-export const CaseFiltersSchema = z.strictObject(caseFilters, inUrl);
-export const OverviewQuerySchema = z.strictObject({ ...caseFilters, ...paging }, inUrl);
+/** A name is not taken in a URL (proxies and browsers keep URLs): the search by name is a POST. */
+export const OverviewQuerySchema = z.strictObject(
+  { ...caseFilters('query'), ...paging('query') },
+  unknownParameters((keys) =>
+    keys.includes('q')
+      ? 'q (a patient’s name) is not taken in a URL: search by name with POST /v1/units/{unitId}/sick-leaves/search'
+      : undefined,
+  ),
+);
 
 /** The overview's query as a JSON body, with the one filter a URL may not carry: part of the patient's name. */
 export const OverviewSearchSchema = z
   .strictObject({
-    ...caseFilters,
-    ...paging,
+    ...caseFilters('body'),
+    ...paging('body'),
     q: z.string().trim().min(1).max(100).optional().describe('Part of the patient’s name (any case)'),
   })
   .meta({ id: 'SickLeaveSearch' });
@@ -133,7 +151,7 @@ export const SickLeaveSummarySchema = z
 export const HistoryBodySchema = z.strictObject({
   patientId: PatientId,
   unitId: HsaId.describe('The unit the caller acts for'),
-  maxGapDays: MaxGapDays,
+  maxGapDays: caseFilters('body').maxGapDays,
   activeOn: LocalDateSchema.optional().describe('The day that sets each case’s status; default today'),
 });
 

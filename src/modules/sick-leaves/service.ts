@@ -115,9 +115,9 @@ function caseFields(c: SickLeaveCase) {
   };
 }
 
-const invalidCursor = () =>
+const invalidCursor = (at: string) =>
   new ValidationFailed('The cursor does not belong to this query', [
-    { path: 'query.cursor', message: 'is not a cursor of this query' },
+    { path: `${at}cursor`, message: 'is not a cursor of this query' },
   ]);
 
 /** Sick-leave cases: the unit overview, its summary and the patient history (issue 4). */
@@ -136,16 +136,19 @@ export class SickLeaveService {
     this.caseCache = new CaseCache<UnitCases>(options.cacheEntries ?? 64);
   }
 
-  /** The unit's cases active on a day, filtered, sorted and paged; one audit event per patient on the page. */
-  async overview(actor: Actor, unitId: string, query: OverviewQuery): Promise<SickLeavePage> {
+  /**
+   * The unit's cases active on a day, filtered, sorted and paged; one audit event per patient on the page. `at` is
+   * where the query came from, for the errors: 'query.' (GET) or '' (the search's body).
+   */
+  async overview(actor: Actor, unitId: string, query: OverviewQuery, at = 'query.'): Promise<SickLeavePage> {
     assertRole(actor, READERS);
     assertActsFor(actor, unitId);
     const cursor = query.cursor ? this.cursors.open(query.cursor, OverviewCursor) : undefined;
-    if (query.cursor && !cursor) throw invalidCursor();
+    if (query.cursor && !cursor) throw invalidCursor(at);
     // A follow-up page without activeOn stays on the day of the first page, even across midnight.
     const activeOn = query.activeOn ?? cursor?.a ?? stockholmDate();
     const hash = queryHash(unitId, activeOn, query);
-    if (cursor && (cursor.h !== hash || cursor.a !== activeOn)) throw invalidCursor();
+    if (cursor && (cursor.h !== hash || cursor.a !== activeOn)) throw invalidCursor(at);
 
     const descending = query.sort.startsWith('-');
     const key = query.sort.replace('-', '') as SortKey;

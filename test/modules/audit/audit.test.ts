@@ -229,6 +229,8 @@ describe('audit trail', () => {
     });
     expect(search.statusCode).toBe(400);
     expect(search.json().errors).toEqual([{ path: 'from', message: 'must be before to' }]);
+    const cursor = await ctx.app.inject({ url: '/v1/audit-events?cursor=bm90LW91cnM', headers: auditor });
+    expect(cursor.json().errors).toEqual([{ path: 'query.cursor', message: 'is not valid' }]);
     // One day, as dates: from its start to its end.
     const oneDay = await ctx.app.inject({
       method: 'GET',

@@ -246,6 +246,45 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       const inUrl = await list('q=ANDERS');
       expect(inUrl.statusCode).toBe(400);
       expect(inUrl.json().errors[0].message).toMatch(/POST \/v1\/units\/\{unitId\}\/sick-leaves\/search/);
+      // Nor on the POST itself: a q in its URL was ignored and the unfiltered page answered.
+      const postInUrl = await ctx.app.inject({
+        method: 'POST',
+        url: `/v1/units/${UNIT}/sick-leaves/search?q=ANDERS`,
+        headers: coordinator,
+        payload: { activeOn: ON },
+      });
+      expect(postInUrl.statusCode).toBe(400);
+      expect(postInUrl.json().errors[0]).toMatchObject({ path: 'query', message: expect.stringMatching(/body/) });
+    });
+
+    it('the search body takes JSON numbers as numbers, and nothing else for them', async () => {
+      await givenThreeCases();
+      const search = (body: Record<string, unknown>) =>
+        ctx.app.inject({
+          method: 'POST',
+          url: `/v1/units/${UNIT}/sick-leaves/search`,
+          headers: coordinator,
+          payload: { activeOn: ON, ...body },
+        });
+      const byDegree = await search({ degree: 50 });
+      expect(byDegree.statusCode, byDegree.body).toBe(200);
+      expect(byDegree.json().items.map((i: Item) => i.patient.id)).toEqual([ANNA]);
+      expect((await search({ limit: 2, minAge: 20 })).statusCode).toBe(200);
+      // Coerced, these read as 0, 1 or 5: null took the gap's default away.
+      for (const bad of [
+        { maxGapDays: null },
+        { minDays: '' },
+        { limit: true },
+        { maxGapDays: [5] },
+        { degree: '50' },
+      ]) {
+        const res = await search(bad);
+        expect(res.statusCode, JSON.stringify(bad)).toBe(400);
+        expect(res.json().errors[0].path, JSON.stringify(bad)).toBe(Object.keys(bad)[0]);
+      }
+      const cursor = await search({ cursor: 'not-a-cursor-of-ours-at-all-0123456789abcdef' });
+      expect(cursor.statusCode).toBe(400);
+      expect(cursor.json().errors[0].path).toBe('cursor');
     });
 
     it('a parameter the operation does not have is a 400 naming it, not an unfiltered answer', async () => {
