@@ -35,7 +35,11 @@ export function unknownParameters(explain: (keys: string[]) => string | undefine
   };
 }
 
+/** A page size in a query string (text, read as a number). */
 export const Limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+/** A page size in a JSON body: a JSON number (coerced, null or true would read as 0 or 1). */
+export const BodyLimit = (max: number, fallback: number) => z.number().int().min(1).max(max).default(fallback);
 
 export const CursorSchema = z
   .string()

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { CursorSchema, DateOrInstant, HsaId, Limit, PatientId, unknownParameters } from '../../lib/schemas.js';
+import {
+  BodyLimit,
+  CursorSchema,
+  DateOrInstant,
+  HsaId,
+  Limit,
+  PatientId,
+  unknownParameters,
+} from '../../lib/schemas.js';
 
 const ACTIONS = ['read', 'create', 'update', 'revoke', 'void', 'check', 'export'] as const;
 
@@ -40,7 +48,7 @@ export const AuditSearchBodySchema = z.strictObject({
   patientId: PatientId,
   from: DateOrInstant.optional(),
   to: DateOrInstant.optional(),
-  limit: Limit(500, 100),
+  limit: BodyLimit(500, 100),
   cursor: CursorSchema.optional(),
 });
 

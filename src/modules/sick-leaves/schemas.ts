@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { CHAPTERS } from '../../domain/icd10.js';
 import { DEFAULT_MAX_GAP_DAYS, MAX_GAP_DAYS, MAX_RECENTLY_ENDED_DAYS } from '../../domain/sick-leave-engine.js';
-import { CursorSchema, HsaId, Limit, LocalDateSchema, PatientId, unknownParameters } from '../../lib/schemas.js';
+import {
+  BodyLimit,
+  CursorSchema,
+  HsaId,
+  Limit,
+  LocalDateSchema,
+  PatientId,
+  unknownParameters,
+} from '../../lib/schemas.js';
 
 export const COORDINATION_STATUSES = ['contacted', 'active', 'follow_up', 'closed', 'declined', 'no_action'] as const;
 export const SORTS = ['start', '-start', 'days', '-days', 'end', '-end', 'age', '-age'] as const;
@@ -51,7 +59,7 @@ function paging(form: Form) {
       .enum(SORTS)
       .default('start')
       .describe('start, days, end or age; prefix - for descending; ties by patient id'),
-    limit: form === 'query' ? Limit(500, 100) : int('body', 1, 500).default(100),
+    limit: form === 'query' ? Limit(500, 100) : BodyLimit(500, 100),
     cursor: CursorSchema.optional(),
   };
 }

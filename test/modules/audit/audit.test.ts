@@ -229,6 +229,17 @@ describe('audit trail', () => {
     });
     expect(search.statusCode).toBe(400);
     expect(search.json().errors).toEqual([{ path: 'from', message: 'must be before to' }]);
+    // The search's body takes its page size as a JSON number.
+    for (const limit of ['5', null, true]) {
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/audit-events/search',
+        headers: auditor,
+        payload: { patientId: PATIENT, limit },
+      });
+      expect(res.statusCode, String(limit)).toBe(400);
+      expect(res.json().errors[0].path).toBe('limit');
+    }
     const cursor = await ctx.app.inject({ url: '/v1/audit-events?cursor=bm90LW91cnM', headers: auditor });
     expect(cursor.json().errors).toEqual([{ path: 'query.cursor', message: 'is not valid' }]);
     // One day, as dates: from its start to its end.
