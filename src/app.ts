@@ -42,12 +42,7 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const NO_QUERY = z.strictObject(
-  {},
-  unknownParameters((keys) =>
-    keys.includes('q') ? 'q (a patient’s name) is not taken in a URL: send it in the body' : undefined,
-  ),
-);
+const NO_QUERY = z.strictObject({}, unknownParameters());
 
 /** Builds the whole app from config and a database; it neither listens nor reads the environment. */
 export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
@@ -129,6 +124,16 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   // unfiltered page).
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/v1/') && route.schema && !route.schema.querystring) route.schema.querystring = NO_QUERY;
+  });
+  // A parameter given as nothing (`maxDays=`, as a form or a template sends an empty field) counts as not given, as an
+  // empty environment variable does: read as a number it was 0, and `maxDays=` answered an empty list.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && typeof query === 'object') {
+      for (const [name, value] of Object.entries(query))
+        if (typeof value === 'string' && value.trim() === '') delete query[name];
+    }
+    done();
   });
   await app.register(certificatesRoutes);
   await app.register(sickLeavesRoutes);

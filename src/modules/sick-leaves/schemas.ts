@@ -43,10 +43,7 @@ function caseFilters(form: Form) {
     minAge: int(form, 0, 150).optional().describe('Youngest patient age on activeOn'),
     maxAge: int(form, 0, 150).optional().describe('Oldest patient age on activeOn'),
     gender: z.enum(['F', 'M']).optional().describe('F or M, from the personal identity number'),
-    degree: (form === 'query'
-      ? z.enum(DEGREES).transform(Number)
-      : z.union(DEGREES.map((d) => z.literal(Number(d))) as [z.ZodLiteral<number>, z.ZodLiteral<number>])
-    )
+    degree: (form === 'query' ? z.enum(DEGREES).transform(Number) : z.literal([25, 50, 75, 100]))
       .optional()
       .describe('Current degree (reduction of work capacity, percent)'),
     coordinationStatus: z.enum(COORDINATION_STATUSES).optional().describe('The case’s latest coordinator status'),
@@ -78,6 +75,14 @@ export const OverviewQuerySchema = z.strictObject(
     keys.includes('q')
       ? 'q (a patient’s name) is not taken in a URL: search by name with POST /v1/units/{unitId}/sick-leaves/search'
       : undefined,
+  ),
+);
+
+/** The search takes its query in the body only; a `q` put into its URL is refused, saying where it goes. */
+export const SearchQuerySchema = z.strictObject(
+  {},
+  unknownParameters((keys) =>
+    keys.includes('q') ? 'q (a patient’s name) goes in the body, never in a URL' : undefined,
   ),
 );
 

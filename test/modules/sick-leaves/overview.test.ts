@@ -266,6 +266,8 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
           headers: coordinator,
           payload: { activeOn: ON, ...body },
         });
+      const badDegree = await search({ degree: 60 });
+      expect(badDegree.json().errors[0].message).toMatch(/25.*50.*75.*100/);
       const byDegree = await search({ degree: 50 });
       expect(byDegree.statusCode, byDegree.body).toBe(200);
       expect(byDegree.json().items.map((i: Item) => i.patient.id)).toEqual([ANNA]);
@@ -285,6 +287,15 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       const cursor = await search({ cursor: 'not-a-cursor-of-ours-at-all-0123456789abcdef' });
       expect(cursor.statusCode).toBe(400);
       expect(cursor.json().errors[0].path).toBe('cursor');
+    });
+
+    it('a parameter given as nothing counts as not given (it read as 0: maxDays= answered an empty list)', async () => {
+      await givenThreeCases();
+      const all = await ids('');
+      expect(all).toHaveLength(3);
+      expect(await ids('maxDays=&maxAge=%20&degree=')).toEqual(all);
+      const page = (await list('maxGapDays=')).json();
+      expect(page.maxGapDays).toBe(5);
     });
 
     it('a parameter the operation does not have is a 400 naming it, not an unfiltered answer', async () => {
