@@ -56,8 +56,8 @@ const EnvSchema = z
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET or JWT_PUBLIC_KEY is required' });
     }
-    for (const origin of env.CORS_ORIGINS?.split(',').map((o) => o.trim()) ?? []) {
-      if (origin && !isOrigin(origin)) {
+    for (const origin of originsIn(env.CORS_ORIGINS)) {
+      if (!isOrigin(origin)) {
         ctx.addIssue({
           code: 'custom',
           path: ['CORS_ORIGINS'],
@@ -112,6 +112,12 @@ export class ConfigError extends Error {
   }
 }
 
+const originsIn = (list: string | undefined): string[] =>
+  (list ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+
 function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
@@ -162,11 +168,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     jwt: { ...jwt, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
     // The cursor key is derived from it under a label of its own, so one secret can serve both.
     cursorSecret: env.CURSOR_SECRET ?? env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
-    corsOrigins: env.CORS_ORIGINS
-      ? env.CORS_ORIGINS.split(',')
-          .map((o) => o.trim())
-          .filter(Boolean)
-      : [],
+    corsOrigins: originsIn(env.CORS_ORIGINS),
     docsEnabled: env.DOCS_ENABLED,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },

@@ -1,23 +1,15 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findLeaks } from '../../scripts/check-log-hygiene.js';
-import { loggerOptions } from '../../src/lib/logger.js';
 import { useTestApp } from '../helpers/app.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { bearer } from '../helpers/tokens.js';
 
 // Requests Node's HTTP parser refuses before Fastify sees them. Fastify's own handler logged the error whole at trace
 // level, and the error carries the raw request: its bearer token and its body.
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    lines.push(String(chunk));
-    done();
-  },
-});
-const ctx = useTestApp({}, pino(loggerOptions('trace'), sink));
+const { lines, logger } = captureLogs('trace');
+const ctx = useTestApp({}, logger);
 let port = 0;
 beforeAll(async () => {
   await ctx.app.listen({ port: 0, host: '127.0.0.1' });

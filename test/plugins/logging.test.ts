@@ -1,20 +1,12 @@
-import { Writable } from 'node:stream';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { findLeaks } from '../../scripts/check-log-hygiene.js';
-import { loggerOptions } from '../../src/lib/logger.js';
 import { useTestApp } from '../helpers/app.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { bearer } from '../helpers/tokens.js';
 
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    lines.push(String(chunk));
-    done();
-  },
-});
-const ctx = useTestApp({}, pino(loggerOptions('debug'), sink));
+const { lines, logger } = captureLogs('debug');
+const ctx = useTestApp({}, logger);
 
 describe('request logs', () => {
   it('carry the route pattern and the request id, never the URL a client sent', async () => {
@@ -33,14 +25,8 @@ describe('request logs', () => {
 
 /** A logger with the service's options, writing into `out`. */
 function capture() {
-  const out: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      out.push(String(chunk));
-      done();
-    },
-  });
-  return { out, log: pino(loggerOptions('info'), sink) };
+  const { lines: out, logger: log } = captureLogs('info');
+  return { out, log };
 }
 
 describe('a failed query in a log line', () => {

@@ -26,13 +26,16 @@ function int(form: Form, min: number, max: number): z.ZodType<number> {
   return form === 'query' ? z.coerce.number().int().min(min).max(max) : z.number().int().min(min).max(max);
 }
 
+const maxGapDays = (form: Form) =>
+  int(form, 0, MAX_GAP_DAYS)
+    .default(DEFAULT_MAX_GAP_DAYS)
+    .describe('Most empty days between two certificates of one case (0–90)');
+
 /** The filters shared by the overview and its summary. */
 function caseFilters(form: Form) {
   return {
     activeOn: LocalDateSchema.optional().describe('The day the cases are active on; default today (Europe/Stockholm)'),
-    maxGapDays: int(form, 0, MAX_GAP_DAYS)
-      .default(DEFAULT_MAX_GAP_DAYS)
-      .describe('Most empty days between two certificates of one case (0–90)'),
+    maxGapDays: maxGapDays(form),
     recentlyEndedDays: int(form, 0, MAX_RECENTLY_ENDED_DAYS)
       .default(0)
       .describe('Also show cases that ended at most this many days before activeOn, as ended (0–14)'),
@@ -61,30 +64,20 @@ function paging(form: Form) {
   };
 }
 
+/** A name is not taken in a URL (proxies and browsers keep URLs): a `q` there is refused, saying where it goes. */
+const nameNotInUrl = (where: string) =>
+  unknownParameters((keys) => (keys.includes('q') ? `q (a patient’s name) ${where}` : undefined));
+
 export const CaseFiltersSchema = z.strictObject(
   caseFilters('query'),
-  unknownParameters((keys) =>
-    keys.includes('q') ? 'q (a patient’s name) is not taken in a URL, and the summary has no name filter' : undefined,
-  ),
+  nameNotInUrl('is not taken in a URL, and the summary has no name filter'),
 );
-
-/** A name is not taken in a URL (proxies and browsers keep URLs): the search by name is a POST. */
 export const OverviewQuerySchema = z.strictObject(
   { ...caseFilters('query'), ...paging('query') },
-  unknownParameters((keys) =>
-    keys.includes('q')
-      ? 'q (a patient’s name) is not taken in a URL: search by name with POST /v1/units/{unitId}/sick-leaves/search'
-      : undefined,
-  ),
+  nameNotInUrl('is not taken in a URL: search by name with POST /v1/units/{unitId}/sick-leaves/search'),
 );
-
-/** The search takes its query in the body only; a `q` put into its URL is refused, saying where it goes. */
-export const SearchQuerySchema = z.strictObject(
-  {},
-  unknownParameters((keys) =>
-    keys.includes('q') ? 'q (a patient’s name) goes in the body, never in a URL' : undefined,
-  ),
-);
+/** The search takes its query in the body only. */
+export const SearchQuerySchema = z.strictObject({}, nameNotInUrl('goes in the body, never in a URL'));
 
 /** The overview's query as a JSON body, with the one filter a URL may not carry: part of the patient's name. */
 export const OverviewSearchSchema = z
@@ -164,7 +157,7 @@ export const SickLeaveSummarySchema = z
 export const HistoryBodySchema = z.strictObject({
   patientId: PatientId,
   unitId: HsaId.describe('The unit the caller acts for'),
-  maxGapDays: caseFilters('body').maxGapDays,
+  maxGapDays: maxGapDays('body'),
   activeOn: LocalDateSchema.optional().describe('The day that sets each case’s status; default today'),
 });
 

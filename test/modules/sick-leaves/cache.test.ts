@@ -26,11 +26,11 @@ const march = (id: string, patientId: string, overrides: Record<string, unknown>
     ...overrides,
   });
 
-async function patientsOn(unit = UNIT): Promise<string[]> {
+async function patientsOn(unit = UNIT, headers = coordinator): Promise<string[]> {
   const res = await ctx.app.inject({
     method: 'GET',
     url: `/v1/units/${unit}/sick-leaves?activeOn=${ON}`,
-    headers: coordinator,
+    headers,
   });
   expect(res.statusCode, res.body).toBe(200);
   return res.json().items.map((i: { patient: { id: string } }) => i.patient.id);
@@ -60,15 +60,7 @@ describe('cached cases follow every write', () => {
     // A unit belongs to one care giver, but the service takes the care giver from the token; the version of a unit
     // id was read per care giver and written per unit id, so the second care giver's reader stayed at '0'.
     const theirs = bearer({ role: 'coordinator', units: [UNIT], careGiverId: OTHER_CARE_GIVER });
-    const overview = async () => {
-      const res = await ctx.app.inject({
-        method: 'GET',
-        url: `/v1/units/${UNIT}/sick-leaves?activeOn=${ON}`,
-        headers: theirs,
-      });
-      expect(res.statusCode, res.body).toBe(200);
-      return res.json().items.map((i: { patient: { id: string } }) => i.patient.id);
-    };
+    const overview = () => patientsOn(UNIT, theirs);
     expect((await postCertificate(ctx.app, march('c-1', TOLVAN), ehr)).statusCode).toBe(201);
     expect(await overview()).toEqual([]);
     const body = march('c-2', ANNA, { careGiver: { id: OTHER_CARE_GIVER, name: 'Region Annan' } });
