@@ -27,6 +27,12 @@ if (config.jwt.kind !== 'secret') {
 }
 const expiresIn = /^(\d+)([smhd])$/.exec(values['expires-in'] ?? '8h');
 const seconds = expiresIn ? Number(expiresIn[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[expiresIn[2] as 's'] : 8 * 3600;
+if (!expiresIn || seconds * 1000 > config.jwt.maxLifetimeMs) {
+  process.stderr.write(
+    `--expires-in must be a number with s, m, h or d, at most JWT_MAX_LIFETIME_MS (${config.jwt.maxLifetimeMs / 1000} s): the service refuses longer tokens\n`,
+  );
+  process.exit(1);
+}
 const sign = createSigner({
   key: config.jwt.secret,
   algorithm: 'HS256',

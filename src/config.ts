@@ -35,6 +35,12 @@ const EnvSchema = z
     CURSOR_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     JWT_ISSUER: optionalText,
     JWT_AUDIENCE: optionalText,
+    JWT_MAX_LIFETIME_MS: z.coerce
+      .number()
+      .int()
+      .min(60_000)
+      .max(7 * 86_400_000)
+      .default(12 * 3_600_000),
     CORS_ORIGINS: optionalText,
     DOCS_ENABLED: flag.default(true),
     BODY_LIMIT_BYTES: z.coerce
@@ -92,7 +98,7 @@ export interface Config {
     connectTimeoutMs: number;
     statementTimeoutMs: number;
   };
-  jwt: Jwt & { issuer?: string; audience?: string };
+  jwt: Jwt & { issuer?: string; audience?: string; maxLifetimeMs: number };
   /** The secret page cursors are sealed with (see src/lib/cursor.ts). */
   cursorSecret: string;
   corsOrigins: string[];
@@ -165,7 +171,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     },
-    jwt: { ...jwt, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    jwt: { ...jwt, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, maxLifetimeMs: env.JWT_MAX_LIFETIME_MS },
     // The cursor key is derived from it under a label of its own, so one secret can serve both.
     cursorSecret: env.CURSOR_SECRET ?? env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
     corsOrigins: originsIn(env.CORS_ORIGINS),

@@ -46,6 +46,13 @@ describe('config', () => {
     expect(problemsOf({ JWT_SECRET: 'x'.repeat(40), JWT_PUBLIC_KEY: pem })[0]).toMatch(/^JWT_SECRET:.*not both/);
   });
 
+  it('bounds how long a token may be valid: 12 h by default, between a minute and a week', () => {
+    expect(loadConfig({}).jwt.maxLifetimeMs).toBe(12 * 3_600_000);
+    expect(loadConfig({ JWT_MAX_LIFETIME_MS: '3600000' }).jwt.maxLifetimeMs).toBe(3_600_000);
+    expect(problemsOf({ JWT_MAX_LIFETIME_MS: '1000' })[0]).toMatch(/^JWT_MAX_LIFETIME_MS:/);
+    expect(problemsOf({ JWT_MAX_LIFETIME_MS: String(8 * 86_400_000) })[0]).toMatch(/^JWT_MAX_LIFETIME_MS:/);
+  });
+
   it('requires a real key in production', () => {
     expect(problemsOf({ NODE_ENV: 'production' })[0]).toMatch(/^JWT_SECRET:.*required/);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(32) }).jwt).toMatchObject({

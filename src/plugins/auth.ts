@@ -30,6 +30,8 @@ const Claims = z.object({
 
 const ROLE_GUARD = Symbol('roleGuard');
 
+const formatHours = (ms: number) => `${Number((ms / 3_600_000).toFixed(2))} h`;
+
 /** Tokens larger than this are refused before any parsing (no legitimate token comes near it). */
 const MAX_TOKEN_LENGTH = 8_192;
 
@@ -80,6 +82,12 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['j
     if (!claims.success) {
       throw new Unauthorized(
         `The token's claims are not valid: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+      );
+    }
+    // A token that would stay valid for days or years is refused however well signed: leaked, it must not last.
+    if (claims.data.exp * 1000 - Date.now() > jwt.maxLifetimeMs) {
+      throw new Unauthorized(
+        `The token is valid for longer than this service accepts (${formatHours(jwt.maxLifetimeMs)} at most)`,
       );
     }
     accepted.set(header, { claims: claims.data, expiresAtMs: claims.data.exp * 1000 });

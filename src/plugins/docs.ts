@@ -103,7 +103,15 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
         { name: 'audit', description: 'The audit trail (who accessed which patient’s data)' },
       ],
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'A JWT with sub, role, careGiverId, units and exp (and iss/aud when the service is configured with them); a token whose exp is further ahead than JWT_MAX_LIFETIME_MS (12 h by default) is refused.',
+          },
+        },
       },
     },
     transform: (input) => {

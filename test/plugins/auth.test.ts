@@ -49,6 +49,13 @@ describe('authentication', () => {
       vi.useRealTimers();
     }
   });
+  it('401 for a token valid for longer than JWT_MAX_LIFETIME_MS (12 h by default): a leaked one must not last', async () => {
+    await expect401(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, expiresInMs: 13 * 3_600_000 })}`, /longer than/);
+    await expect401(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, expiresInMs: 10 * 365 * 86_400_000 })}`, /12 h/);
+    expect(
+      (await call(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, expiresInMs: 11 * 3_600_000 })}`)).statusCode,
+    ).toBe(200);
+  });
   it('401 for alg none', () =>
     expect401(
       `Bearer ${unsigned({ sub: AUDITOR, role: 'auditor', careGiverId: CARE_GIVER, units: [], exp: Math.floor(Date.now() / 1000) + 600, iss: ISSUER, aud: AUDIENCE })}`,
