@@ -169,6 +169,15 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   socket.destroy();
 }
 
+/** The answer to a route that does not exist (set in app.ts, after rate limiting, which it goes through too). */
+export const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+  sendProblem(reply, {
+    type: `${PROBLEM_BASE}not-found`,
+    title: 'Not found',
+    status: 404,
+    detail: `No route ${request.method} ${request.url.split('?')[0]}`,
+  });
+
 /** One place turns every error — ours and Fastify's — into application/problem+json; a 5xx never shows internals. */
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error, request, reply) => {
@@ -176,12 +185,4 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     if (problem.status >= 500 && problem.status !== 503) reply.header('cache-control', 'no-store');
     return sendProblem(reply, problem);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, {
-      type: `${PROBLEM_BASE}not-found`,
-      title: 'Not found',
-      status: 404,
-      detail: `No route ${request.method} ${request.url.split('?')[0]}`,
-    }),
-  );
 });

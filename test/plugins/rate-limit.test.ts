@@ -17,6 +17,15 @@ describe('rate limiting', () => {
     expect(res.json()).toMatchObject({ status: 429, title: 'Too many requests' });
   });
 
+  it('counts requests to routes that do not exist: probing for them is not free', async () => {
+    const probe = (url: string) => ctx.app.inject({ url, remoteAddress: '192.0.2.7' });
+    for (let i = 0; i < 3; i++) expect((await probe(`/v1/nope-${i}`)).statusCode).toBe(404);
+    const res = await probe('/v1/nope-3');
+    expect(res.statusCode).toBe(429);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect((await ctx.app.inject({ url: '/v1/audit-events', remoteAddress: '192.0.2.7' })).statusCode).toBe(429);
+  });
+
   it('does not limit health probes', async () => {
     for (let i = 0; i < 5; i++) expect((await ctx.app.inject({ url: '/health/live' })).statusCode).toBe(200);
   });
