@@ -96,6 +96,21 @@ export function stockholmDate(instant: Date = new Date()): LocalDate {
   return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }
 
+let todayMinute = Number.NaN;
+let todayDate = '';
+/**
+ * Today in Sweden, read once a minute: Swedish midnight falls on a whole UTC minute (the offset is whole hours), so
+ * this is exact, and cheap enough to call for every patient id of a batch.
+ */
+export function stockholmToday(nowMs: number = Date.now()): LocalDate {
+  const minute = Math.floor(nowMs / 60_000);
+  if (minute !== todayMinute) {
+    todayDate = stockholmDate(new Date(nowMs));
+    todayMinute = minute;
+  }
+  return todayDate;
+}
+
 /**
  * A Swedish wall-clock time ('YYYY-MM-DDTHH:mm[:ss[.SSS]]') as an instant. In the autumn hour that occurs twice
  * the earlier one is taken; a time skipped in spring moves forward an hour, as clocks do.

@@ -15,19 +15,32 @@ export interface PersonalIdentity {
 // The accepted input forms; the library also takes other spellings that the domain does not allow.
 const INPUT_FORMS = /^(\d{8}-?\d{4}|\d{6}[-+]\d{4})$/;
 
+/** Older than this on `today` is taken for a typo (the oldest Swede on record lived to 112). */
+export const MAX_AGE_YEARS = 130;
+
 /**
  * Parses and validates (real date, day + 60 for a samordningsnummer, Luhn check digit over YYMMDDNNN).
  * 10-digit input takes its century from the separator: '-' under 100 years old today, '+' 100 or older.
+ * Given `today`, a birth date after it, or more than MAX_AGE_YEARS before it, is refused too: no one not yet born (or
+ * 200 years old) is on sick leave, and such an age would show as 0 (or 200) on the overview.
  */
-export function parsePersonalIdentity(input: string): PersonalIdentity | undefined {
+export function parsePersonalIdentity(input: string, today?: LocalDate): PersonalIdentity | undefined {
   if (!INPUT_FORMS.test(input)) return undefined;
+  let identity: PersonalIdentity;
   try {
     const parsed = Personnummer.parse(input, { allowCoordinationNumber: true, allowInterimNumber: false });
     const id = parsed.format(true);
-    return { id, birthDate: birthDateOf(id), gender: genderOf(id), coordinationNumber: parsed.isCoordinationNumber() };
+    identity = {
+      id,
+      birthDate: birthDateOf(id),
+      gender: genderOf(id),
+      coordinationNumber: parsed.isCoordinationNumber(),
+    };
   } catch {
     return undefined;
   }
+  if (today && (identity.birthDate > today || ageOn(identity.birthDate, today) > MAX_AGE_YEARS)) return undefined;
+  return identity;
 }
 
 export function isPersonalIdentity(input: string): boolean {

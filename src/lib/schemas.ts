@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { EARLIEST_DATE, isSupportedDate, LATEST_DATE } from '../domain/calendar.js';
+import { EARLIEST_DATE, isSupportedDate, LATEST_DATE, stockholmToday } from '../domain/calendar.js';
 import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../domain/hsa-id.js';
-import { parsePersonalIdentity } from '../domain/personal-identity.js';
+import { MAX_AGE_YEARS, parsePersonalIdentity } from '../domain/personal-identity.js';
 
 /** Shared wire schemas: every module builds its own from these so a rule lives in one place. */
 export const HsaId = z
@@ -93,9 +93,12 @@ export const PatientId = z
   .string()
   .max(13)
   .transform((value, ctx) => {
-    const parsed = parsePersonalIdentity(value);
+    const parsed = parsePersonalIdentity(value, stockholmToday());
     if (!parsed) {
-      ctx.addIssue({ code: 'custom', message: 'must be a valid personnummer or samordningsnummer' });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a valid personnummer or samordningsnummer (a real birth date, not after today and at most ${MAX_AGE_YEARS} years ago)`,
+      });
       return z.NEVER;
     }
     return parsed.id;

@@ -6,6 +6,7 @@ import {
   isSupportedDate,
   isValidDate,
   stockholmDate,
+  stockholmToday,
   stockholmDayStart,
   stockholmLocalToInstant,
 } from '../../src/domain/calendar.js';
@@ -74,5 +75,14 @@ describe('Swedish time', () => {
 describe('the spring gap', () => {
   it('moves a skipped wall-clock time forward an hour', () => {
     expect(stockholmLocalToInstant('2026-03-29T02:30:00').toISOString()).toBe('2026-03-29T01:30:00.000Z');
+  });
+});
+
+describe('stockholmToday', () => {
+  it('is the Swedish date, turning at Swedish midnight (a whole UTC minute)', () => {
+    expect(stockholmToday(Date.parse('2026-12-01T22:59:59.999Z'))).toBe('2026-12-01');
+    expect(stockholmToday(Date.parse('2026-12-01T23:00:00.000Z'))).toBe('2026-12-02');
+    expect(stockholmToday(Date.parse('2026-06-30T21:59:30Z'))).toBe('2026-06-30');
+    expect(stockholmToday(Date.parse('2026-06-30T22:00:00Z'))).toBe('2026-07-01');
   });
 });

@@ -15,6 +15,14 @@ describe('personal identity numbers', () => {
       expect(parsePersonalIdentity(bad)).toBeUndefined();
     }
   });
+  it('given today, refuses a birth date after it or more than 130 years before it', () => {
+    expect(parsePersonalIdentity('202701011237', '2026-12-01')).toBeUndefined();
+    expect(parsePersonalIdentity('202701011237', '2027-01-01')?.id).toBe('202701011237');
+    expect(parsePersonalIdentity('180001011238', '2026-12-01')).toBeUndefined();
+    expect(parsePersonalIdentity('191212121212', '2026-12-01')?.id).toBe('191212121212');
+    expect(parsePersonalIdentity('180001011238')?.id).toBe('180001011238'); // without today: only the form
+  });
+
   it('accepts a samordningsnummer (day + 60) and knows it is one', () => {
     const parsed = parsePersonalIdentity('197010632391');
     expect(parsed).toMatchObject({ id: '197010632391', coordinationNumber: true, birthDate: '1970-10-03' });

@@ -35,6 +35,9 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     await expectInvalid(certificateBody({ patient: { id: '191212121213' } }), 'patient.id', /personnummer/);
     await expectInvalid(certificateBody({ patient: { id: '19121312-1212' } }), 'patient.id');
     await expectInvalid(certificateBody({ patient: { id: 1912121212 } }), 'patient.id');
+    // Well formed, but born in 2090 or 1800: age 0 or 226 on the overview.
+    await expectInvalid(certificateBody({ patient: { id: '209001011239' } }), 'patient.id', /not after today/);
+    await expectInvalid(certificateBody({ patient: { id: '180001011238' } }), 'patient.id', /130 years/);
   });
   it('HSA-ids of doctor, unit and care giver', async () => {
     await expectInvalid(certificateBody({ issuedBy: { id: 'D001' } }), 'issuedBy.id', /HSA-id/);
