@@ -28,7 +28,6 @@ import type { ConsentCheckBody, ConsentCheckOut, ConsentOut, NewConsent, Patient
 
 const STAFF: readonly Role[] = ['coordinator', 'doctor'];
 const RESOURCE = 'consent';
-const CHECK_RESOURCE = 'consent_check';
 
 /** What an effort needs: the patient, the unit, the day it is performed and, for sharing, the actor. */
 export interface EffortConsentNeed {
@@ -140,7 +139,7 @@ export class ConsentService {
       actor,
       entry: {
         action: 'check',
-        resource: CHECK_RESOURCE,
+        resource: 'consent_check',
         resourceId: result.consentId,
         unitId: body.unitId,
         patientId: body.patientId,
@@ -159,33 +158,19 @@ export class ConsentService {
     const facts = rows.map(toFacts);
     const coordination = checkConsent(facts, { kind: 'coordination', on: need.on });
     if (!coordination.allowed) {
-      throw refusal(need, `No valid coordination consent of the patient at the unit on ${need.on}`, coordination, {
+      throw refusal(`No valid coordination consent of the patient at the unit on ${need.on}`, coordination, {
         kind: 'coordination',
       });
     }
     if (!need.actor) return { consentId: coordination.consentId, sharingConsentId: null };
     const sharing = checkConsent(facts, { kind: 'information_sharing', actor: need.actor, on: need.on });
     if (!sharing.allowed) {
-      throw refusal(need, `No valid information-sharing consent naming ${need.actor} on ${need.on}`, sharing, {
+      throw refusal(`No valid information-sharing consent naming ${need.actor} on ${need.on}`, sharing, {
         kind: 'information_sharing',
         actor: need.actor as ConsentActor,
       });
     }
     return { consentId: coordination.consentId, sharingConsentId: sharing.consentId };
-  }
-
-  /**
-   * Runs a write that rests on consent (`requireForEffort` inside its transaction). A refusal tells the caller the
-   * patient's consent state at the unit, as a check does, so it is audited as one; after the rollback, which would
-   * have taken the event with it.
-   */
-  async auditingRefusals<T>(actor: Actor, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      if (err instanceof EffortConsentRefused) await this.audit.record(actor, [err.check]);
-      throw err;
-    }
   }
 
   private async close(actor: Actor, id: string, action: 'revoke' | 'void', reason: string): Promise<ConsentOut> {
@@ -214,37 +199,11 @@ export class ConsentService {
   }
 }
 
-/** A 422 for an effort without the consent it needs, carrying the audit event of the check it amounts to. */
-class EffortConsentRefused extends ConsentRequired {
-  constructor(
-    detail: string,
-    reason: string,
-    extra: Record<string, unknown>,
-    readonly check: AuditEntry,
-  ) {
-    super(detail, reason, extra);
-  }
-}
-
-function refusal(
-  need: EffortConsentNeed,
-  detail: string,
-  result: ConsentCheckResult,
-  extra: Record<string, unknown>,
-): ConsentRequired {
-  const consentId = result.consentId ?? undefined;
-  return new EffortConsentRefused(
-    detail,
-    result.reason,
-    { ...extra, ...(consentId ? { consentId } : {}) },
-    {
-      action: 'check',
-      resource: CHECK_RESOURCE,
-      resourceId: consentId,
-      unitId: need.unitId,
-      patientId: need.patientId,
-    },
-  );
+function refusal(detail: string, result: ConsentCheckResult, extra: Record<string, unknown>): ConsentRequired {
+  return new ConsentRequired(detail, result.reason, {
+    ...extra,
+    ...(result.consentId ? { consentId: result.consentId } : {}),
+  });
 }
 
 export function toFacts(row: ConsentCheckRow): ConsentFacts {

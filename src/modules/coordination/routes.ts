@@ -17,8 +17,7 @@ import {
 const consentRequired = {
   422: Problem.describe(
     'No valid consent for the effort on performedOn (type …/consent-required); `reason` is the consent check’s ' +
-      'answer (none, expired, not_yet_valid, revoked, voided, actor_not_covered), `kind` the consent kind missing; ' +
-      'nothing is written but the audit event of that check',
+      'answer (none, expired, not_yet_valid, revoked, voided, actor_not_covered), `kind` the consent kind missing',
   ),
 };
 const invalidTransition = {

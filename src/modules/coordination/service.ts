@@ -50,10 +50,6 @@ export class CoordinationService {
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
-    return this.consents.auditingRefusals(actor, () => this.createInTransaction(actor, body));
-  }
-
-  private createInTransaction(actor: Actor, body: NewEffort): Promise<EffortOut> {
     return this.database.db.transaction(async (tx) => {
       const { consentId, sharingConsentId } = await this.consents.requireForEffort(tx, {
         careGiverId: actor.careGiverId,
@@ -90,10 +86,6 @@ export class CoordinationService {
   /** Status moves only forward (409 otherwise); a new performedOn must again rest on valid consent (422). */
   async update(actor: Actor, id: string, patch: EffortPatch): Promise<EffortOut> {
     assertRole(actor, STAFF);
-    return this.consents.auditingRefusals(actor, () => this.updateInTransaction(actor, id, patch));
-  }
-
-  private updateInTransaction(actor: Actor, id: string, patch: EffortPatch): Promise<EffortOut> {
     return this.database.db.transaction(async (tx) => {
       const current = this.visible(actor, await findEffort(tx, id, true));
       const from = current.status as EffortStatus;

@@ -69,26 +69,12 @@ function expectConsentRequired(
 }
 
 describe('creating an effort needs consent', () => {
-  it('is refused without any consent: 422, no row; the refusal is audited as the consent check it amounts to', async () => {
+  it('is refused without any consent: 422, no row, no event', async () => {
     const res = await post('/v1/coordination-efforts', effort({ note: 'Talked about sleep' }));
     expectConsentRequired(res, 'none');
     expect(res.json().kind).toBe('coordination');
     expect(await count('coordination_efforts')).toBe(0);
-    // The answer told the caller the patient's consent state at the unit, as a check does.
-    expect(await auditEvents()).toEqual([
-      { action: 'check', resource: 'consent_check', resource_id: null, patient_id: PATIENT },
-    ]);
-  });
-
-  it('a refusal on a consent that does not cover the day names that consent in its audit event', async () => {
-    const consent = await givenConsent({ validUntil: '2026-06-30' });
-    expectConsentRequired(await post('/v1/coordination-efforts', effort({ performedOn: '2026-07-01' })), 'expired');
-    expect((await auditEvents()).at(-1)).toEqual({
-      action: 'check',
-      resource: 'consent_check',
-      resource_id: consent.id,
-      patient_id: PATIENT,
-    });
+    expect(await count('audit_events')).toBe(0);
   });
 
   it('is allowed with a coordination consent valid on performedOn, and audited', async () => {
@@ -260,12 +246,6 @@ describe('updating an effort', () => {
     const { id } = await givenEffort();
     const outside = await patch(id, { performedOn: '2026-07-01', status: 'in_progress' });
     expectConsentRequired(outside, 'expired');
-    expect((await auditEvents()).at(-1)).toEqual({
-      action: 'check',
-      resource: 'consent_check',
-      resource_id: consent.id,
-      patient_id: PATIENT,
-    });
     expect((await get(`/v1/coordination-efforts/${id}`)).json()).toMatchObject({
       performedOn: '2026-05-04',
       status: 'planned',
