@@ -35,8 +35,24 @@ export function unknownParameters(explain: (keys: string[]) => string | undefine
   };
 }
 
+// Number() reads '0x10' as 16, '1e1' as 10 and ' 5' as 5: a query string's number must be digits only.
+const digitsOnly = (value: unknown) => (typeof value === 'string' && !/^\d{1,9}$/.test(value) ? Number.NaN : value);
+
+/**
+ * A whole number in a query string: digits only, read as a number (documented as an integer). The default goes inside
+ * (`fallback`): put on the outside, the contract would not show it.
+ */
+export function QueryInt(min: number, max: number, fallback?: number) {
+  const number = z.coerce
+    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number in digits' : undefined) })
+    .int()
+    .min(min)
+    .max(max);
+  return z.preprocess(digitsOnly, fallback === undefined ? number : number.default(fallback));
+}
+
 /** A page size in a query string (text, read as a number). */
-export const Limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+export const Limit = (max: number, fallback: number) => QueryInt(1, max, fallback);
 
 /** A page size in a JSON body: a JSON number (coerced, null or true would read as 0 or 1). */
 export const BodyLimit = (max: number, fallback: number) => z.number().int().min(1).max(max).default(fallback);

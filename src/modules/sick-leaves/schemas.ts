@@ -6,6 +6,7 @@ import {
   CursorSchema,
   HsaId,
   Limit,
+  QueryInt,
   LocalDateSchema,
   PatientId,
   unknownParameters,
@@ -22,23 +23,25 @@ const DEGREES = ['25', '50', '75', '100'] as const;
  */
 type Form = 'query' | 'body';
 
-function int(form: Form, min: number, max: number): z.ZodType<number> {
-  return form === 'query' ? z.coerce.number().int().min(min).max(max) : z.number().int().min(min).max(max);
+function int(form: Form, min: number, max: number, fallback?: number): z.ZodType<number, unknown> {
+  if (form === 'query') return QueryInt(min, max, fallback);
+  const number = z.number().int().min(min).max(max);
+  return fallback === undefined ? number : number.default(fallback);
 }
 
 const maxGapDays = (form: Form) =>
-  int(form, 0, MAX_GAP_DAYS)
-    .default(DEFAULT_MAX_GAP_DAYS)
-    .describe('Most empty days between two certificates of one case (0–90)');
+  int(form, 0, MAX_GAP_DAYS, DEFAULT_MAX_GAP_DAYS).describe(
+    'Most empty days between two certificates of one case (0–90)',
+  );
 
 /** The filters shared by the overview and its summary. */
 function caseFilters(form: Form) {
   return {
     activeOn: LocalDateSchema.optional().describe('The day the cases are active on; default today (Europe/Stockholm)'),
     maxGapDays: maxGapDays(form),
-    recentlyEndedDays: int(form, 0, MAX_RECENTLY_ENDED_DAYS)
-      .default(0)
-      .describe('Also show cases that ended at most this many days before activeOn, as ended (0–14)'),
+    recentlyEndedDays: int(form, 0, MAX_RECENTLY_ENDED_DAYS, 0).describe(
+      'Also show cases that ended at most this many days before activeOn, as ended (0–14)',
+    ),
     doctorId: HsaId.optional().describe('Only cases whose active certificate this doctor signed'),
     diagnosisChapter: z.enum(CHAPTERS).optional().describe('ICD-10-SE chapter of the main diagnosis, e.g. F00-F99'),
     minDays: int(form, 0, 100_000).optional().describe('Shortest case length in days (inclusive)'),

@@ -298,6 +298,26 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       expect(page.maxGapDays).toBe(5);
     });
 
+    it('a number in the query string is digits only: 0x10, 1e1, +5, 5.0 and " 5" are 400 (Number() read 0x10 as 16)', async () => {
+      for (const query of [
+        'maxGapDays=0x10',
+        'maxGapDays=1e1',
+        'maxGapDays=%2B5',
+        'limit=5.0',
+        'minAge=%205',
+        'limit=0x2',
+      ]) {
+        const res = await list(query);
+        expect(res.statusCode, query).toBe(400);
+        expect(res.json().errors[0], query).toEqual({
+          path: `query.${query.split('=')[0]}`,
+          message: 'must be a whole number in digits',
+        });
+      }
+      expect((await list('maxGapDays=05')).json().maxGapDays).toBe(5);
+      expect((await list('maxGapDays=91')).json().errors[0].message).toMatch(/90/);
+    });
+
     it('a parameter the operation does not have is a 400 naming it, not an unfiltered answer', async () => {
       for (const query of ['gendr=F', 'q=Anna']) {
         const res = await list(query);
