@@ -40,7 +40,9 @@ export interface AppOptions {
   logger?: Logger;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// A caller's request id is taken only as a UUID: it is logged and stored in audit events, and a free-form one could
+// carry a personal identity number or a name into both (it did: x-request-id: 191212121212).
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const NO_QUERY = z.strictObject({}, unknownParameters());
 
@@ -53,7 +55,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     // No implicit HEAD routes: a HEAD on a patient-data GET would read (and audit) without showing anything.
     exposeHeadRoutes: false,
     return503OnClosing: true,
-    // Accept a caller's x-request-id when it is a plain token; otherwise make one.
+    // Accept a caller's x-request-id when it is a UUID; otherwise make one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

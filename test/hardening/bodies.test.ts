@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Property-based input hardening for every POST/PATCH operation of the served contract: hostile bodies, sent with a
  * token of a role the operation accepts, are never a 5xx, every non-2xx is problem+json, and a 4xx writes nothing —
@@ -31,7 +32,6 @@ describe('hostile bodies on every POST/PATCH operation', () => {
     const ids = await seed(ctx.app, ops);
     const failures: string[] = [];
     let sent = 0;
-    let requestNo = 0;
     for (const op of ops) {
       const roles = await allowedRoles(ctx.app, op);
       expect(roles.length, `${label(op)} accepts some role`).toBeGreaterThan(0);
@@ -43,7 +43,7 @@ describe('hostile bodies on every POST/PATCH operation', () => {
             fc.constantFrom(...roles),
             malformedPayload(exampleBody(op) ?? {}),
             async (role, payload) => {
-              const requestId = `hardening-${++requestNo}`;
+              const requestId = randomUUID();
               const res = await ctx.app.inject({
                 method: op.method.toUpperCase() as Method,
                 url,

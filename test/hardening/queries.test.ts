@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Property-based hardening of query strings (every GET operation) and path parameters (every operation with one):
  * limits out of range, garbage cursors, impossible dates, repeated and unknown parameters, very long values — never a
@@ -119,14 +120,13 @@ async function forEach(
   const ops = all.filter(filter);
   expect(ops.length).toBeGreaterThan(0);
   const failures: string[] = [];
-  let requestNo = 0;
   for (const op of ops) {
     const roles = await allowedRoles(ctx.app, op);
     const tracker = await rejectionTracker(ctx.database);
     try {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...roles), request(op, ids), async (role, { url, payload }) => {
-          const requestId = `hardening-q-${++requestNo}`;
+          const requestId = randomUUID();
           const res = await ctx.app.inject({
             method: op.method.toUpperCase() as Method,
             url,

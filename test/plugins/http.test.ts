@@ -6,6 +6,7 @@ import { bearer, CARE_GIVER, OTHER_UNIT, UNIT } from '../helpers/tokens.js';
 
 const ctx = useTestApp({ BODY_LIMIT_BYTES: '2048' });
 const auditor = bearer({ role: 'auditor' });
+const ROUTER_ID = '0c0ffee0-1234-4abc-8def-000000000042';
 
 describe('HTTP behaviour shared by every route', () => {
   it('health: live and ready', async () => {
@@ -122,11 +123,15 @@ describe('HTTP behaviour shared by every route', () => {
     expect(res.json()).toMatchObject({ status: 415 });
   });
 
-  it('echoes a given x-request-id and makes one otherwise', async () => {
-    const given = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': 'ehr-42.abc' } });
-    expect(given.headers['x-request-id']).toBe('ehr-42.abc');
-    const made = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': 'bad id with spaces' } });
-    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  it('echoes a given x-request-id that is a UUID and makes one otherwise (a free-form one reached logs and audit)', async () => {
+    const uuid = '3f2b8c1e-9d4a-4e7b-8a6c-0b1d2e3f4a5b';
+    const given = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': uuid } });
+    expect(given.headers['x-request-id']).toBe(uuid);
+    for (const free of ['bad id with spaces', '191212121212', 'Tolvan-Tolvansson', 'ehr-42.abc']) {
+      const made = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': free } });
+      expect(made.headers['x-request-id'], free).toMatch(/^[0-9a-f-]{36}$/);
+      expect(made.headers['x-request-id'], free).not.toBe(free);
+    }
   });
 
   it('sets security headers, and no answer may be cached', async () => {
@@ -140,12 +145,12 @@ describe('HTTP behaviour shared by every route', () => {
   });
 
   it('a URL the router refuses carries the same headers as every answer', async () => {
-    const res = await ctx.app.inject({ url: '/v1/certificates/%zz', headers: { 'x-request-id': 'r-router' } });
+    const res = await ctx.app.inject({ url: '/v1/certificates/%zz', headers: { 'x-request-id': ROUTER_ID } });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-request-id']).toBe('r-router');
+    expect(res.headers['x-request-id']).toBe(ROUTER_ID);
   });
 
   it('serves Prometheus metrics with request counts by route', async () => {

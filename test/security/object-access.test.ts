@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Object-level authorisation, derived from the served contract: every operation on one resource (a path with `{id}`:
  * certificates, consents, coordination efforts, and whatever is added later) is tried on a resource of care giver A
@@ -40,10 +41,8 @@ function comparable(body: string): unknown {
   const { instance: _i, requestId: _r, ...rest } = JSON.parse(body) as Record<string, unknown>;
   return rest;
 }
-
-let requestNo = 0;
 async function ask(op: Operation, ids: Record<string, string>, role: string, claims: object) {
-  const requestId = `object-access-${++requestNo}`;
+  const requestId = randomUUID();
   const res = await ctx.app.inject({
     method: op.method.toUpperCase() as Method,
     url: urlFor(op, ids),
