@@ -223,7 +223,9 @@ export interface InsertedCertificate {
 
 /**
  * Settles `superseded_by` and `counts` of the given targets: a target is superseded by the latest-signed non-revoked
- * certificate of the same care giver and patient that replaces or supplements it. Mirrors `countsFor`. Only rows
+ * certificate of the same care giver and patient, and of its own kind, that replaces or supplements it. Its own kind:
+ * both counted types (FK) or both not (AG), and both test certificates or neither; an AG or test certificate, never
+ * counted itself, must not take a real FK certificate out of counting. Mirrors `countsFor`. Only rows
  * whose values change are updated: most targets are new certificates that nothing supersedes, already stored right,
  * and rewriting them would write each new row twice. Answers the ids it changed.
  */
@@ -233,7 +235,8 @@ export async function recomputeSupersession(ex: Executor, targetIds: readonly st
     ex,
     'certificates_settle_supersession',
     sql`with targets as (
-          select t.id, t.care_giver_id, t.patient_id from certificates t where t.id in ${idList(targetIds)}
+          select t.id, t.care_giver_id, t.patient_id, t.type = any(${textArray(COUNTED_TYPES)}) as counted_type, t.test
+          from certificates t where t.id in ${idList(targetIds)}
         ),
         best as (
           select distinct on (rel.target_id) rel.target_id, rel.certificate_id
@@ -242,6 +245,7 @@ export async function recomputeSupersession(ex: Executor, targetIds: readonly st
           join certificates c on c.id = rel.certificate_id
           where rel.kind = any(${textArray(SUPERSEDING_KINDS)}) and c.revoked_at is null
             and c.care_giver_id = t.care_giver_id and c.patient_id = t.patient_id
+            and (c.type = any(${textArray(COUNTED_TYPES)})) = t.counted_type and c.test = t.test
           order by rel.target_id, c.signed_at desc, c.id desc
         ),
         settled as (
@@ -287,6 +291,20 @@ export async function findCertificates(ex: Executor, ids: readonly string[]): Pr
   if (ids.length === 0) return [];
   const rows = await queryPrepared<Row>(ex, 'certificates_by_ids', sql`${SELECT} where id in ${idList(ids)}`);
   return rows.map(toStored);
+}
+
+/** Where stored certificates belong (care giver and unit), by id; ids not stored are absent. */
+export async function placesOf(
+  ex: Executor,
+  ids: readonly string[],
+): Promise<Map<string, { careGiverId: string; unitId: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await queryPrepared<{ id: string; care_giver_id: string; unit_id: string }>(
+    ex,
+    'certificate_places_by_ids',
+    sql`select id, care_giver_id, unit_id from certificates where id in ${idList(ids)}`,
+  );
+  return new Map(rows.map((r) => [r.id, { careGiverId: r.care_giver_id, unitId: r.unit_id }]));
 }
 
 /** The certificate, locked for the rest of the transaction. */

@@ -9,6 +9,7 @@ import type { AuditService } from '../audit/service.js';
 import {
   bumpUnitCaseVersions,
   findCertificates,
+  placesOf,
   insertCertificates,
   lockCertificate,
   markRevoked,
@@ -112,6 +113,7 @@ export class CertificateService {
     assertRole(actor, ['ehr']);
     const scopeError = this.writeScopeError(actor, { careGiverId: content.careGiver.id, unitId: content.unit.id });
     if (scopeError) throw new Forbidden(`${scopeError.path} ${scopeError.message}`);
+    await this.assertRelationsInScope(actor, [content]);
     return this.singles.add({ actor, content, hash: contentHash(content) });
   }
 
@@ -203,6 +205,11 @@ export class CertificateService {
       accepted.push({ index, write: { actor, content: parsed.data, hash: contentHash(parsed.data) } });
     });
 
+    await this.assertRelationsInScope(
+      actor,
+      accepted.map((a) => a.write.content),
+      (i) => `Certificate ${accepted[i]!.index}: `,
+    );
     // The first occurrence of an id is the one stored; later ones compare with what ends up stored.
     const writes = firstOccurrences(accepted.map((a) => a.write));
     const outcome: StoreOutcome = new Map();
@@ -304,6 +311,29 @@ export class CertificateService {
   }
 
   /** An EHR system writes only for its own care giver and for units in its token. */
+  /**
+   * A replacing or supplementing certificate takes its target out of counting, as revoking it would: so the target,
+   * when stored at the caller's care giver, must be at a unit of the token, as for revoking (403). A target that is
+   * not stored, or is another care giver's (the relation is ignored then), gives nothing away.
+   */
+  private async assertRelationsInScope(
+    actor: Actor,
+    contents: readonly CertificateContent[],
+    prefix: (index: number) => string = () => '',
+  ): Promise<void> {
+    const targets = supersededTargets(contents);
+    if (targets.length === 0) return;
+    const places = await placesOf(this.database.db, targets);
+    contents.forEach((content, i) => {
+      const target = content.relation ? places.get(content.relation.certificateId) : undefined;
+      if (target?.careGiverId === actor.careGiverId && !actor.units.includes(target.unitId)) {
+        throw new Forbidden(
+          `${prefix(i)}relation.certificateId names a certificate of a unit that is not in the token; replacing or supplementing it is for that unit`,
+        );
+      }
+    });
+  }
+
   private writeScopeError(actor: Actor, scope: { careGiverId?: unknown; unitId?: unknown }): FieldError | undefined {
     if (typeof scope.careGiverId === 'string' && scope.careGiverId !== actor.careGiverId) {
       return { path: 'careGiver.id', message: 'is not the care giver of the token' };

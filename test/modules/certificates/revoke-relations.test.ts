@@ -179,6 +179,41 @@ describe('relations', () => {
     expect((await rows()).ag).toEqual({ counts: false, supersededBy: null });
   });
 
+  it('an AG or test certificate does not take an FK certificate out of counting (they are never counted themselves)', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'fk' }));
+    await postCertificate(ctx.app, related('ag', 'replaces', 'fk', { type: 'AG7804' }));
+    await postCertificate(ctx.app, related('trial', 'supplements', 'fk', { test: true }));
+    await postBatch(ctx.app, [related('ag-batch', 'replaces', 'fk', { type: 'AG7804' })]);
+    expect((await rows()).fk).toEqual({ counts: true, supersededBy: null });
+    // Within their own kind they still supersede: an AG certificate replacing an AG one, an FK one replacing an FK one.
+    await postCertificate(ctx.app, certificateBody({ id: 'ag-old', type: 'AG7804' }));
+    await postCertificate(ctx.app, related('ag-new', 'replaces', 'ag-old', { type: 'AG7804' }));
+    expect((await rows())['ag-old']).toEqual({ counts: false, supersededBy: 'ag-new' });
+    await postCertificate(ctx.app, related('fk-new', 'replaces', 'fk'));
+    expect((await rows()).fk).toEqual({ counts: false, supersededBy: 'fk-new' });
+  });
+
+  it('a relation to a certificate of a unit outside the token is 403, as revoking it is, and changes nothing', async () => {
+    const otherUnitEhr = ehrHeaders({ units: [OTHER_UNIT] });
+    await postCertificate(ctx.app, certificateBody({ id: 'theirs' }));
+    for (const kind of ['replaces', 'supplements']) {
+      const body = related(`mine-${kind}`, kind, 'theirs', { unit: { id: OTHER_UNIT, name: 'Vårdcentralen Syd' } });
+      const res = await postCertificate(ctx.app, body, otherUnitEhr);
+      expect(res.statusCode, kind).toBe(403);
+      expect(res.json().detail).toMatch(/relation/);
+      const batch = await postBatch(ctx.app, [body], otherUnitEhr);
+      expect(batch.statusCode, kind).toBe(403);
+    }
+    expect(await rows()).toEqual({ theirs: { counts: true, supersededBy: null } });
+    // An extension only chains, and a target not stored (yet) or of another care giver gives nothing away.
+    const extension = related('mine-ext', 'extends', 'theirs', { unit: { id: OTHER_UNIT, name: 'Vårdcentralen Syd' } });
+    expect((await postCertificate(ctx.app, extension, otherUnitEhr)).statusCode).toBe(201);
+    const unknown = related('mine-unknown', 'replaces', 'nowhere', {
+      unit: { id: OTHER_UNIT, name: 'Vårdcentralen Syd' },
+    });
+    expect((await postCertificate(ctx.app, unknown, otherUnitEhr)).statusCode).toBe(201);
+  });
+
   it('a relation to another patient’s certificate does not take it out of counting', async () => {
     await postCertificate(ctx.app, certificateBody({ id: 'old' }));
     await postCertificate(ctx.app, related('new', 'replaces', 'old', { patient: { id: '200001012384' } }));
