@@ -60,7 +60,11 @@ const PeriodInput = z.strictObject({
 
 const RelationSchema = z
   .strictObject({
-    kind: z.enum(RELATION_KINDS).describe('replaces / supplements: the target stops counting; extends: chains'),
+    kind: z
+      .enum(RELATION_KINDS)
+      .describe(
+        'replaces / supplements: the target stops counting (a stored target of the care giver must be at a unit of the token, else 403; an AG or test certificate supersedes only its own kind); extends: chains',
+      ),
     certificateId: CertificateId.describe('The related (earlier) certificate'),
   })
   .meta({ id: 'CertificateRelation' });
