@@ -5,7 +5,7 @@ import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import { Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
 import { fulfilled, Batcher, rejected } from '../../lib/batcher.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
-import type { AuditService } from '../audit/service.js';
+import type { AuditEntry, AuditService } from '../audit/service.js';
 import {
   bumpUnitCaseVersions,
   findCertificates,
@@ -114,7 +114,10 @@ export class CertificateService {
     const scopeError = this.writeScopeError(actor, { careGiverId: content.careGiver.id, unitId: content.unit.id });
     if (scopeError) throw new Forbidden(`${scopeError.path} ${scopeError.message}`);
     await this.assertRelationsInScope(actor, [content]);
-    return this.singles.add({ actor, content, hash: contentHash(content) });
+    const outcome = await this.singles.add({ actor, content, hash: contentHash(content) });
+    // A re-post is answered with the stored certificate: the caller reads it, so the read is audited.
+    if (!outcome.created) await this.audit.record(actor, [readEntry(outcome.certificate)]);
+    return outcome;
   }
 
   /**
@@ -245,10 +248,9 @@ export class CertificateService {
     // Another care giver's certificate is answered exactly as one that does not exist.
     if (!stored || stored.careGiverId !== actor.careGiverId) throw new NotFound(NOT_FOUND);
     assertActsFor(actor, stored.unitId);
-    await this.audit.record(actor, [
-      { action: 'read', resource: 'certificate', resourceId: id, unitId: stored.unitId, patientId: stored.patientId },
-    ]);
-    return toCertificate(stored);
+    const certificate = toCertificate(stored);
+    await this.audit.record(actor, [readEntry(certificate)]);
+    return certificate;
   }
 
   /** Soft and final; revoking again answers the first revocation unchanged. */
@@ -260,8 +262,13 @@ export class CertificateService {
       if (!stored || stored.careGiverId !== actor.careGiverId) throw new NotFound(NOT_FOUND);
       assertActsFor(actor, stored.unitId);
       settleTargets = supersededTargets([stored.content]);
-      // Settled again below on a repeat too: a client retrying after a failure of that step repairs it.
-      if (stored.revokedAt) return toCertificate(stored);
+      // Settled again below on a repeat too: a client retrying after a failure of that step repairs it. The repeat
+      // answers the stored certificate, which the caller then reads: audited as a read, not as a second revocation.
+      if (stored.revokedAt) {
+        const certificate = toCertificate(stored);
+        await this.audit.record(actor, [readEntry(certificate)], tx);
+        return certificate;
+      }
       await markRevoked(tx, id, actor.id, input?.reason);
       // The certificate it replaced or supplemented counts again, unless another one still supersedes it.
       await recomputeSupersession(tx, settleTargets);
@@ -476,6 +483,16 @@ function scopeOf(item: unknown): { careGiverId?: unknown; unitId?: unknown } {
   if (!i || typeof i !== 'object') return {};
   const part = (o: unknown) => (o && typeof o === 'object' ? (o as { id?: unknown }).id : undefined);
   return { careGiverId: part(i.careGiver), unitId: part(i.unit) };
+}
+
+function readEntry(certificate: Certificate): AuditEntry {
+  return {
+    action: 'read',
+    resource: 'certificate',
+    resourceId: certificate.id,
+    unitId: certificate.unit.id,
+    patientId: certificate.patient.id,
+  };
 }
 
 function conflict(id: string): Conflict {

@@ -51,7 +51,7 @@ describe('posting one certificate', () => {
     ]);
   });
 
-  it('an identical re-post answers 200 with the stored certificate and writes nothing', async () => {
+  it('an identical re-post answers 200 with the stored certificate, stores nothing, and audits the read', async () => {
     const first = await postCertificate(ctx.app, certificateBody());
     // The same content in another accepted spelling is the same certificate.
     const again = await postCertificate(
@@ -66,7 +66,13 @@ describe('posting one certificate', () => {
     expect(again.body).toBe(first.body);
     expect(await count('certificates')).toBe(1);
     expect(await stored('period_degrees')).toBe(2);
-    expect(await auditEvents()).toHaveLength(1);
+    // The 200 hands the poster the stored certificate (patient, diagnoses): a read of patient data.
+    expect((await auditEvents()).map((e) => e.action)).toEqual(['create', 'read']);
+    expect((await auditEvents())[1]).toMatchObject({
+      resource: 'certificate',
+      resource_id: 'c-2026-000123',
+      patient_id: PATIENT,
+    });
   });
 
   it('the same id with different content is a 409 naming the id, and the stored one is kept', async () => {

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
 import { bearer, EHR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
-import { certificateBody, ehrHeaders, getCertificate, postBatch, postCertificate, revoke } from './fixtures.js';
+import {
+  certificateBody,
+  ehrHeaders,
+  getCertificate,
+  PATIENT,
+  postBatch,
+  postCertificate,
+  revoke,
+} from './fixtures.js';
 
 // Load shedding is tested elsewhere; here a busy CI machine must not turn an answer into 503.
 const ctx = useTestApp({ MAX_EVENT_LOOP_DELAY_MS: '0' });
@@ -31,7 +39,7 @@ describe('revocation', () => {
     expect(await rows()).toEqual({ 'c-1': { counts: false, supersededBy: null } });
   });
 
-  it('is idempotent: a second revoke answers the first revocation and logs nothing new', async () => {
+  it('is idempotent: a second revoke answers the first revocation, audited as a read of it, not a revocation', async () => {
     await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
     const first = await revoke(ctx.app, 'c-1', { reason: 'Fel patient' });
     const second = await revoke(ctx.app, 'c-1', { reason: 'Annat skäl' });
@@ -39,11 +47,13 @@ describe('revocation', () => {
     expect(second.statusCode).toBe(200);
     expect(second.json().revoked).toEqual(first.json().revoked);
     expect(third.json().revoked).toEqual(first.json().revoked);
-    const events = await queryRows<{ action: string }>(
+    const events = await queryRows<{ action: string; resource_id: string; patient_id: string }>(
       ctx.database.db,
-      sql`select action from audit_events where action = 'revoke'`,
+      sql`select action, resource_id, patient_id from audit_events where action in ('revoke', 'read') order by id`,
     );
-    expect(events).toHaveLength(1);
+    // The repeats hand the caller the whole certificate again: each is a read of patient data.
+    expect(events.map((e) => e.action)).toEqual(['revoke', 'read', 'read']);
+    expect(events.every((e) => e.resource_id === 'c-1' && e.patient_id === PATIENT)).toBe(true);
   });
 
   it('works without a body', async () => {
