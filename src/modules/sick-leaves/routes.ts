@@ -60,6 +60,9 @@ export const sickLeavesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['sick-leaves'],
         summary: 'Counts over the same cases as the overview (by gender, chapter, degree and length)',
+        description:
+          'Audited for the unit (resource sick_leave_summary); a summary of at most five cases, which can single its ' +
+          'patients out, also as a read of each of them.',
         security,
         params: UnitParams,
         querystring: CaseFiltersSchema,

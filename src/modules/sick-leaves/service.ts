@@ -32,6 +32,9 @@ import {
 } from './schemas.js';
 
 const RESOURCE = 'sick_leave';
+const SUMMARY_RESOURCE = 'sick_leave_summary';
+/** A summary of this many cases or fewer can single its patients out: each is audited as read. */
+export const SMALL_SUMMARY = 5;
 const READERS = ['doctor', 'coordinator'] as const;
 
 /** A case with the values the filters and sorts need, computed once per built case list (shared: never mutate). */
@@ -198,6 +201,18 @@ export class SickLeaveService {
       const bucket = lengthBucket(r.c.days);
       byLength.set(bucket, byLength.get(bucket)! + 1);
     }
+    // Counts, but counts small enough to single a patient out (minAge=100: one patient's chapter, degree and length).
+    // Every summary is logged for the unit; the patients of one of at most SMALL_SUMMARY cases as read, each.
+    const small = rows.length <= SMALL_SUMMARY ? rows.map((r) => r.c.patientId) : [];
+    await this.audit.record(actor, [
+      { action: 'read', resource: SUMMARY_RESOURCE, unitId },
+      ...[...new Set(small)].map((patientId) => ({
+        action: 'read' as const,
+        resource: SUMMARY_RESOURCE,
+        unitId,
+        patientId,
+      })),
+    ]);
     return {
       total: rows.length,
       byGender,

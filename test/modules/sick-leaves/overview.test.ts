@@ -577,10 +577,25 @@ describe('GET /v1/units/{unitId}/sick-leaves/summary', () => {
     expect((await summary('', bearer({ role: 'coordinator', sub: COORDINATOR }))).total).toBe(3);
   });
 
-  it('writes no audit event', async () => {
+  it('is audited for the unit; a summary of at most five cases also as a read of each of its patients', async () => {
     await givenThreeCases();
+    // minAge narrows it to one patient: that patient's chapter, degree and length, as good as shown.
+    await summary('minAge=62');
+    const one = await auditReads(ctx.database.db);
+    expect(one).toEqual([
+      { action: 'read', resource: 'sick_leave_summary', patient_id: null },
+      { action: 'read', resource: 'sick_leave_summary', patient_id: TOLVAN },
+    ]);
+
+    for (let i = 0; i < 3; i++) {
+      await givenCertificate(ctx.database.db, {
+        patientId: personnummer('19800101', 10 + i),
+        periods: [[100, '2026-03-01', '2026-03-31']],
+      });
+    }
     await summary('');
-    expect(await auditReads(ctx.database.db)).toEqual([]);
+    const six = (await auditReads(ctx.database.db)).slice(one.length);
+    expect(six).toEqual([{ action: 'read', resource: 'sick_leave_summary', patient_id: null }]);
   });
 
   it('is scoped to the caller’s care giver', async () => {
