@@ -22,6 +22,14 @@ const NEXT: Record<EffortStatus, readonly EffortStatus[]> = {
 };
 
 /** Staying in the same status is not a transition and always allowed (a PATCH may change only the note). */
+/** Moving an effort on to these is giving it: it needs valid consent, as creating it did. */
+export const GIVING_STATUSES: readonly EffortStatus[] = ['in_progress', 'done'];
+
+/** Whether a status change gives the effort (and so must rest on consent); declining or cancelling never does. */
+export function givesEffort(from: EffortStatus, to: EffortStatus): boolean {
+  return to !== from && GIVING_STATUSES.includes(to);
+}
+
 export function canTransition(from: EffortStatus, to: EffortStatus): boolean {
   return from === to || NEXT[from].includes(to);
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   canTransition,
   EFFORT_STATUSES,
+  givesEffort,
   type EffortStatus,
   isFinalStatus,
   needsActor,
@@ -49,5 +50,15 @@ describe('actors', () => {
     expect(needsActor('external_collaboration')).toBe(true);
     expect(needsActor('personal_support')).toBe(false);
     expect(needsActor('internal_coordination')).toBe(false);
+  });
+});
+
+describe('givesEffort', () => {
+  it('is a move to in_progress or done; declining, cancelling and staying put are not', () => {
+    expect(givesEffort('planned', 'in_progress')).toBe(true);
+    expect(givesEffort('in_progress', 'done')).toBe(true);
+    expect(givesEffort('in_progress', 'in_progress')).toBe(false);
+    expect(givesEffort('planned', 'cancelled')).toBe(false);
+    expect(givesEffort('planned', 'declined')).toBe(false);
   });
 });

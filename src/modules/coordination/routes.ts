@@ -65,6 +65,10 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags,
         summary: 'Change an effort’s status, note or day',
+        description:
+          'Status moves only forward (409 otherwise). A new performedOn, or a move to in_progress or done, must rest ' +
+          'on valid consent on performedOn, as creating the effort did (422); declining, cancelling or editing the ' +
+          'note needs none, so an effort whose consent was revoked can still be closed.',
         security,
         params: EffortIdParams,
         body: EffortPatchSchema,

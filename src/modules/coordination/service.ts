@@ -1,6 +1,6 @@
 import type { Database, Executor } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
-import { canTransition, type EffortStatus } from '../../domain/coordination-rules.js';
+import { canTransition, type EffortStatus, givesEffort } from '../../domain/coordination-rules.js';
 import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
 import { Conflict, NotFound, ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
@@ -83,7 +83,10 @@ export class CoordinationService {
     return toEffort(row);
   }
 
-  /** Status moves only forward (409 otherwise); a new performedOn must again rest on valid consent (422). */
+  /**
+   * Status moves only forward (409 otherwise); a new performedOn, or a move to in_progress or done, must again rest
+   * on valid consent on performedOn (422): after a revocation the effort can still be declined or cancelled.
+   */
   async update(actor: Actor, id: string, patch: EffortPatch): Promise<EffortOut> {
     assertRole(actor, STAFF);
     return this.database.db.transaction(async (tx) => {
@@ -98,7 +101,9 @@ export class CoordinationService {
       }
       let consents = { consentId: current.consentId, sharingConsentId: current.sharingConsentId };
       const performedOn = patch.performedOn ?? current.performedOn;
-      if (performedOn !== current.performedOn) {
+      // Moving an effort on (under way, done) is giving it, which needs the consent as creating it did; stopping it
+      // (declined, cancelled) or editing its note does not.
+      if (performedOn !== current.performedOn || givesEffort(from, to)) {
         consents = await this.consents.requireForEffort(tx, {
           careGiverId: current.careGiverId,
           unitId: current.unitId,

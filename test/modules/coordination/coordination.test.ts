@@ -255,12 +255,26 @@ describe('updating an effort', () => {
     expect(inside.json()).toMatchObject({ performedOn: '2026-06-30', consentId: consent.id });
   });
 
-  it('after a revocation the day cannot move, but the status still can', async () => {
+  it('after a revocation the effort cannot move on (its day, under way), but it can be cancelled', async () => {
     const consent = await givenConsent();
     const { id } = await givenEffort();
     await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
     expectConsentRequired(await patch(id, { performedOn: '2026-05-06' }), 'revoked');
+    expectConsentRequired(await patch(id, { status: 'in_progress' }), 'revoked');
+    expect((await get(`/v1/coordination-efforts/${id}`)).json()).toMatchObject({ status: 'planned', version: 1 });
+    expect((await patch(id, { note: 'Patient withdrew consent' })).statusCode).toBe(200);
     expect((await patch(id, { status: 'cancelled' })).json().status).toBe('cancelled');
+  });
+
+  it('an external collaboration cannot move on once its information-sharing consent is revoked', async () => {
+    await givenConsent();
+    const sharing = await givenConsent({ kind: 'information_sharing', actors: ['employer'] });
+    const { id } = await givenEffort({ kind: 'external_collaboration', actor: 'employer' });
+    await post(`/v1/consents/${sharing.id}/revoke`, { reason: 'Withdrawn' });
+    const res = await patch(id, { status: 'in_progress' });
+    expectConsentRequired(res, 'revoked');
+    expect(res.json().kind).toBe('information_sharing');
+    expect((await patch(id, { status: 'declined' })).json().status).toBe('declined');
   });
 });
 
