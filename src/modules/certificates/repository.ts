@@ -307,6 +307,17 @@ export async function placesOf(
   return new Map(rows.map((r) => [r.id, { careGiverId: r.care_giver_id, unitId: r.unit_id }]));
 }
 
+/** The care giver each stored unit belongs to, by unit id; units not stored are absent. */
+export async function unitCareGivers(ex: Executor, unitIds: readonly string[]): Promise<Map<string, string>> {
+  if (unitIds.length === 0) return new Map();
+  const rows = await queryPrepared<{ id: string; care_giver_id: string }>(
+    ex,
+    'unit_care_givers_by_ids',
+    sql`select id, care_giver_id from units where id in ${idList(unitIds)}`,
+  );
+  return new Map(rows.map((r) => [r.id, r.care_giver_id]));
+}
+
 /** The certificate, locked for the rest of the transaction. */
 export async function lockCertificate(ex: Executor, id: string): Promise<StoredCertificate | undefined> {
   const rows = await queryRows<Row>(ex, sql`${SELECT} where id = ${id} for update`);

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
 import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
@@ -10,6 +11,7 @@ import {
   bumpUnitCaseVersions,
   findCertificates,
   placesOf,
+  unitCareGivers,
   insertCertificates,
   lockCertificate,
   markRevoked,
@@ -99,6 +101,8 @@ type StoreOutcome = Map<string, { created: boolean; storedHash: string }>;
 export class CertificateService {
   /** Concurrent single posts, written together (at most 200 per transaction). */
   private readonly singles = new Batcher<SingleWrite, SingleOutcome>((group) => this.writeSingles(group), 200, 2);
+  /** Unit id → the care giver it belongs to, as stored (it never changes). */
+  private readonly unitOwners = new LRUCache<string, string>({ max: 20_000 });
 
   constructor(
     readonly database: Database,
@@ -113,6 +117,7 @@ export class CertificateService {
     assertRole(actor, ['ehr']);
     const scopeError = this.writeScopeError(actor, { careGiverId: content.careGiver.id, unitId: content.unit.id });
     if (scopeError) throw new Forbidden(`${scopeError.path} ${scopeError.message}`);
+    await this.assertUnitsOfCareGiver(actor, [content.unit.id]);
     await this.assertRelationsInScope(actor, [content]);
     const outcome = await this.singles.add({ actor, content, hash: contentHash(content) });
     // A re-post is answered with the stored certificate: the caller reads it, so the read is audited.
@@ -208,6 +213,10 @@ export class CertificateService {
       accepted.push({ index, write: { actor, content: parsed.data, hash: contentHash(parsed.data) } });
     });
 
+    await this.assertUnitsOfCareGiver(
+      actor,
+      accepted.map((a) => a.write.content.unit.id),
+    );
     await this.assertRelationsInScope(
       actor,
       accepted.map((a) => a.write.content),
@@ -318,6 +327,26 @@ export class CertificateService {
   }
 
   /** An EHR system writes only for its own care giver and for units in its token. */
+  /**
+   * A unit belongs to exactly one care giver: the one whose certificate first named it. A token that puts a unit of
+   * another care giver in its units (an identity provider's mistake) must not file certificates there (403). Owners
+   * never change, so they are cached per process and the check costs a query only for a unit not seen yet.
+   */
+  private async assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[]): Promise<void> {
+    const unknown = [...new Set(unitIds)].filter((id) => !this.unitOwners.has(id));
+    if (unknown.length > 0) {
+      for (const [unitId, careGiverId] of await unitCareGivers(this.database.db, unknown)) {
+        this.unitOwners.set(unitId, careGiverId);
+      }
+    }
+    for (const unitId of unitIds) {
+      const owner = this.unitOwners.get(unitId);
+      if (owner !== undefined && owner !== actor.careGiverId) {
+        throw new Forbidden(`unit.id ${unitId} is a unit of another care giver`);
+      }
+    }
+  }
+
   /**
    * A replacing or supplementing certificate takes its target out of counting, as revoking it would: so the target,
    * when stored at the caller's care giver, must be at a unit of the token, as for revoking (403). A target that is

@@ -60,6 +60,33 @@ describe('who may write', () => {
     expect(await certificateCount()).toBe(0);
     expect(await auditRows()).toEqual([]);
   });
+
+  it('a unit belongs to one care giver: another care giver’s token naming it may not file certificates there', async () => {
+    expect((await postCertificate(ctx.app, certificateBody({ id: 'c-first' }))).statusCode).toBe(201);
+    const otherEhr = ehrHeaders({ careGiverId: OTHER_CARE_GIVER, units: [UNIT, OTHER_UNIT] });
+    const theirs = (id: string, unitId = UNIT) =>
+      certificateBody({
+        id,
+        careGiver: { id: OTHER_CARE_GIVER, name: 'Region Annan' },
+        unit: { id: unitId, name: 'Vårdcentralen Norr' },
+      });
+    const res = await postCertificate(ctx.app, theirs('c-theirs'), otherEhr);
+    expect(res.statusCode).toBe(403);
+    expect(res.json().detail).toMatch(/unit of another care giver/);
+    expect((await postBatch(ctx.app, [theirs('c-theirs-batch')], otherEhr)).statusCode).toBe(403);
+    expect(await certificateCount()).toBe(1);
+    // A unit not stored yet is theirs once they name it first.
+    expect((await postCertificate(ctx.app, theirs('c-new-unit', OTHER_UNIT), otherEhr)).statusCode).toBe(201);
+    expect(
+      (
+        await postCertificate(
+          ctx.app,
+          certificateBody({ id: 'c-mine', unit: { id: OTHER_UNIT, name: 'x' } }),
+          ehrHeaders({ units: [OTHER_UNIT] }),
+        )
+      ).statusCode,
+    ).toBe(403);
+  });
 });
 
 describe('who may read', () => {
