@@ -2,9 +2,10 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
+import { TEST_DATABASE_URL } from '../../helpers/database.js';
 import { bearer, DOCTOR, OTHER_DOCTOR, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 import { certificateBody, ehrHeaders, postBatch, postCertificate } from '../certificates/fixtures.js';
-import { personnummer } from './given.js';
+import { givenCertificate, personnummer } from './given.js';
 
 // domain.md, the engine, step 1: a unit's cases are built from the counted certificates of the unit's patients within
 // the care giver, so a case running across two units of one care giver is the same case in both units' overviews,
@@ -201,5 +202,59 @@ describe('a case across two units of one care giver', () => {
       ).map((r) => r.patient_id);
     expect(await logged(U002, after.get(U002)!)).toEqual([P]);
     expect(await logged(U001, after.get(U001)!)).toEqual([P, other].sort());
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('two writes for one patient at two units at the same moment (PostgreSQL)', () => {
+  /** Waits (bounded) until some other session is blocked on a row lock. */
+  async function untilSomeoneWaitsForALock(): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const rows = await queryRows<{ n: string | number }>(
+        ctx.database.db,
+        sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      if (Number(rows[0]!.n) > 0) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('no session ever waited for the lock');
+  }
+  const versionOf = async (unit: string) =>
+    (
+      await queryRows<{ version: string }>(
+        ctx.database.db,
+        sql`select version::text as version from unit_case_versions where unit_id = ${unit}`,
+      )
+    )[0]?.version;
+
+  it('the second bumps the first one’s unit too, though the first had not committed when it began', async () => {
+    // Neither write can see the other's certificate in its snapshot; the one that comes second must still bump the
+    // other's unit, or a list of U001 built between the two commits would keep missing B.
+    let pending: ReturnType<typeof postCertificate> | undefined;
+    let u001AtA: string | undefined;
+    await ctx.database.db.transaction(async (tx) => {
+      await givenCertificate(tx, { id: 'cert-a', patientId: P, periods: [[100, '2026-11-01', '2026-11-10']] });
+      const b = certificateBody({
+        id: 'cert-b',
+        unit: { id: U002, name: 'Vårdcentralen Söder' },
+        periods: [{ degree: 50, start: '2026-11-11', end: '2026-11-20' }],
+      });
+      pending = postCertificate(ctx.app, b, ehr);
+      await untilSomeoneWaitsForALock();
+      u001AtA = (
+        await queryRows<{ version: string }>(
+          tx,
+          sql`select version::text as version from unit_case_versions where unit_id = ${U001}`,
+        )
+      )[0]?.version;
+    });
+    expect((await pending!).statusCode).toBe(201);
+    const u001 = await versionOf(U001);
+    expect(BigInt(u001!)).toBe(BigInt(u001AtA!) + 1n);
+    const logged = await queryRows<{ patient_id: string }>(
+      ctx.database.db,
+      sql`select patient_id from unit_case_changes where unit_id = ${U001} and version = ${u001!}::bigint`,
+    );
+    expect(logged.map((r) => r.patient_id)).toEqual([P]);
+    expect((await overview(U001, '2026-11-05')).items[0]).toMatchObject({ end: '2026-11-20', certificateCount: 2 });
   });
 });
