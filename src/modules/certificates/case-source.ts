@@ -182,7 +182,7 @@ export async function patientsCaseCertificates(
   maxGapDays: number,
 ): Promise<CaseCertificate[]> {
   if (patientIds.length === 0) return [];
-  // Through certificates_unit_patient_chain_idx: a few index entries per patient.
+  // Only the unit's patients on the day: a patient whose certificates here left the window has no case here.
   const candidates = sql`select distinct c.patient_id from certificates c
     where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts
       and c.patient_id in (select jsonb_array_elements_text(${JSON.stringify(patientIds)}::jsonb)::char(12))
