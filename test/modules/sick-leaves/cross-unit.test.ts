@@ -157,6 +157,28 @@ describe('a case across two units of one care giver', () => {
     expect(await early(OTHER_DOCTOR)).toBe(0);
   });
 
+  it('a unit’s patient is listed with their case visible on the day, even when none of its certificates is the unit’s', async () => {
+    // B at U002 ended 2026-11-05, within recentlyEndedDays of the day; A at U001 starts six empty days later, a case
+    // of its own, active on the day. The engine shows a patient's active case before an ended one.
+    const b = certificateBody({
+      id: 'cert-b',
+      unit: { id: U002, name: 'Vårdcentralen Söder' },
+      periods: [{ degree: 50, start: '2026-11-01', end: '2026-11-05' }],
+    });
+    const a = certificateBody({ id: 'cert-a', periods: [{ degree: 100, start: '2026-11-12', end: '2026-11-30' }] });
+    for (const body of [a, b]) expect((await postCertificate(ctx.app, body, ehr)).statusCode).toBe(201);
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/units/${U002}/sick-leaves?activeOn=2026-11-15&recentlyEndedDays=14`,
+      headers: coordinatorOf(U002),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().items).toHaveLength(1);
+    expect(res.json().items[0]).toMatchObject({ start: '2026-11-12', status: 'active', certificateCount: 1 });
+    // Without the days back, the patient is not U002's on the day.
+    expect((await overview(U002, '2026-11-15')).total).toBe(0);
+  });
+
   it('a batch bumps the case version of every unit where its patients have counted certificates, and logs them there', async () => {
     const other = personnummer('19800115', 101);
     const alone = personnummer('19800115', 102);
