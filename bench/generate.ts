@@ -252,7 +252,7 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 3, options: '-c TimeZone=UTC -c synchronous_commit=off' });
   const admin = await pool.connect();
   await admin.query(`truncate audit_events, audit_chain_heads, audit_seal_blocks, certificate_relations, certificates, units,
-    care_givers, coordination_statuses, coordination_efforts, consents
+    care_givers, coordination_statuses, coordination_efforts, consents, patient_case_units
     restart identity cascade`);
   // Secondary indexes are rebuilt once after the load: far faster than maintaining them row by row.
   const indexes = (
@@ -395,8 +395,12 @@ async function main(): Promise<void> {
   await client.query(`insert into unit_case_versions (unit_id, care_giver_id, version)
     select id, care_giver_id, (extract(epoch from clock_timestamp()) * 1000000)::bigint from units order by id
     on conflict (unit_id) do update set version = unit_case_versions.version + 1`);
+  // ... and record the units of each patient's counted certificates, whose versions a later write must bump.
+  await client.query(`insert into patient_case_units (care_giver_id, patient_id, unit_ids)
+    select care_giver_id, patient_id, array_agg(distinct unit_id order by unit_id) from certificates where counts
+    group by care_giver_id, patient_id`);
   // VACUUM sets the visibility map, so the chaining index is read index-only from the first request on.
-  await client.query('vacuum analyze certificates, units, care_givers');
+  await client.query('vacuum analyze certificates, units, care_givers, patient_case_units');
   const counts = await client.query<{ certificates: string; periods: string; diagnoses: string }>(
     `select count(*) certificates, sum(cardinality(period_degrees)) periods,
             sum(cardinality(diagnosis_codes)) diagnoses from certificates`,

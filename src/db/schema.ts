@@ -95,6 +95,11 @@ export const certificates = pgTable(
     index('certificates_unit_patient_chain_idx')
       .on(t.careGiverId, t.unitId, t.patientId, t.startDate, t.endDate, t.id)
       .where(sql`${t.counts}`),
+    // A unit's cases chain its patients' counted certificates at every unit of the care giver, in patient/start
+    // order, from this index alone (index-only, as above).
+    index('certificates_patient_chain_idx')
+      .on(t.careGiverId, t.patientId, t.startDate, t.endDate, t.id)
+      .where(sql`${t.counts}`),
   ],
 );
 
@@ -279,4 +284,22 @@ export const unitCaseChanges = pgTable(
     patientId: char('patient_id', { length: 12 }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.unitId, t.version, t.patientId] })],
+);
+
+/**
+ * The units of the care giver where a patient has (or had) a counted certificate: every unit whose cases include the
+ * patient's case. A write for the patient upserts the row and bumps the case version of every unit in it; the upsert
+ * locks the row and reads its newest version, so of two writes for one patient at two units, made at the same moment,
+ * the second sees the first's unit and bumps it too (a read of `certificates` in the write's snapshot would not).
+ * Units are only added: one where the patient no longer has a counted certificate costs a needless bump, never a
+ * stale list.
+ */
+export const patientCaseUnits = pgTable(
+  'patient_case_units',
+  {
+    careGiverId: text('care_giver_id').notNull(),
+    patientId: char('patient_id', { length: 12 }).notNull(),
+    unitIds: text('unit_ids').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.careGiverId, t.patientId] })],
 );

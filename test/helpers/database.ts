@@ -28,6 +28,7 @@ const TABLES = [
   // Versions and their changes go with the certificates: a cached case list must not be patched across a truncation.
   'unit_case_versions',
   'unit_case_changes',
+  'patient_case_units',
 ];
 
 export async function openTestDatabase(): Promise<TestDatabase> {

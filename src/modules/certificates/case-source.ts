@@ -83,8 +83,8 @@ export async function candidatePatients(
 export const HISTORY_WINDOW_DAYS = 240;
 
 /**
- * The chaining of candidate patients' counted certificates at the unit (ending on or after `loadedFrom`, when given),
- * on start/end dates with the engine's rule (a certificate joins when it starts at most `maxGapDays` empty days after
+ * The chaining of candidate patients' counted certificates at every unit of the care giver (ending on or after
+ * `loadedFrom`, when given), read from certificates_patient_chain_idx alone, on start/end dates with the engine's rule (a certificate joins when it starts at most `maxGapDays` empty days after
  * the latest end so far), keeping the chains that reach from `windowFrom` to `activeOn`, with their periods and
  * diagnoses. `truncated` marks the certificates of a kept chain that is the first loaded one and starts less than
  * `maxGapDays` + 1 days after `loadedFrom`: a certificate ending before `loadedFrom` could belong to it (before it,
@@ -95,7 +95,6 @@ export const HISTORY_WINDOW_DAYS = 240;
 function chainedCertificates(
   candidates: SQL,
   careGiverId: string,
-  unitId: string,
   activeOn: LocalDate,
   windowFrom: LocalDate,
   maxGapDays: number,
@@ -112,7 +111,7 @@ function chainedCertificates(
                  max(c.end_date) over (partition by c.patient_id order by c.start_date, c.end_date, c.id
                                        rows between unbounded preceding and 1 preceding) as latest_end
           from certificates c join candidates k on k.patient_id = c.patient_id
-          where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts ${bounded}
+          where c.care_giver_id = ${careGiverId} and c.counts ${bounded}
         ),
         chained as (
           select id, patient_id, start_date, end_date,
@@ -132,12 +131,14 @@ function chainedCertificates(
 }
 
 /**
- * The counted certificates at the unit that belong to a chain visible on `activeOn` (reaching from `windowFrom`,
- * `activeOn - recentlyEndedDays`, to `activeOn`), with periods and diagnoses. Candidate patients come from the window
- * index; first only their certificates ending at most HISTORY_WINDOW_DAYS before the window (less the gap) are
+ * The unit's patients' counted certificates, at any unit of the care giver, that belong to a chain visible on
+ * `activeOn` (reaching from `windowFrom`, `activeOn - recentlyEndedDays`, to `activeOn`), with periods and
+ * diagnoses. The unit's patients are those with a counted certificate at the unit within that window (the window
+ * index); their cases are chained from all their counted certificates within the care giver, as the patient history
+ * chains them. First only their certificates ending at most HISTORY_WINDOW_DAYS before the window (less the gap) are
  * chained, so old history is neither chained nor shipped; the few patients whose kept chain could reach further back
- * are then chained again over their whole history at the unit. The chains are exactly those of the full history.
- * The engine re-chains what it gets, on periods.
+ * are then chained again over their whole history. The chains are exactly those of the full history. The engine
+ * re-chains what it gets, on periods.
  */
 export async function unitCaseCertificates(
   ex: Executor,
@@ -153,7 +154,7 @@ export async function unitCaseCertificates(
       and end_date >= ${windowFrom}::date and start_date <= ${activeOn}::date`;
   const rows = await queryRows<ChainedRow>(
     ex,
-    chainedCertificates(candidates, careGiverId, unitId, activeOn, windowFrom, maxGapDays, loadedFrom),
+    chainedCertificates(candidates, careGiverId, activeOn, windowFrom, maxGapDays, loadedFrom),
   );
   const truncated = new Set<string>();
   for (const r of rows) if (r.truncated) truncated.add(r.patient_id);
@@ -167,8 +168,9 @@ export async function unitCaseCertificates(
 }
 
 /**
- * Like `unitCaseCertificates`, for the given patients only and over their whole history at the unit: what a patient
- * contributes to the unit's cases on `activeOn`, exactly.
+ * Like `unitCaseCertificates`, for the given patients only and over their whole history: what a patient contributes
+ * to the unit's cases on `activeOn`, exactly (nothing when the patient has no counted certificate at the unit in the
+ * window, even if they have cases elsewhere in the care giver).
  */
 export async function patientsCaseCertificates(
   ex: Executor,
@@ -180,17 +182,14 @@ export async function patientsCaseCertificates(
   maxGapDays: number,
 ): Promise<CaseCertificate[]> {
   if (patientIds.length === 0) return [];
+  // Only the unit's patients on the day: a patient whose certificates here left the window has no case here.
+  const candidates = sql`select distinct c.patient_id from certificates c
+    where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts
+      and c.patient_id in (select jsonb_array_elements_text(${JSON.stringify(patientIds)}::jsonb)::char(12))
+      and c.end_date >= ${windowFrom}::date and c.start_date <= ${activeOn}::date`;
   const rows = await queryRows<ChainedRow>(
     ex,
-    chainedCertificates(
-      sql`select jsonb_array_elements_text(${JSON.stringify(patientIds)}::jsonb)::char(12) as patient_id`,
-      careGiverId,
-      unitId,
-      activeOn,
-      windowFrom,
-      maxGapDays,
-      undefined,
-    ),
+    chainedCertificates(candidates, careGiverId, activeOn, windowFrom, maxGapDays, undefined),
   );
   return rows.map(toCaseCertificate);
 }

@@ -76,9 +76,10 @@ const textArray = (values: readonly string[]) => sql`array(select jsonb_array_el
  * UPDATE would lock the row even when its WHERE is false, serialising every ingest of one care giver).
  *
  * The audit events of what it creates are written by the same statement (`also.audit`), and with `also.bumpVersions`
- * it bumps the case versions of those certificates' units too, as `bumpUnitCaseVersions` would: a group of single
- * posts is then one statement and its commit. Callers that bump other units as well (the targets of a replacement)
- * bump them all at once at the end instead, so that every writer locks version rows in one order.
+ * it bumps the case versions of the units whose cases those certificates' patients are in, as `bumpUnitCaseVersions`
+ * would: a group of single posts is then one statement and its commit. Callers that bump other units as well (the
+ * targets of a replacement) bump them all at once at the end instead, so that every writer locks patient and version
+ * rows in one order.
  *
  * Answers each inserted id with its `created_at` and whether a relation stored earlier targets it (only then can its
  * supersession differ from what was inserted).
@@ -118,13 +119,13 @@ export async function insertCertificates(
     relation_target: r.content.relation?.certificateId ?? null,
   }));
   const audited = also.audit((e) => sql`${e}."resourceId" in (select id from created)`);
-  // Every writer locks name rows before version rows (a transaction's own bump comes last). Here the bump is pulled by
-  // the final select, which PostgreSQL runs before the CTEs nothing reads, so the changed patients wait for both name
-  // upserts to finish: a batch holding a unit's name row and waiting for its version row would otherwise deadlock
-  // with this statement.
+  // Every writer locks name rows before patient and version rows (a transaction's own bump comes last). Here the bump
+  // is pulled by the final select, which PostgreSQL runs before the CTEs nothing reads, so the changed patients wait
+  // for both name upserts to finish: a batch holding a unit's name row and waiting for its patient or version row
+  // would otherwise deadlock with this statement.
   const bump = also.bumpVersions
     ? sql`, ${caseVersionBump(
-        sql`select distinct unit_id, care_giver_id, patient_id from new
+        sql`select distinct unit_id, care_giver_id, patient_id, counts from new
             where (select count(*) from care_giver_names) + (select count(*) from unit_names) >= 0`,
       )}`
     : sql``;
@@ -202,7 +203,7 @@ export async function insertCertificates(
 export interface AlsoInInsert {
   /** The audit events (AuditService.eventsInStatement), given the condition that keeps those of what is created. */
   audit: (only: (e: SQL) => SQL) => SQL;
-  /** Bump the case versions of the created certificates' units in the same statement. */
+  /** Bump the case versions of the units the created certificates' patients are in, in the same statement. */
   bumpVersions: boolean;
 }
 
@@ -338,12 +339,13 @@ export const UNIT_CASE_CHANGES_KEPT = 1_000;
 export const UNIT_CASE_CHANGES_PRUNE_EVERY = 64;
 
 /**
- * Bumps the sick-leave case version of every unit these certificates belong to, in the caller's transaction, so a
- * cached case list of the unit is never served after the write commits (in any process: the version is read from
- * the database), and logs which patients the new version changed, so a reader can rebuild just those. Units are
- * locked in id order, so concurrent batches touching the same units cannot deadlock; call it last in the
- * transaction to hold the row lock briefly. A unit's first version is the clock in microseconds, so a version never
- * repeats even if the row were removed and written again.
+ * Bumps the sick-leave case version of every unit whose cases these certificates' patients are in (the certificates'
+ * own units and every unit of the care giver where the patient has a counted certificate: a unit's case is built from
+ * all of them), in the caller's transaction, so a cached case list of such a unit is never served after the write
+ * commits (in any process: the version is read from the database), and logs which patients the new version changed,
+ * so a reader can rebuild just those. Patients' rows, then units, are locked in key order, so concurrent batches
+ * cannot deadlock; call it last in the transaction to hold the row locks briefly. A unit's first version is the clock
+ * in microseconds, so a version never repeats even if the row were removed and written again.
  */
 export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonly string[]): Promise<void> {
   if (certificateIds.length === 0) return;
@@ -351,7 +353,8 @@ export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonl
     ex,
     'unit_case_versions_bump',
     sql`with ${caseVersionBump(
-      sql`select distinct unit_id, care_giver_id, patient_id from certificates where id in ${idList(certificateIds)}`,
+      sql`select distinct unit_id, care_giver_id, patient_id, counts from certificates
+          where id in ${idList(certificateIds)}`,
     )}
         select unit_id, version::text as version from bumped`,
   );
@@ -359,22 +362,45 @@ export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonl
 }
 
 /**
- * The CTEs that bump the versions of the units in `touched` (unit_id, care_giver_id, patient_id) in unit id order
- * and log the patients each new version changed, ending in `bumped` (unit_id, version).
+ * The CTEs that bump the case versions of the units whose cases the certificates in `touched` (unit_id,
+ * care_giver_id, patient_id, counts) are in, and log the patients each new version changed, ending in `bumped`
+ * (unit_id, version). Those units are the certificates' own and every unit in their patients' patient_case_units
+ * rows. The upsert adds the units of the counted ones and answers each row as it is after every write committed
+ * before it (ON CONFLICT reads the newest row version and waits for a concurrent writer of the row), so a write at
+ * U001 racing one for the same patient at U002 still bumps U002: whichever upserts second sees the other's unit. A
+ * case read from `certificates` would see only this statement's snapshot and miss it. The row is always rewritten
+ * (a small heap-only update), as an upsert that changes nothing would answer nothing.
  */
 function caseVersionBump(touched: SQL): SQL {
   return sql`touched as (${touched}),
+        patients as (
+          insert into patient_case_units (care_giver_id, patient_id, unit_ids)
+          select care_giver_id, patient_id,
+            coalesce(array_agg(distinct unit_id order by unit_id) filter (where counts), '{}')
+          from touched
+          group by care_giver_id, patient_id
+          order by care_giver_id, patient_id
+          on conflict (care_giver_id, patient_id) do update
+          set unit_ids = case when excluded.unit_ids <@ patient_case_units.unit_ids then patient_case_units.unit_ids
+            else array(select distinct u from unnest(patient_case_units.unit_ids || excluded.unit_ids) u order by u) end
+          returning care_giver_id, patient_id, unit_ids
+        ),
+        affected as (
+          select unit_id, care_giver_id, patient_id from touched
+          union
+          select u.unit_id, p.care_giver_id, p.patient_id from patients p cross join unnest(p.unit_ids) as u(unit_id)
+        ),
         bumped as (
           insert into unit_case_versions (unit_id, care_giver_id, version)
           select u.unit_id, u.care_giver_id, (extract(epoch from clock_timestamp()) * 1000000)::bigint
-          from (select distinct unit_id, care_giver_id from touched) u
+          from (select distinct on (unit_id) unit_id, care_giver_id from affected order by unit_id) u
           order by u.unit_id
           on conflict (unit_id) do update set version = unit_case_versions.version + 1
           returning unit_id, version
         ),
         logged as (
           insert into unit_case_changes (unit_id, version, patient_id)
-          select distinct t.unit_id, b.version, t.patient_id from touched t join bumped b on b.unit_id = t.unit_id
+          select distinct a.unit_id, b.version, a.patient_id from affected a join bumped b on b.unit_id = a.unit_id
         )`;
 }
 

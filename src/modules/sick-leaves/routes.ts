@@ -22,8 +22,13 @@ export const sickLeavesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['sick-leaves'],
         summary: 'The unit’s sick-leave cases active on a day, filtered, sorted and paged',
         description:
-          'A doctor sees only the cases whose active certificate they signed; a coordinator sees every case of ' +
-          'the unit. One audit event is written per patient on the page.',
+          'The unit’s patients are those with a counted certificate at the unit whose dates reach into ' +
+          '[activeOn − recentlyEndedDays, activeOn]. Each patient’s case is built from all their counted ' +
+          'certificates within the caller’s care giver, at any of its units, as the patient history builds it, so ' +
+          'its start, length, degrees, certificate count and active certificate are the same there; only the case ' +
+          'visible on activeOn is listed. The active certificate may be another unit’s. A doctor sees only the ' +
+          'cases whose active certificate they signed; a coordinator sees every case of the unit. One audit event ' +
+          'is written per patient on the page.',
         security,
         params: UnitParams,
         querystring: OverviewQuerySchema,

@@ -124,6 +124,78 @@ describe('cached cases follow every write', () => {
   });
 });
 
+describe('a cached case list follows writes at the patient’s other units', () => {
+  // A unit's case is built from the patient's counted certificates at every unit of the care giver, so a write at
+  // U001 must move the version of U002 where the patient has certificates, and log the patient there.
+  const atU002 = async () => {
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/units/${OTHER_UNIT}/sick-leaves?activeOn=${ON}`,
+      headers: coordinator,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res
+      .json()
+      .items.map((i: { start: string; days: number; certificateCount: number }) => [
+        i.start,
+        i.days,
+        i.certificateCount,
+      ]);
+  };
+  const atU001 = (id: string, overrides: Record<string, unknown> = {}) =>
+    march(id, TOLVAN, { periods: [{ degree: 100, start: '2026-03-01', end: '2026-03-10' }], ...overrides });
+
+  it('posting, revoking and replacing a certificate at U001 changes U002’s next overview', async () => {
+    const b = march('b', TOLVAN, {
+      unit: { id: OTHER_UNIT, name: 'Söder' },
+      periods: [{ degree: 50, start: '2026-03-11', end: '2026-03-31' }],
+    });
+    expect((await postCertificate(ctx.app, b, ehr)).statusCode).toBe(201);
+    expect(await atU002()).toEqual([['2026-03-11', 21, 1]]);
+    expect((await postCertificate(ctx.app, atU001('a'), ehr)).statusCode).toBe(201);
+    expect(await atU002()).toEqual([['2026-03-01', 31, 2]]);
+    expect((await revoke(ctx.app, 'a', { reason: 'wrong patient' }, ehr)).statusCode).toBe(200);
+    expect(await atU002()).toEqual([['2026-03-11', 21, 1]]);
+    expect((await postCertificate(ctx.app, atU001('a2'), ehr)).statusCode).toBe(201);
+    expect(await atU002()).toEqual([['2026-03-01', 31, 2]]);
+    const replacement = atU001('a3', {
+      signedAt: '2026-03-05T09:00:00Z',
+      periods: [{ degree: 100, start: '2026-03-05', end: '2026-03-10' }],
+      relation: { kind: 'replaces', certificateId: 'a2' },
+    });
+    expect((await postCertificate(ctx.app, replacement, ehr)).statusCode).toBe(201);
+    expect(await atU002()).toEqual([['2026-03-05', 27, 2]]);
+    // What the patched list answers is what a list built from scratch answers.
+    const patched = await atU002();
+    ctx.app.services.sickLeaves.caseCache.clear();
+    expect(await atU002()).toEqual(patched);
+  });
+
+  it('a batch at U001 changes U002’s next overview and summary', async () => {
+    const b = march('b', TOLVAN, {
+      unit: { id: OTHER_UNIT, name: 'Söder' },
+      periods: [{ degree: 50, start: '2026-03-11', end: '2026-03-31' }],
+    });
+    expect((await postCertificate(ctx.app, b, ehr)).statusCode).toBe(201);
+    expect(await atU002()).toEqual([['2026-03-11', 21, 1]]);
+    expect(await summaryTotal(OTHER_UNIT)).toBe(1);
+    const res = await postBatch(ctx.app, [atU001('a'), march('x', ANNA)], ehr);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await atU002()).toEqual([['2026-03-01', 31, 2]]);
+  });
+
+  it('a write for a patient who left the unit’s window takes them out of the patched list', async () => {
+    // Tolvan is U002's patient through b; once b is revoked, a write at U001 must not bring them back to U002.
+    const b = march('b', TOLVAN, { unit: { id: OTHER_UNIT, name: 'Söder' } });
+    expect((await postCertificate(ctx.app, b, ehr)).statusCode).toBe(201);
+    expect(await atU002()).toHaveLength(1);
+    expect((await revoke(ctx.app, 'b', undefined, ehr)).statusCode).toBe(200);
+    expect((await postCertificate(ctx.app, march('a', TOLVAN), ehr)).statusCode).toBe(201);
+    expect(await atU002()).toEqual([]);
+    expect(await patientsOn(UNIT)).toEqual([TOLVAN]);
+  });
+});
+
 describe('a case list a few writes old is patched, not rebuilt', () => {
   const overview = async () => {
     const res = await ctx.app.inject({

@@ -104,9 +104,10 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
     });
   });
 
-  it('builds cases only from this unit’s counted certificates within the caller’s care giver', async () => {
+  it('lists the patients with a counted certificate at the unit, each case built from all their counted certificates within the caller’s care giver', async () => {
     const db = ctx.database.db;
     await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-01', '2026-03-31']] });
+    // Only at another unit, or only at this unit uncounted, or at another care giver: not this unit's patient.
     await givenCertificate(db, { patientId: ANNA, unitId: OTHER_UNIT, periods: [[100, '2026-03-01', '2026-03-31']] });
     await givenCertificate(db, {
       patientId: BERTIL,
@@ -114,10 +115,24 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       periods: [[100, '2026-03-01', '2026-03-31']],
     });
     await givenCertificate(db, { patientId: ANNA, counts: false, periods: [[100, '2026-03-01', '2026-03-31']] });
-    // A counted certificate of another unit does not lengthen this unit's case either.
+    // A counted certificate of another unit of the care giver that chains lengthens this unit's case; one of another
+    // care giver, or one that does not count, does not.
     await givenCertificate(db, { patientId: TOLVAN, unitId: OTHER_UNIT, periods: [[100, '2026-02-01', '2026-02-28']] });
+    await givenCertificate(db, {
+      patientId: TOLVAN,
+      careGiverId: OTHER_CARE_GIVER,
+      periods: [[100, '2026-01-20', '2026-01-31']],
+    });
+    await givenCertificate(db, {
+      patientId: TOLVAN,
+      unitId: OTHER_UNIT,
+      counts: false,
+      periods: [[100, '2026-01-20', '2026-01-31']],
+    });
     const res = await list('');
-    expect(res.json().items.map((i: Item) => [i.patient.id, i.start])).toEqual([[TOLVAN, '2026-03-01']]);
+    expect(
+      res.json().items.map((i: Item & { certificateCount: number }) => [i.patient.id, i.start, i.certificateCount]),
+    ).toEqual([[TOLVAN, '2026-02-01', 2]]);
   });
 
   it('defaults activeOn to today in Sweden', async () => {

@@ -1,0 +1,282 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
+import { useTestApp } from '../../helpers/app.js';
+import { TEST_DATABASE_URL } from '../../helpers/database.js';
+import { bearer, DOCTOR, OTHER_DOCTOR, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+import { certificateBody, ehrHeaders, postBatch, postCertificate } from '../certificates/fixtures.js';
+import { givenCertificate, personnummer } from './given.js';
+
+// domain.md, the engine, step 1: a unit's cases are built from the counted certificates of the unit's patients within
+// the care giver, so a case running across two units of one care giver is the same case in both units' overviews,
+// their summaries and searches, and the patient's history.
+const ctx = useTestApp({ MAX_EVENT_LOOP_DELAY_MS: '0' }); // no load shedding: other suites share the machine
+const P = '191212121212';
+const U001 = UNIT;
+const U002 = OTHER_UNIT;
+const ehr = ehrHeaders({ units: [U001, U002] });
+const coordinatorOf = (unit: string) => bearer({ role: 'coordinator', units: [unit] });
+
+/** A at U001 100 % 2026-11-01..10, signed by DOCTOR; B at U002 50 % 2026-11-11..20, signed by OTHER_DOCTOR. */
+async function givenCaseAcrossTwoUnits() {
+  const a = certificateBody({
+    id: 'cert-a',
+    signedAt: '2026-11-01T09:00:00Z',
+    diagnoses: [{ code: 'F32.1' }],
+    periods: [{ degree: 100, start: '2026-11-01', end: '2026-11-10' }],
+  });
+  const b = certificateBody({
+    id: 'cert-b',
+    unit: { id: U002, name: 'Vårdcentralen Söder' },
+    issuedBy: { id: OTHER_DOCTOR, name: 'Dr Other' },
+    signedAt: '2026-11-10T09:00:00Z',
+    diagnoses: [{ code: 'M54.5' }],
+    periods: [{ degree: 50, start: '2026-11-11', end: '2026-11-20' }],
+  });
+  for (const body of [a, b]) expect((await postCertificate(ctx.app, body, ehr)).statusCode).toBe(201);
+}
+
+async function overview(unit: string, activeOn: string, headers = coordinatorOf(unit)) {
+  const res = await ctx.app.inject({
+    method: 'GET',
+    url: `/v1/units/${unit}/sick-leaves?activeOn=${activeOn}`,
+    headers,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+async function history(unit: string, activeOn: string) {
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: '/v1/patients/sick-leave-history',
+    headers: coordinatorOf(unit),
+    payload: { patientId: P, unitId: unit, activeOn },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+/** The fields of a case that the overview and the history share. */
+const caseOf = (c: Record<string, unknown>) => ({
+  start: c.start,
+  end: c.end,
+  days: c.days,
+  degree: c.degree,
+  degrees: c.degrees,
+  diagnosis: c.diagnosis,
+  secondaryDiagnoses: c.secondaryDiagnoses,
+  certificateCount: c.certificateCount,
+  doctors: c.doctors,
+});
+
+describe('a case across two units of one care giver', () => {
+  it('is the same case in both units’ overviews as in the patient’s history', async () => {
+    await givenCaseAcrossTwoUnits();
+    const atU002 = await overview(U002, '2026-11-15');
+    expect(atU002.items).toHaveLength(1);
+    expect(atU002.items[0]).toMatchObject({
+      start: '2026-11-01',
+      end: '2026-11-20',
+      days: 20,
+      degree: 50,
+      certificateCount: 2,
+      diagnosis: { code: 'M545' },
+      doctors: [
+        { id: OTHER_DOCTOR, name: 'Dr Other' },
+        { id: DOCTOR, name: 'Dr Lisa Läkare' },
+      ],
+      status: 'active',
+    });
+    const atU001 = await overview(U001, '2026-11-05');
+    expect(atU001.items).toHaveLength(1);
+    expect(atU001.items[0]).toMatchObject({
+      start: '2026-11-01',
+      end: '2026-11-20',
+      days: 20,
+      degree: 100,
+      certificateCount: 2,
+      diagnosis: { code: 'F321' },
+    });
+
+    const fromHistory15 = await history(U002, '2026-11-15');
+    expect(fromHistory15.cases).toHaveLength(1);
+    expect(fromHistory15.cases[0]).toMatchObject({ start: '2026-11-01', end: '2026-11-20', days: 20 });
+    expect(fromHistory15.cases[0].certificates).toHaveLength(2);
+    expect(caseOf(atU002.items[0])).toEqual(caseOf(fromHistory15.cases[0]));
+    expect(caseOf(atU001.items[0])).toEqual(caseOf((await history(U001, '2026-11-05')).cases[0]));
+  });
+
+  it('the summary counts it and the search finds it as the overview lists it', async () => {
+    await givenCaseAcrossTwoUnits();
+    const summary = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/units/${U002}/sick-leaves/summary?activeOn=2026-11-15`,
+      headers: coordinatorOf(U002),
+    });
+    expect(summary.statusCode, summary.body).toBe(200);
+    expect(summary.json()).toMatchObject({
+      total: 1,
+      byDegree: { '25': 0, '50': 1, '75': 0, '100': 0 },
+      byDiagnosisChapter: [{ chapter: 'M00-M99', count: 1 }],
+    });
+    expect(summary.json().byLength.find((b: { bucket: string }) => b.bucket === '15-30').count).toBe(1);
+    const search = await ctx.app.inject({
+      method: 'POST',
+      url: `/v1/units/${U002}/sick-leaves/search`,
+      headers: coordinatorOf(U002),
+      payload: { activeOn: '2026-11-15', q: 'tolvan', minDays: 20 },
+    });
+    expect(search.statusCode, search.body).toBe(200);
+    expect(search.json().items).toEqual((await overview(U002, '2026-11-15')).items);
+    expect(search.json().items[0]).toMatchObject({ start: '2026-11-01', days: 20, certificateCount: 2 });
+  });
+
+  it('a doctor of U002 sees it only while the active certificate is theirs, whichever unit it is at', async () => {
+    await givenCaseAcrossTwoUnits();
+    const doctorAtU002 = (sub: string) => bearer({ role: 'doctor', sub, units: [U002] });
+    // On 2026-11-15 the active certificate is B (OTHER_DOCTOR, U002).
+    expect((await overview(U002, '2026-11-15', doctorAtU002(OTHER_DOCTOR))).total).toBe(1);
+    expect((await overview(U002, '2026-11-15', doctorAtU002(DOCTOR))).total).toBe(0);
+    // On 2026-11-05 B has not started, so the patient is not yet U002's: nobody at U002 sees the case.
+    const early = async (sub: string) => (await overview(U002, '2026-11-05', doctorAtU002(sub))).total;
+    expect(await early(DOCTOR)).toBe(0);
+    expect(await early(OTHER_DOCTOR)).toBe(0);
+    expect((await overview(U002, '2026-11-05')).total).toBe(0);
+    // A third certificate, at U002, covering 2026-11-05 but signed before A: the patient is U002's that day, and the
+    // active certificate is A, at U001 (the one signed last), so U002's case is DOCTOR's.
+    const c = certificateBody({
+      id: 'cert-c',
+      unit: { id: U002, name: 'Vårdcentralen Söder' },
+      issuedBy: { id: OTHER_DOCTOR, name: 'Dr Other' },
+      signedAt: '2026-10-30T09:00:00Z',
+      periods: [{ degree: 25, start: '2026-11-03', end: '2026-11-06' }],
+    });
+    expect((await postCertificate(ctx.app, c, ehr)).statusCode).toBe(201);
+    expect(await early(DOCTOR)).toBe(1);
+    expect(await early(OTHER_DOCTOR)).toBe(0);
+  });
+
+  it('a unit’s patient is listed with their case visible on the day, even when none of its certificates is the unit’s', async () => {
+    // B at U002 ended 2026-11-05, within recentlyEndedDays of the day; A at U001 starts six empty days later, a case
+    // of its own, active on the day. The engine shows a patient's active case before an ended one.
+    const b = certificateBody({
+      id: 'cert-b',
+      unit: { id: U002, name: 'Vårdcentralen Söder' },
+      periods: [{ degree: 50, start: '2026-11-01', end: '2026-11-05' }],
+    });
+    const a = certificateBody({ id: 'cert-a', periods: [{ degree: 100, start: '2026-11-12', end: '2026-11-30' }] });
+    for (const body of [a, b]) expect((await postCertificate(ctx.app, body, ehr)).statusCode).toBe(201);
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/units/${U002}/sick-leaves?activeOn=2026-11-15&recentlyEndedDays=14`,
+      headers: coordinatorOf(U002),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().items).toHaveLength(1);
+    expect(res.json().items[0]).toMatchObject({ start: '2026-11-12', status: 'active', certificateCount: 1 });
+    // Without the days back, the patient is not U002's on the day.
+    expect((await overview(U002, '2026-11-15')).total).toBe(0);
+  });
+
+  it('a batch bumps the case version of every unit where its patients have counted certificates, and logs them there', async () => {
+    const other = personnummer('19800115', 101);
+    const alone = personnummer('19800115', 102);
+    const u002 = (id: string, patient: string) =>
+      certificateBody({
+        id,
+        patient: { id: patient, name: 'Namn Namnsson' },
+        unit: { id: U002, name: 'Vårdcentralen Söder' },
+        periods: [{ degree: 100, start: '2026-03-01', end: '2026-03-31' }],
+      });
+    const first = await postBatch(ctx.app, [u002('b-1', P), u002('b-2', alone)], ehr);
+    expect(first.statusCode, first.body).toBe(200);
+    const versions = async () =>
+      new Map(
+        (
+          await queryRows<{ unit_id: string; version: string }>(
+            ctx.database.db,
+            sql`select unit_id, version::text as version from unit_case_versions`,
+          )
+        ).map((r) => [r.unit_id, BigInt(r.version)]),
+      );
+    const before = await versions();
+    expect(before.has(U001)).toBe(false);
+    const atU001 = (id: string, patient: string) =>
+      certificateBody({
+        id,
+        patient: { id: patient, name: 'Namn Namnsson' },
+        periods: [{ degree: 100, start: '2026-04-01', end: '2026-04-30' }],
+      });
+    // P now has certificates at both units; `other` only at U001; `alone` is not written.
+    const second = await postBatch(ctx.app, [atU001('b-3', P), atU001('b-4', other)], ehr);
+    expect(second.statusCode, second.body).toBe(200);
+    const after = await versions();
+    expect(after.get(U002)).toBe(before.get(U002)! + 1n);
+    expect(after.has(U001)).toBe(true);
+    const logged = async (unit: string, version: bigint) =>
+      (
+        await queryRows<{ patient_id: string }>(
+          ctx.database.db,
+          sql`select patient_id from unit_case_changes where unit_id = ${unit} and version = ${String(version)}::bigint
+              order by patient_id`,
+        )
+      ).map((r) => r.patient_id);
+    expect(await logged(U002, after.get(U002)!)).toEqual([P]);
+    expect(await logged(U001, after.get(U001)!)).toEqual([P, other].sort());
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('two writes for one patient at two units at the same moment (PostgreSQL)', () => {
+  /** Waits (bounded) until some other session is blocked on a row lock. */
+  async function untilSomeoneWaitsForALock(): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const rows = await queryRows<{ n: string | number }>(
+        ctx.database.db,
+        sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      if (Number(rows[0]!.n) > 0) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('no session ever waited for the lock');
+  }
+  const versionOf = async (unit: string) =>
+    (
+      await queryRows<{ version: string }>(
+        ctx.database.db,
+        sql`select version::text as version from unit_case_versions where unit_id = ${unit}`,
+      )
+    )[0]?.version;
+
+  it('the second bumps the first one’s unit too, though the first had not committed when it began', async () => {
+    // Neither write can see the other's certificate in its snapshot; the one that comes second must still bump the
+    // other's unit, or a list of U001 built between the two commits would keep missing B.
+    let pending: ReturnType<typeof postCertificate> | undefined;
+    let u001AtA: string | undefined;
+    await ctx.database.db.transaction(async (tx) => {
+      await givenCertificate(tx, { id: 'cert-a', patientId: P, periods: [[100, '2026-11-01', '2026-11-10']] });
+      const b = certificateBody({
+        id: 'cert-b',
+        unit: { id: U002, name: 'Vårdcentralen Söder' },
+        periods: [{ degree: 50, start: '2026-11-11', end: '2026-11-20' }],
+      });
+      pending = postCertificate(ctx.app, b, ehr);
+      await untilSomeoneWaitsForALock();
+      u001AtA = (
+        await queryRows<{ version: string }>(
+          tx,
+          sql`select version::text as version from unit_case_versions where unit_id = ${U001}`,
+        )
+      )[0]?.version;
+    });
+    expect((await pending!).statusCode).toBe(201);
+    const u001 = await versionOf(U001);
+    expect(BigInt(u001!)).toBe(BigInt(u001AtA!) + 1n);
+    const logged = await queryRows<{ patient_id: string }>(
+      ctx.database.db,
+      sql`select patient_id from unit_case_changes where unit_id = ${U001} and version = ${u001!}::bigint`,
+    );
+    expect(logged.map((r) => r.patient_id)).toEqual([P]);
+    expect((await overview(U001, '2026-11-05')).items[0]).toMatchObject({ end: '2026-11-20', certificateCount: 2 });
+  });
+});
