@@ -13,6 +13,14 @@ export interface Actor {
   requestId: string;
 }
 
+/**
+ * A resource of another care giver is 403, as the outline has it (not 404: the ids of consents and efforts are random
+ * UUIDs, and a certificate's id is already known to be taken from a 409 on posting it).
+ */
+export function assertOwnCareGiver(actor: Actor, careGiverId: string, what: string): void {
+  if (careGiverId !== actor.careGiverId) throw new Forbidden(`The ${what} belongs to another care giver`);
+}
+
 /** Inner secrecy: a request may act only for a unit the caller is assigned to. */
 export function assertActsFor(actor: Actor, unitId: string): void {
   if (!actor.units.includes(unitId)) throw new Forbidden('The token does not give access to this unit');

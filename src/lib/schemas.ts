@@ -102,7 +102,7 @@ export const problemResponses = {
   ),
 } as const;
 
-export const notFoundResponse = { 404: problem('No such resource visible to the caller') } as const;
+export const notFoundResponse = { 404: problem('No such resource') } as const;
 
 /** A personnummer or samordningsnummer in any accepted form, answered as 12 digits. */
 export const PatientId = z

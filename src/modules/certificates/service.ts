@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
 import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
-import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
+import { type Actor, assertActsFor, assertOwnCareGiver, assertRole } from '../../lib/actor.js';
 import { Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
 import { fulfilled, Batcher, rejected } from '../../lib/batcher.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
@@ -254,8 +254,8 @@ export class CertificateService {
   async get(actor: Actor, id: string): Promise<Certificate> {
     assertRole(actor, ['doctor', 'coordinator']);
     const [stored] = await findCertificates(this.database.db, [id]);
-    // Another care giver's certificate is answered exactly as one that does not exist.
-    if (!stored || stored.careGiverId !== actor.careGiverId) throw new NotFound(NOT_FOUND);
+    if (!stored) throw new NotFound(NOT_FOUND);
+    assertOwnCareGiver(actor, stored.careGiverId, 'certificate');
     assertActsFor(actor, stored.unitId);
     const certificate = toCertificate(stored);
     await this.audit.record(actor, [readEntry(certificate)]);
@@ -268,7 +268,8 @@ export class CertificateService {
     let settleTargets: string[] = [];
     const certificate = await this.database.db.transaction(async (tx) => {
       const stored = await lockCertificate(tx, id);
-      if (!stored || stored.careGiverId !== actor.careGiverId) throw new NotFound(NOT_FOUND);
+      if (!stored) throw new NotFound(NOT_FOUND);
+      assertOwnCareGiver(actor, stored.careGiverId, 'certificate');
       assertActsFor(actor, stored.unitId);
       settleTargets = supersededTargets([stored.content]);
       // Settled again below on a repeat too: a client retrying after a failure of that step repairs it. The repeat

@@ -40,7 +40,7 @@ export const consentsRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags,
-        summary: 'One consent (403 for another unit of the care giver, 404 for another care giver)',
+        summary: 'One consent (403 for another care giver’s or another unit’s)',
         security,
         params: ConsentIdParams,
         response: { 200: ConsentSchema, ...problemResponses, ...notFoundResponse },

@@ -8,7 +8,7 @@ import {
   checkConsent,
   defaultValidUntil,
 } from '../../domain/consent-rules.js';
-import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
+import { type Actor, assertActsFor, assertOwnCareGiver, assertRole, type Role } from '../../lib/actor.js';
 import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib/errors.js';
 import { fulfilled, Batcher } from '../../lib/batcher.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
@@ -46,7 +46,7 @@ export interface EffortConsents {
 
 /**
  * Consents: record, revoke, void and check. A consent belongs to one unit of one care giver; a consent of another
- * care giver is answered 404 whether or not it exists, one of another unit of the caller's care giver 403.
+ * care giver, or of another unit of the caller's care giver, is 403.
  */
 export class ConsentService {
   /** Check events are group-committed: concurrent checks share one audit append (and one commit). */
@@ -186,10 +186,11 @@ export class ConsentService {
     });
   }
 
-  /** Another care giver's consent is indistinguishable from none; another unit's is forbidden. */
+  /** Another care giver's consent is forbidden (403), as the outline has it, and so is another unit's. */
   private visible(actor: Actor, row: ConsentRow | undefined): ConsentRow {
     assertRole(actor, STAFF);
-    if (!row || row.careGiverId !== actor.careGiverId) throw new NotFound('No such consent');
+    if (!row) throw new NotFound('No such consent');
+    assertOwnCareGiver(actor, row.careGiverId, 'consent');
     assertActsFor(actor, row.unitId);
     return row;
   }

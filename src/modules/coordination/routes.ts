@@ -49,7 +49,7 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags,
-        summary: 'One coordination effort (403 for another unit of the care giver, 404 for another care giver)',
+        summary: 'One coordination effort (403 for another care giver’s or another unit’s)',
         security,
         params: EffortIdParams,
         response: { 200: EffortSchema, ...problemResponses, ...notFoundResponse },

@@ -1,7 +1,7 @@
 import type { Database, Executor } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
 import { canTransition, type EffortStatus, givesEffort } from '../../domain/coordination-rules.js';
-import { type Actor, assertActsFor, assertRole, type Role } from '../../lib/actor.js';
+import { type Actor, assertActsFor, assertOwnCareGiver, assertRole, type Role } from '../../lib/actor.js';
 import { Conflict, NotFound, ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
@@ -36,8 +36,8 @@ const STATUS = 'coordination_status';
 
 /**
  * Coordination efforts and the coordinator status of a patient's case. Every effort rests on consent checked in the
- * same transaction as its write; an effort of another care giver is 404 whether or not it exists, one of another
- * unit of the caller's care giver 403.
+ * same transaction as its write; an effort of another care giver, or of another unit of the caller's care giver, is
+ * 403.
  */
 export class CoordinationService {
   constructor(
@@ -222,7 +222,8 @@ export class CoordinationService {
 
   private visible(actor: Actor, row: EffortRow | undefined): EffortRow {
     assertRole(actor, STAFF);
-    if (!row || row.careGiverId !== actor.careGiverId) throw new NotFound('No such coordination effort');
+    if (!row) throw new NotFound('No such coordination effort');
+    assertOwnCareGiver(actor, row.careGiverId, 'coordination effort');
     assertActsFor(actor, row.unitId);
     return row;
   }
