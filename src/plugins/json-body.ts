@@ -77,6 +77,19 @@ export function unreadableBody(headers: Record<string, string | string[] | undef
  * cannot be stored, so no module can pass a NUL or an unpaired surrogate on to the database. The body is taken as
  * bytes and refused unless it is UTF-8: decoded as a string, an invalid byte would become U+FFFD and be stored so.
  */
+/**
+ * Whether plain JSON.parse reads it: Fastify's parser refuses syntax errors and prototype-poisoning keys with one
+ * message, so a body it refused that parses here was refused for such a key.
+ */
+function isJson(body: string): boolean {
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
@@ -86,6 +99,13 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
     if (!isUtf8(bytes as Buffer)) return done(new UnsupportedMediaType('The body is not valid UTF-8'));
     const body = (bytes as Buffer).toString('utf8');
     parse(request, body, (err, value) => {
+      if (err && isJson(body)) {
+        return done(
+          new ValidationFailed('The body has a __proto__ or constructor.prototype key, which is refused', [
+            { path: '', message: 'must not have a __proto__ or constructor.prototype key' },
+          ]),
+        );
+      }
       if (err) return done(err);
       if (!SUSPECT_ESCAPE.test(body)) return done(null, value);
       const fault = textFaultIn(value);

@@ -85,6 +85,18 @@ describe('HTTP behaviour shared by every route', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
+    // The body is valid JSON: the answer names the key it refuses, not a syntax error.
+    expect(res.json().errors).toEqual([
+      { path: '', message: 'must not have a __proto__ or constructor.prototype key' },
+    ]);
+    const nested = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: { ...auditor, 'content-type': 'application/json' },
+      payload: '{"patientId":"191212121212","x":{"constructor":{"prototype":{"admin":true}}}}',
+    });
+    expect(nested.statusCode).toBe(400);
+    expect(nested.json().detail).toMatch(/__proto__ or constructor\.prototype/);
   });
 
   it('400 for malformed JSON', async () => {
