@@ -81,6 +81,11 @@ export interface CaseOptions {
   maxGapDays: number;
   /** A case that ended at most this many days before `activeOn` shows too, as ended (0–14). */
   recentlyEndedDays: number;
+  /**
+   * A unit's overview: only cases holding at least one of the unit's certificates are its cases (a case is built from
+   * the care giver's certificates of the patient, but one made of other units' certificates alone is not this unit's).
+   */
+  unitId?: string;
 }
 
 /** A period with its days as epoch-day numbers, parsed once. */
@@ -285,7 +290,8 @@ function describe(chain: Prepared[], activeOn: LocalDate): SickLeaveCase {
 
 /**
  * The cases visible on `activeOn`: per patient the active case, otherwise one that ended at most
- * `recentlyEndedDays` before it. Patients in input order of first appearance.
+ * `recentlyEndedDays` before it; with `unitId`, of the cases holding one of that unit's certificates. Patients in
+ * input order of first appearance.
  */
 export function casesOn(certs: readonly CaseCertificate[], options: CaseOptions): SickLeaveCase[] {
   const day = epochDay(options.activeOn);
@@ -297,6 +303,7 @@ export function casesOn(certs: readonly CaseCertificate[], options: CaseOptions)
       const start = chain.reduce((m, c) => Math.min(m, c.start), Number.POSITIVE_INFINITY);
       const end = chain.reduce((m, c) => Math.max(m, c.end), Number.NEGATIVE_INFINITY);
       if (start > day) continue;
+      if (options.unitId !== undefined && !chain.some((c) => c.cert.unitId === options.unitId)) continue;
       if (end >= day) {
         if (chain.some((c) => periodCovering(c, day))) active = chain;
       } else if (day - end <= options.recentlyEndedDays) ended = chain; // chains are in order: the last one wins

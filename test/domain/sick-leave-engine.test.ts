@@ -359,3 +359,20 @@ describe('epochDay', () => {
     expect(epochDay('1970-01-01')).toBe(0);
   });
 });
+
+describe('a unit’s cases (unitId)', () => {
+  const U2 = 'SE2321000016-U002';
+  it('a case across units is the unit’s when one of its certificates is; one of other units alone is not', () => {
+    const mine = cert([[100, '2026-03-01', '2026-03-05']], { unitId: U2 });
+    const theirs = cert([[50, '2026-03-12', '2026-03-31']]); // six empty days later: a case of its own
+    const joined = cert([[25, '2026-03-06', '2026-03-10']]); // chains onto mine
+    expect(casesOn([mine, theirs], { ...on('2026-03-15', 5, 14), unitId: U2 })).toMatchObject([
+      { start: '2026-03-01', end: '2026-03-05', status: 'ended' },
+    ]);
+    expect(casesOn([mine, theirs], on('2026-03-15', 5, 14))).toMatchObject([{ start: '2026-03-12', status: 'active' }]);
+    expect(casesOn([mine, joined], { ...on('2026-03-08'), unitId: U2 })).toMatchObject([
+      { start: '2026-03-01', end: '2026-03-10', days: 10 },
+    ]);
+    expect(casesOn([theirs], { ...on('2026-03-15'), unitId: U2 })).toEqual([]);
+  });
+});

@@ -65,9 +65,15 @@ class UnitCases {
   }
 }
 
-function buildUnitCases(certs: readonly CaseCertificate[], activeOn: LocalDate, f: CaseFilters): UnitCases {
+function buildUnitCases(
+  certs: readonly CaseCertificate[],
+  unitId: string,
+  activeOn: LocalDate,
+  f: CaseFilters,
+): UnitCases {
   const rows: Row[] = [];
-  for (const c of casesOn(certs, { activeOn, maxGapDays: f.maxGapDays, recentlyEndedDays: f.recentlyEndedDays })) {
+  const options = { activeOn, maxGapDays: f.maxGapDays, recentlyEndedDays: f.recentlyEndedDays, unitId };
+  for (const c of casesOn(certs, options)) {
     rows.push({
       c,
       age: ageOn(birthDateOf(c.patientId), activeOn),
@@ -323,6 +329,7 @@ export class SickLeaveService {
     const build = async () =>
       buildUnitCases(
         await unitCaseCertificates(readDb, careGiverId, unitId, activeOn, windowFrom, f.maxGapDays),
+        unitId,
         activeOn,
         f,
       );
@@ -341,7 +348,7 @@ export class SickLeaveService {
       );
       const patients = new Set(changed);
       const kept = previous.rows.filter((r) => !patients.has(r.c.patientId));
-      return new UnitCases([...kept, ...buildUnitCases(certs, activeOn, f).rows]);
+      return new UnitCases([...kept, ...buildUnitCases(certs, unitId, activeOn, f).rows]);
     };
     return this.caseCache.get(key, version, build, refresh);
   }

@@ -157,9 +157,9 @@ describe('a case across two units of one care giver', () => {
     expect(await early(OTHER_DOCTOR)).toBe(0);
   });
 
-  it('a unit’s patient is listed with their case visible on the day, even when none of its certificates is the unit’s', async () => {
+  it('a unit lists only a case holding one of its certificates: not another unit’s case alone (inner secrecy)', async () => {
     // B at U002 ended 2026-11-05, within recentlyEndedDays of the day; A at U001 starts six empty days later, a case
-    // of its own, active on the day. The engine shows a patient's active case before an ended one.
+    // of its own, active on the day. U002 shows its own ended case, not U001's active one; U001 shows the active one.
     const b = certificateBody({
       id: 'cert-b',
       unit: { id: U002, name: 'Vårdcentralen Söder' },
@@ -174,7 +174,13 @@ describe('a case across two units of one care giver', () => {
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().items).toHaveLength(1);
-    expect(res.json().items[0]).toMatchObject({ start: '2026-11-12', status: 'active', certificateCount: 1 });
+    expect(res.json().items[0]).toMatchObject({
+      start: '2026-11-01',
+      end: '2026-11-05',
+      status: 'ended',
+      certificateCount: 1,
+    });
+    expect((await overview(U001, '2026-11-15')).items[0]).toMatchObject({ start: '2026-11-12', status: 'active' });
     // Without the days back, the patient is not U002's on the day.
     expect((await overview(U002, '2026-11-15')).total).toBe(0);
   });
