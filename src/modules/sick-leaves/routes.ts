@@ -26,7 +26,8 @@ export const sickLeavesRoutes: FastifyPluginAsyncZod = async (app) => {
           '[activeOn − recentlyEndedDays, activeOn]. Each patient’s case is built from all their counted ' +
           'certificates within the caller’s care giver, at any of its units, as the patient history builds it, so ' +
           'its start, length, degrees, certificate count and active certificate are the same there; only the case ' +
-          'visible on activeOn is listed. The active certificate may be another unit’s. A doctor sees only the ' +
+          'visible on activeOn that holds one of the unit’s certificates is listed (a case of other units’ ' +
+          'certificates alone is not the unit’s). The active certificate may be another unit’s. A doctor sees only the ' +
           'cases whose active certificate they signed; a coordinator sees every case of the unit. One audit event ' +
           'is written per patient on the page.',
         security,
