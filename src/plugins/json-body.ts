@@ -52,6 +52,55 @@ const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
+type Frame = { keys: Set<string>; key: string; expectKey: boolean } | { index: number };
+
+/**
+ * The first key that appears twice in one object of a body that parses (its path), or undefined. JSON.parse keeps the
+ * last one, where another reader (a proxy, a WAF, an audit of the raw body) may take the first: a body must mean one
+ * thing. One pass over the text; keys with escapes are compared decoded.
+ */
+export function duplicateKeyIn(body: string): TextFault | undefined {
+  const stack: Frame[] = [];
+  const n = body.length;
+  for (let i = 0; i < n; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 34 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      for (;;) {
+        const d = body.charCodeAt(j);
+        if (d === 92 /* \ */) {
+          escaped = true;
+          j += 2;
+        } else if (d === 34 || Number.isNaN(d)) break;
+        else j++;
+      }
+      const top = stack[stack.length - 1];
+      if (top && 'keys' in top && top.expectKey) {
+        const key = escaped ? (JSON.parse(body.slice(i, j + 1)) as string) : body.slice(i + 1, j);
+        if (top.keys.has(key)) return { path: pathOf(stack, key), message: 'is given twice' };
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === 123 /* { */) stack.push({ keys: new Set(), key: '', expectKey: true });
+    else if (c === 91 /* [ */) stack.push({ index: 0 });
+    else if (c === 125 /* } */ || c === 93 /* ] */) stack.pop();
+    else if (c === 44 /* , */) {
+      const top = stack[stack.length - 1];
+      if (top && 'keys' in top) top.expectKey = true;
+      else if (top) top.index++;
+    }
+  }
+  return undefined;
+}
+
+function pathOf(stack: Frame[], key: string): string {
+  const parts = stack.slice(0, -1).map((f) => ('keys' in f ? f.key : String(f.index)));
+  return [...parts, key].join('.');
+}
+
 /**
  * Why a body cannot be read as sent, or undefined. Fastify would decode a gzip body or a UTF-16 one as UTF-8 and
  * answer "malformed JSON", which sends the integrator looking in the wrong place.
@@ -107,6 +156,8 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
         );
       }
       if (err) return done(err);
+      const duplicate = duplicateKeyIn(body);
+      if (duplicate) return done(new ValidationFailed('A key is given twice in one object', [duplicate]));
       if (!SUSPECT_ESCAPE.test(body)) return done(null, value);
       const fault = textFaultIn(value);
       if (fault) return done(new ValidationFailed('Text that cannot be stored', [fault]));

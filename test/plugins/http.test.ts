@@ -99,6 +99,25 @@ describe('HTTP behaviour shared by every route', () => {
     expect(nested.json().detail).toMatch(/__proto__ or constructor\.prototype/);
   });
 
+  it('400 for a key given twice in one object, naming it (JSON.parse kept the last; a proxy may read the first)', async () => {
+    const send = (payload: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/v1/audit-events/search',
+        headers: { ...auditor, 'content-type': 'application/json' },
+        payload,
+      });
+    const twice = await send('{"patientId":"191212121212","patientId":"200001012384"}');
+    expect(twice.statusCode).toBe(400);
+    expect(twice.headers['content-type']).toContain('application/problem+json');
+    expect(twice.json().errors).toEqual([{ path: 'patientId', message: 'is given twice' }]);
+    // Escapes are compared decoded; the same key in two objects, or a value repeated, is fine.
+    expect((await send('{"patientId":"191212121212","patient\\u0049d":"200001012384"}')).json().errors).toEqual([
+      { path: 'patientId', message: 'is given twice' },
+    ]);
+    expect((await send('{"patientId":"191212121212"}')).statusCode).toBe(200);
+  });
+
   it('400 for malformed JSON', async () => {
     const res = await ctx.app.inject({
       method: 'POST',
