@@ -6,6 +6,8 @@
 import { parseArgs } from 'node:util';
 import { createSigner } from 'fast-jwt';
 import { loadConfig } from '../src/config.js';
+import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../src/domain/hsa-id.js';
+import { ROLES } from '../src/lib/actor.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +19,20 @@ const { values } = parseArgs({
     'expires-in': { type: 'string', default: '8h' },
   },
 });
+
+// A token the service would refuse (401) is refused here, with the reason, instead of printed.
+const role = values.role ?? 'coordinator';
+if (!(ROLES as readonly string[]).includes(role)) {
+  process.stderr.write(`--role must be one of ${ROLES.join(', ')}\n`);
+  process.exit(1);
+}
+const notHsa = [values.sub, values['care-giver'], ...(values.unit ?? [])].filter(
+  (id) => id === undefined || !HSA_ID_PATTERN.test(id) || id.length > HSA_ID_MAX_LENGTH,
+);
+if (notHsa.length > 0) {
+  process.stderr.write(`not an HSA-id (SE + 10 digits + - + code): ${notHsa.join(', ')}\n`);
+  process.exit(1);
+}
 
 const config = loadConfig();
 if (config.jwt.kind !== 'secret') {

@@ -36,7 +36,7 @@ export function unknownParameters(explain: (keys: string[]) => string | undefine
 }
 
 // Number() reads '0x10' as 16, '1e1' as 10 and ' 5' as 5: a query string's number must be digits only.
-const digitsOnly = (value: unknown) => (typeof value === 'string' && !/^\d{1,9}$/.test(value) ? Number.NaN : value);
+const digitsOnly = (value: unknown) => (typeof value === 'string' && !/^\d+$/.test(value) ? Number.NaN : value);
 
 /**
  * A whole number in a query string: digits only, read as a number (documented as an integer). The default goes inside

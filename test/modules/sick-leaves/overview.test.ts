@@ -331,6 +331,8 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       }
       expect((await list('maxGapDays=05')).json().maxGapDays).toBe(5);
       expect((await list('maxGapDays=91')).json().errors[0].message).toMatch(/90/);
+      // Digits, but too many: the answer names the bound, not the form.
+      expect((await list('limit=99999999999999999999')).json().errors[0].message).toMatch(/500/);
     });
 
     it('a parameter the operation does not have is a 400 naming it, not an unfiltered answer', async () => {
