@@ -45,9 +45,9 @@ const digitsOnly = (value: unknown) => (typeof value === 'string' && !/^\d+$/.te
 export function QueryInt(min: number, max: number, fallback?: number) {
   const number = z.coerce
     .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number in digits' : undefined) })
-    .int()
     .min(min)
-    .max(max);
+    .max(max)
+    .int(); // after the bounds: 1e20 is then 'at most 500', not zod's safe-integer bound
   return z.preprocess(digitsOnly, fallback === undefined ? number : number.default(fallback));
 }
 
