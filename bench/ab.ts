@@ -8,7 +8,13 @@
  *
  * `overview` reads the largest unit's first page (4 clients, warm case cache) on a generated data set
  * (`--data-url`, default the 2M one bench/run makes); the others write to a scratch database.
+ *
+ * When the two checkouts' migrations differ (or with `--separate-databases`), each side writes to its own scratch
+ * database on the same server, primed alike: the newer side's migrations would otherwise change the schema under
+ * the older side's statements (a new primary key its ON CONFLICT no longer matches).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ACTIVE_ON,
@@ -33,6 +39,7 @@ const { values, positionals } = parseArgs({
     'slice-seconds': { type: 'string', default: '3' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     'data-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/samverkan_bench_run_2m' },
+    'separate-databases': { type: 'boolean', default: false },
   },
 });
 const kind = positionals[0];
@@ -47,6 +54,8 @@ interface Side {
   name: 'A' | 'B';
   service: Running;
   appName: string;
+  /** The database the side writes to (one for both unless their migrations differ). */
+  databaseUrl: string;
   done: number;
   seconds: number;
   processCpu: number;
@@ -55,24 +64,45 @@ interface Side {
   rates: number[];
 }
 
-const scratch =
-  kind === 'overview'
-    ? { url: values['data-url'], drop: async () => {} }
-    : await scratchDatabase(values['database-url']);
+const journal = (root: string) => readFileSync(join(root, 'migrations/meta/_journal.json'), 'utf8');
+const separate =
+  kind !== 'overview' && (values['separate-databases'] || journal(values.base) !== journal(process.cwd()));
+// The consent scenario seeds its consents through one service; on two databases the other would have none.
+if (separate && kind === 'consent') throw new Error('consent needs both sides on one database (same migrations)');
+const scratches: { url: string; drop(): Promise<void> }[] = [];
+const scratchFor = async () => {
+  if (kind === 'overview') return { url: values['data-url'], drop: async () => {} };
+  const made = await scratchDatabase(values['database-url']);
+  scratches.push(made);
+  return made;
+};
 const sides: Side[] = [];
 try {
+  const shared = separate ? undefined : await scratchFor();
   for (const [name, root] of [
     ['A', values.base],
     ['B', undefined],
   ] as const) {
     const appName = `samverkan-ab-${name}`;
+    const scratch = shared ?? (await scratchFor());
     // node-postgres lets the URL's application_name win over the one the service sets.
     const url = new URL(scratch.url);
     url.searchParams.set('application_name', appName);
     const service = await startService({ databaseUrl: url.toString(), poolMax: 20, root });
-    sides.push({ name, service, appName, done: 0, seconds: 0, processCpu: 0, databaseCpu: 0, rates: [] });
+    sides.push({
+      name,
+      service,
+      appName,
+      databaseUrl: scratch.url,
+      done: 0,
+      seconds: 0,
+      processCpu: 0,
+      databaseCpu: 0,
+      rates: [],
+    });
   }
-  const load = await loadFor(sides[1]!.service.base);
+  if (separate) console.log('each side on its own scratch database (their migrations differ)');
+  const load = await loadFor(separate ? sides : [sides[1]!]);
   for (const side of sides) await warm(load(side.service.base));
   for (let i = 0; i < slices; i++) {
     // ABBA order: neither side always goes first after the other's slice.
@@ -84,7 +114,7 @@ try {
         databaseCpu,
       } = await withCpu(
         side.service.pid,
-        () => backendsOf(scratch.url, side.appName),
+        () => backendsOf(side.databaseUrl, side.appName),
         () => httpLoad({ ...load(side.service.base), duration: sliceSeconds, warmup: 0 }),
       );
       side.processCpu += processCpu;
@@ -120,13 +150,14 @@ try {
   );
 } finally {
   for (const side of sides) await side.service.stop();
-  await scratch.drop();
+  for (const scratch of scratches) await scratch.drop();
 }
 
-/** The load of the scenario against a service at `base` (seeded or primed once, through the service at `seedBase`). */
-async function loadFor(seedBase: string): Promise<(base: string) => HttpLoad> {
+/** The load of the scenario against a service at `base` (seeded or primed once per database, through its sides). */
+async function loadFor(seeders: readonly Side[]): Promise<(base: string) => HttpLoad> {
+  const seedBase = seeders[seeders.length - 1]!.service.base;
   if (kind === 'overview') {
-    const largest = await largestUnit(scratch.url);
+    const largest = await largestUnit(values['data-url']);
     const headers = {
       authorization: `Bearer ${token({ sub: 'SE2321000001-K001', role: 'coordinator', careGiverId: largest.careGiverId, units: [largest.unitId] })}`,
     };
@@ -143,7 +174,7 @@ async function loadFor(seedBase: string): Promise<(base: string) => HttpLoad> {
     return (base) => consentLoad(base, checks, sliceSeconds);
   }
   const requests = ingestRequests(ingestUnits(1));
-  await primeScratch(seedBase, scratch.url, requests);
+  for (const side of seeders) await primeScratch(side.service.base, side.databaseUrl, requests);
   const which = kind === 'posts' ? 'posts' : 'batches';
   return (base) => writeLoad(which, base, requests, sliceSeconds);
 }

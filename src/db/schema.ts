@@ -6,6 +6,7 @@ import {
   check,
   customType,
   date,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -48,11 +49,14 @@ export const units = pgTable(
  * Sick-leave certificates (läkarintyg). `counts` is kept by the certificates service: false once the certificate is
  * revoked, replaced or supplemented by a non-revoked certificate, or is never counted (AG types, test, smittskydd).
  * `startDate`/`endDate` span all periods so the engine can find candidates with one indexed range query.
+ * A certificate is identified by its care giver and its id in the issuing system: two care givers' EHR systems may
+ * both issue `c-2026-000123`.
  */
 export const certificates = pgTable(
   'certificates',
   {
-    id: text('id').primaryKey(),
+    /** The certificate's id in the issuing system; unique within its care giver only. */
+    id: text('id').notNull(),
     type: text('type').notNull(),
     careGiverId: text('care_giver_id').notNull(),
     unitId: text('unit_id').notNull(),
@@ -67,7 +71,7 @@ export const certificates = pgTable(
     infectionControl: boolean('infection_control').notNull().default(false),
     test: boolean('test').notNull().default(false),
     counts: boolean('counts').notNull(),
-    /** The id of the non-revoked certificate that replaces or supplements this one, if any. */
+    /** The id (within the same care giver) of the non-revoked certificate that replaces or supplements this one. */
     supersededBy: text('superseded_by'),
     revokedAt: instant('revoked_at'),
     revokedBy: text('revoked_by'),
@@ -88,6 +92,7 @@ export const certificates = pgTable(
     diagnosisCodes: text('diagnosis_codes').array().notNull().default(sql`'{}'`),
   },
   (t) => [
+    primaryKey({ columns: [t.careGiverId, t.id] }),
     index('certificates_unit_window_idx').on(t.careGiverId, t.unitId, t.endDate, t.startDate).where(sql`${t.counts}`),
     index('certificates_patient_idx').on(t.careGiverId, t.patientId, t.startDate),
     // The sick-leave chaining reads a unit's patients' counted certificates in patient/start order from this index
@@ -103,17 +108,27 @@ export const certificates = pgTable(
   ],
 );
 
-/** `replaces` / `supplements` / `extends`: one relation per certificate, to a target that may arrive later. */
+/**
+ * `replaces` / `supplements` / `extends`: one relation per certificate, to a target that may arrive later. The target
+ * is always a certificate of the same care giver (the id is the issuing system's, unique within the care giver only).
+ */
 export const certificateRelations = pgTable(
   'certificate_relations',
   {
-    certificateId: text('certificate_id')
-      .primaryKey()
-      .references(() => certificates.id),
+    careGiverId: text('care_giver_id').notNull(),
+    certificateId: text('certificate_id').notNull(),
     kind: text('kind').notNull(),
     targetId: text('target_id').notNull(),
   },
-  (t) => [index('certificate_relations_target_idx').on(t.targetId)],
+  (t) => [
+    primaryKey({ columns: [t.careGiverId, t.certificateId] }),
+    foreignKey({
+      name: 'certificate_relations_certificate_fk',
+      columns: [t.careGiverId, t.certificateId],
+      foreignColumns: [certificates.careGiverId, certificates.id],
+    }),
+    index('certificate_relations_target_idx').on(t.careGiverId, t.targetId),
+  ],
 );
 
 /** Coordinator status of a patient's case at a unit; append-only, the latest inside the case's dates applies. */

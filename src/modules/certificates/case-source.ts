@@ -127,7 +127,7 @@ function chainedCertificates(
           where chain_end >= ${windowFrom}::date and chain_start <= ${activeOn}::date
         )
         select ${CERTIFICATE_COLUMNS}, ${truncated} as truncated
-        from certificates c join kept on kept.id = c.id`;
+        from certificates c join kept on c.care_giver_id = ${careGiverId} and c.id = kept.id`;
 }
 
 /**

@@ -65,6 +65,23 @@ const toStored = (r: Row): StoredCertificate => ({
 
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 const idList = (ids: readonly string[]) => sql`(select jsonb_array_elements_text(${json(ids)}))`;
+
+/**
+ * A certificate is identified by its care giver and its id in the issuing system (two care givers' EHR systems may
+ * both issue `c-2026-000123`): every lookup, relation and supersession is by the pair.
+ */
+export interface CertificateKey {
+  careGiverId: string;
+  id: string;
+}
+
+/** The pair as one string, for maps and sets (a space is in neither an HSA-id nor a certificate id). */
+export const keyOf = (careGiverId: string, id: string): string => `${careGiverId} ${id}`;
+export const keyString = (k: CertificateKey): string => keyOf(k.careGiverId, k.id);
+
+/** `(care_giver_id, id) in ${keyList(keys)}`: the keys as a set of rows. */
+const keyList = (keys: readonly CertificateKey[]) =>
+  sql`(select k.cg, k.id from jsonb_to_recordset(${json(keys.map((k) => ({ cg: k.careGiverId, id: k.id })))}) as k(cg text, id text))`;
 const textArray = (values: readonly string[]) => sql`array(select jsonb_array_elements_text(${json(values)}))`;
 
 /**
@@ -81,8 +98,9 @@ const textArray = (values: readonly string[]) => sql`array(select jsonb_array_el
  * targets of a replacement) bump them all at once at the end instead, so that every writer locks patient and version
  * rows in one order.
  *
- * Answers each inserted id with its `created_at` and whether a relation stored earlier targets it (only then can its
- * supersession differ from what was inserted).
+ * Answers each inserted certificate, by `keyOf(care giver, id)`, with its `created_at` and whether a relation stored
+ * earlier targets it (only then can its supersession differ from what was inserted). An id is the issuing system's:
+ * another care giver's certificate with the same id is another certificate, and does not conflict.
  */
 export async function insertCertificates(
   ex: Executor,
@@ -118,7 +136,9 @@ export async function insertCertificates(
     relation_kind: r.content.relation?.kind ?? null,
     relation_target: r.content.relation?.certificateId ?? null,
   }));
-  const audited = also.audit((e) => sql`${e}."resourceId" in (select id from created)`);
+  const audited = also.audit(
+    (e) => sql`(${e}."careGiverId", ${e}."resourceId") in (select care_giver_id, id from created)`,
+  );
   // Every writer locks name rows before patient and version rows (a transaction's own bump comes last). Here the bump
   // is pulled by the final select, which PostgreSQL runs before the CTEs nothing reads, so the changed patients wait
   // for both name upserts to finish: a batch holding a unit's name row and waiting for its patient or version row
@@ -130,7 +150,7 @@ export async function insertCertificates(
       )}`
     : sql``;
   const bumpedRows = also.bumpVersions
-    ? sql`union all select null, null, null, unit_id, version::text from bumped`
+    ? sql`union all select null, null, null, null, unit_id, version::text from bumped`
     : sql``;
   const answer = await queryPrepared<InsertRow>(
     ex,
@@ -151,14 +171,14 @@ export async function insertCertificates(
             start_date, end_date, occupations, infection_control, test, counts, content_hash, content, created_by,
             period_degrees, period_starts, period_ends, diagnosis_codes
           from input
-          order by id
-          on conflict (id) do nothing
-          returning id, created_at
+          order by care_giver_id, id
+          on conflict (care_giver_id, id) do nothing
+          returning care_giver_id, id, created_at
         ),
-        new as (select i.* from input i join created c on c.id = i.id),
+        new as (select i.* from input i join created c on c.care_giver_id = i.care_giver_id and c.id = i.id),
         relations as (
-          insert into certificate_relations (certificate_id, kind, target_id)
-          select n.id, n.relation_kind, n.relation_target from new n where n.relation_kind is not null
+          insert into certificate_relations (care_giver_id, certificate_id, kind, target_id)
+          select n.care_giver_id, n.id, n.relation_kind, n.relation_target from new n where n.relation_kind is not null
         ),
         care_giver_names as (
           insert into care_givers (id, name, name_signed_at)
@@ -183,8 +203,10 @@ export async function insertCertificates(
           returning 1
         ),
         audited as (${audited})${bump}
-        select c.id, c.created_at,
-          exists (select 1 from certificate_relations r where r.target_id = c.id) as targeted,
+        select c.care_giver_id, c.id, c.created_at,
+          exists (
+            select 1 from certificate_relations r where r.care_giver_id = c.care_giver_id and r.target_id = c.id
+          ) as targeted,
           null::text as unit_id, null::text as version
         from created c
         ${bumpedRows}`,
@@ -192,8 +214,9 @@ export async function insertCertificates(
   const inserted = new Map<string, InsertedCertificate>();
   const bumped: { unit_id: string; version: string }[] = [];
   for (const r of answer) {
-    if (r.id !== null) inserted.set(r.id, { createdAt: parseInstant(r.created_at!), targeted: r.targeted! });
-    else bumped.push({ unit_id: r.unit_id!, version: r.version! });
+    if (r.id !== null) {
+      inserted.set(keyOf(r.care_giver_id!, r.id), { createdAt: parseInstant(r.created_at!), targeted: r.targeted! });
+    } else bumped.push({ unit_id: r.unit_id!, version: r.version! });
   }
   await pruneUnitCaseChanges(ex, bumped);
   return inserted;
@@ -209,6 +232,7 @@ export interface AlsoInInsert {
 
 /** A created certificate, or (id null) a unit's new case version. */
 interface InsertRow {
+  care_giver_id: string | null;
   id: string | null;
   created_at: string | null;
   targeted: boolean | null;
@@ -230,82 +254,92 @@ export interface InsertedCertificate {
  * whose values change are updated: most targets are new certificates that nothing supersedes, already stored right,
  * and rewriting them would write each new row twice. Answers the ids it changed.
  */
-export async function recomputeSupersession(ex: Executor, targetIds: readonly string[]): Promise<string[]> {
-  if (targetIds.length === 0) return [];
-  const changed = await queryPrepared<{ id: string }>(
+export async function recomputeSupersession(
+  ex: Executor,
+  targets: readonly CertificateKey[],
+): Promise<CertificateKey[]> {
+  if (targets.length === 0) return [];
+  const changed = await queryPrepared<{ care_giver_id: string; id: string }>(
     ex,
     'certificates_settle_supersession',
     sql`with targets as (
           select t.id, t.care_giver_id, t.patient_id, t.type = any(${textArray(COUNTED_TYPES)}) as counted_type, t.test
-          from certificates t where t.id in ${idList(targetIds)}
+          from certificates t where (t.care_giver_id, t.id) in ${keyList(targets)}
         ),
         best as (
-          select distinct on (rel.target_id) rel.target_id, rel.certificate_id
+          select distinct on (rel.care_giver_id, rel.target_id) rel.care_giver_id, rel.target_id, rel.certificate_id
           from certificate_relations rel
-          join targets t on t.id = rel.target_id
-          join certificates c on c.id = rel.certificate_id
+          join targets t on t.care_giver_id = rel.care_giver_id and t.id = rel.target_id
+          join certificates c on c.care_giver_id = rel.care_giver_id and c.id = rel.certificate_id
           where rel.kind = any(${textArray(SUPERSEDING_KINDS)}) and c.revoked_at is null
-            and c.care_giver_id = t.care_giver_id and c.patient_id = t.patient_id
+            and c.patient_id = t.patient_id
             and (c.type = any(${textArray(COUNTED_TYPES)})) = t.counted_type and c.test = t.test
-          order by rel.target_id, c.signed_at desc, c.id desc
+          order by rel.care_giver_id, rel.target_id, c.signed_at desc, c.id desc
         ),
         settled as (
-          select x.id, b.certificate_id as superseded_by,
+          select x.care_giver_id, x.id, b.certificate_id as superseded_by,
             x.type = any(${textArray(COUNTED_TYPES)}) and x.revoked_at is null and not x.test
               and not x.infection_control and b.certificate_id is null as counts
           from targets t
-          join certificates x on x.id = t.id
-          left join best b on b.target_id = t.id
+          join certificates x on x.care_giver_id = t.care_giver_id and x.id = t.id
+          left join best b on b.care_giver_id = t.care_giver_id and b.target_id = t.id
         )
         update certificates x
         set superseded_by = s.superseded_by, counts = s.counts
         from settled s
-        where x.id = s.id
+        where x.care_giver_id = s.care_giver_id and x.id = s.id
           and (x.superseded_by is distinct from s.superseded_by or x.counts is distinct from s.counts)
-        returning x.id`,
+        returning x.care_giver_id, x.id`,
   );
-  return changed.map((r) => r.id);
+  return changed.map((r) => ({ careGiverId: r.care_giver_id, id: r.id }));
 }
 
-/** Of these ids, those that a stored relation names as its target (of any kind). */
-export async function relationTargets(ex: Executor, ids: readonly string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const rows = await queryPrepared<{ target_id: string }>(
+/** Of these certificates, those that a stored relation (of their own care giver) names as its target, of any kind. */
+export async function relationTargets(ex: Executor, keys: readonly CertificateKey[]): Promise<CertificateKey[]> {
+  if (keys.length === 0) return [];
+  const rows = await queryPrepared<{ care_giver_id: string; target_id: string }>(
     ex,
     'certificate_relation_targets',
-    sql`select distinct target_id from certificate_relations where target_id in ${idList(ids)}`,
+    sql`select distinct care_giver_id, target_id from certificate_relations
+        where (care_giver_id, target_id) in ${keyList(keys)}`,
   );
-  return rows.map((r) => r.target_id);
+  return rows.map((r) => ({ careGiverId: r.care_giver_id, id: r.target_id }));
 }
 
-/** The targets that certificates relate to with `replaces` / `supplements`. */
-export function supersededTargets(contents: readonly CertificateContent[]): string[] {
+/** The targets that certificates relate to with `replaces` / `supplements`: certificates of their own care giver. */
+export function supersededTargets(contents: readonly CertificateContent[]): CertificateKey[] {
   return contents.flatMap((c) =>
-    c.relation && SUPERSEDING_KINDS.includes(c.relation.kind) ? [c.relation.certificateId] : [],
+    c.relation && SUPERSEDING_KINDS.includes(c.relation.kind)
+      ? [{ careGiverId: c.careGiver.id, id: c.relation.certificateId }]
+      : [],
   );
 }
+
+/** A certificate's own key. */
+export const keyOfContent = (c: CertificateContent): CertificateKey => ({ careGiverId: c.careGiver.id, id: c.id });
 
 const SELECT = sql`select id, care_giver_id, unit_id, patient_id, content_hash, content, counts, superseded_by,
   revoked_at, revoked_by, revoke_reason, created_at from certificates`;
 
-export async function findCertificates(ex: Executor, ids: readonly string[]): Promise<StoredCertificate[]> {
-  if (ids.length === 0) return [];
-  const rows = await queryPrepared<Row>(ex, 'certificates_by_ids', sql`${SELECT} where id in ${idList(ids)}`);
+export async function findCertificates(ex: Executor, keys: readonly CertificateKey[]): Promise<StoredCertificate[]> {
+  if (keys.length === 0) return [];
+  const rows = await queryPrepared<Row>(
+    ex,
+    'certificates_by_keys',
+    sql`${SELECT} where (care_giver_id, id) in ${keyList(keys)}`,
+  );
   return rows.map(toStored);
 }
 
-/** Where stored certificates belong (care giver and unit), by id; ids not stored are absent. */
-export async function placesOf(
-  ex: Executor,
-  ids: readonly string[],
-): Promise<Map<string, { careGiverId: string; unitId: string }>> {
-  if (ids.length === 0) return new Map();
+/** The unit of each stored certificate, by `keyOf(care giver, id)`; certificates not stored are absent. */
+export async function unitsOf(ex: Executor, keys: readonly CertificateKey[]): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
   const rows = await queryPrepared<{ id: string; care_giver_id: string; unit_id: string }>(
     ex,
-    'certificate_places_by_ids',
-    sql`select id, care_giver_id, unit_id from certificates where id in ${idList(ids)}`,
+    'certificate_units_by_keys',
+    sql`select id, care_giver_id, unit_id from certificates where (care_giver_id, id) in ${keyList(keys)}`,
   );
-  return new Map(rows.map((r) => [r.id, { careGiverId: r.care_giver_id, unitId: r.unit_id }]));
+  return new Map(rows.map((r) => [keyOf(r.care_giver_id, r.id), r.unit_id]));
 }
 
 /** The care giver each stored unit belongs to, by unit id; units not stored are absent. */
@@ -319,17 +353,25 @@ export async function unitCareGivers(ex: Executor, unitIds: readonly string[]): 
   return new Map(rows.map((r) => [r.id, r.care_giver_id]));
 }
 
-/** The certificate, locked for the rest of the transaction. */
-export async function lockCertificate(ex: Executor, id: string): Promise<StoredCertificate | undefined> {
-  const rows = await queryRows<Row>(ex, sql`${SELECT} where id = ${id} for update`);
+/** The care giver's certificate with this id, locked for the rest of the transaction. */
+export async function lockCertificate(ex: Executor, key: CertificateKey): Promise<StoredCertificate | undefined> {
+  const rows = await queryRows<Row>(
+    ex,
+    sql`${SELECT} where care_giver_id = ${key.careGiverId} and id = ${key.id} for update`,
+  );
   return rows[0] ? toStored(rows[0]) : undefined;
 }
 
-export async function markRevoked(ex: Executor, id: string, by: string, reason: string | undefined): Promise<void> {
+export async function markRevoked(
+  ex: Executor,
+  key: CertificateKey,
+  by: string,
+  reason: string | undefined,
+): Promise<void> {
   await ex.execute(
     sql`update certificates set revoked_at = now(), revoked_by = ${by}, revoke_reason = ${reason ?? null},
           counts = false
-        where id = ${id} and revoked_at is null`,
+        where care_giver_id = ${key.careGiverId} and id = ${key.id} and revoked_at is null`,
   );
 }
 
@@ -347,14 +389,14 @@ export const UNIT_CASE_CHANGES_PRUNE_EVERY = 64;
  * cannot deadlock; call it last in the transaction to hold the row locks briefly. A unit's first version is the clock
  * in microseconds, so a version never repeats even if the row were removed and written again.
  */
-export async function bumpUnitCaseVersions(ex: Executor, certificateIds: readonly string[]): Promise<void> {
-  if (certificateIds.length === 0) return;
+export async function bumpUnitCaseVersions(ex: Executor, certificates: readonly CertificateKey[]): Promise<void> {
+  if (certificates.length === 0) return;
   const bumped = await queryPrepared<{ unit_id: string; version: string }>(
     ex,
     'unit_case_versions_bump',
     sql`with ${caseVersionBump(
       sql`select distinct unit_id, care_giver_id, patient_id, counts from certificates
-          where id in ${idList(certificateIds)}`,
+          where (care_giver_id, id) in ${keyList(certificates)}`,
     )}
         select unit_id, version::text as version from bumped`,
   );

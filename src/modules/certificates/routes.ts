@@ -14,7 +14,9 @@ export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
   const readers = app.requireRole(['doctor', 'coordinator']);
   const security = [{ bearerAuth: [] }];
   const conflict = {
-    409: Problem.describe('A certificate with this id exists with different content (`certificateId` names it)'),
+    409: Problem.describe(
+      'A certificate of this care giver with this id exists with different content (`certificateId` names it)',
+    ),
   };
 
   app.post(
@@ -22,10 +24,12 @@ export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['certificates'],
-        summary: 'Store one certificate (idempotent by id)',
+        summary: 'Store one certificate (idempotent by care giver and id)',
         description:
-          '201 when stored, 200 with the stored certificate when the same id is posted again with the same content, ' +
-          '409 when the id exists with different content.',
+          'A certificate is identified by its care giver and its id in the issuing system: another care giver may ' +
+          'hold a certificate with the same id, which is another certificate. 201 when stored, 200 with the stored ' +
+          'certificate when the care giver posts the same id again with the same content, 409 when the care giver ' +
+          'has that id with different content. A relation names a certificate of the same care giver.',
         security,
         body: CertificateInput,
         response: {
@@ -64,6 +68,9 @@ export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['certificates'],
         summary: 'Revoke (makulera) a certificate; final and idempotent',
+        description:
+          "The caller's care giver's certificate with this id; an id only another care giver holds is 404, as an " +
+          'id that does not exist.',
         security,
         params: CertificateParams,
         body: RevokeBody.nullish(),
@@ -80,6 +87,9 @@ export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['certificates'],
         summary: 'One certificate of a unit in the token',
+        description:
+          "The caller's care giver's certificate with this id (ids are unique within a care giver only); an id " +
+          'only another care giver holds is 404, as an id that does not exist.',
         security,
         params: CertificateParams,
         response: { 200: CertificateSchema, ...problemResponses, ...notFoundResponse },

@@ -21,7 +21,11 @@ import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
 export const CertificateId = z
   .string()
   .regex(CERTIFICATE_ID_PATTERN, 'must be 1–64 characters of A–Z, a–z, 0–9, . _ : -')
-  .meta({ description: 'The certificate’s id in the issuing system', example: 'c-2026-000123' });
+  .meta({
+    description:
+      'The certificate’s id in the issuing system; unique within the care giver (another care giver may use it too)',
+    example: 'c-2026-000123',
+  });
 
 export const CertificateParams = z.object({ id: CertificateId });
 
@@ -65,7 +69,7 @@ const RelationSchema = z
       .describe(
         'replaces / supplements: the target stops counting (a stored target of the care giver must be at a unit of the token, else 403; an AG or test certificate supersedes only its own kind); extends: chains',
       ),
-    certificateId: CertificateId.describe('The related (earlier) certificate'),
+    certificateId: CertificateId.describe('The related (earlier) certificate, of the same care giver'),
   })
   .meta({ id: 'CertificateRelation' });
 

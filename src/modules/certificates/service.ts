@@ -2,15 +2,19 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
 import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
-import { type Actor, assertActsFor, assertOwnCareGiver, assertRole } from '../../lib/actor.js';
+import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import { Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
 import { fulfilled, Batcher, rejected } from '../../lib/batcher.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
 import {
   bumpUnitCaseVersions,
+  type CertificateKey,
   findCertificates,
-  placesOf,
+  keyOf,
+  keyOfContent,
+  keyString,
+  unitsOf,
   unitCareGivers,
   insertCertificates,
   lockCertificate,
@@ -95,7 +99,11 @@ export function contentHash(content: CertificateContent): string {
 
 const NOT_FOUND = 'No such certificate';
 
+/** By `keyOf(care giver, id)`: a certificate is its care giver's id in the issuing system. */
 type StoreOutcome = Map<string, { created: boolean; storedHash: string }>;
+
+/** The map key of a certificate's content: its care giver and id. */
+const keyOfCertificate = (c: CertificateContent): string => keyOf(c.careGiver.id, c.id);
 
 /** Certificates: ingest, validation, idempotency, revocation and relations (issue 3). */
 export class CertificateService {
@@ -149,18 +157,19 @@ export class CertificateService {
       );
       const first = new Set<string>();
       const results = writes.map(({ content, hash }): PromiseSettledResult<SingleOutcome> => {
-        const { created, storedHash } = outcome.get(content.id)!;
-        const isFirst = !first.has(content.id);
-        first.add(content.id);
-        const createdEarlier =
-          committed.has(content.id) && !answeredCreated.has(content.id) && storedHash === hash && isFirst;
+        // Two care givers' posts of one id in a group are two certificates.
+        const key = keyOfCertificate(content);
+        const { created, storedHash } = outcome.get(key)!;
+        const isFirst = !first.has(key);
+        first.add(key);
+        const createdEarlier = committed.has(key) && !answeredCreated.has(key) && storedHash === hash && isFirst;
         if ((created && isFirst) || createdEarlier) {
-          answeredCreated.add(content.id);
-          return fulfilled({ created: true, certificate: toCertificate(found.get(content.id)!) });
+          answeredCreated.add(key);
+          return fulfilled({ created: true, certificate: toCertificate(found.get(key)!) });
         }
         if (storedHash !== hash) return rejected(conflict(content.id));
-        repeated.set(content.id, content);
-        return fulfilled({ created: false, certificate: toCertificate(found.get(content.id)!) });
+        repeated.set(key, content);
+        return fulfilled({ created: false, certificate: toCertificate(found.get(key)!) });
       });
       return { results, created };
     };
@@ -183,8 +192,8 @@ export class CertificateService {
       }
     }
     // Outside the retry above: what has committed must not be written again when settling fails.
-    const settling = new Map(written.flatMap((w) => w.created).map((c) => [c.id, c]));
-    for (const [id, content] of [...committed, ...repeated]) settling.set(id, content);
+    const settling = new Map(written.flatMap((w) => w.created).map((c) => [keyOfCertificate(c), c]));
+    for (const [key, content] of [...committed, ...repeated]) settling.set(key, content);
     await this.settleAfterCommit([...settling.values()]);
     return written.flatMap((w) => w.results);
   }
@@ -229,18 +238,19 @@ export class CertificateService {
     const settling = new Map<string, CertificateContent>();
     if (writes.length > 0) {
       const stored = await this.database.db.transaction((tx) => this.store(tx, writes, false, true));
-      for (const [id, o] of stored.outcome) outcome.set(id, o);
-      for (const c of stored.created) settling.set(c.id, c);
+      for (const [key, o] of stored.outcome) outcome.set(key, o);
+      for (const c of stored.created) settling.set(keyOfCertificate(c), c);
     }
 
+    // Every item is of the caller's care giver (checked above), so its id alone tells items apart.
     const seen = new Set<string>();
     for (const { index, write } of accepted) {
       const id = write.content.id;
-      const { created, storedHash } = outcome.get(id)!;
+      const { created, storedHash } = outcome.get(keyOfCertificate(write.content))!;
       let status: BatchStatus;
       if (created && !seen.has(id)) status = 'created';
       else status = storedHash === write.hash ? 'unchanged' : 'conflict';
-      if (status === 'unchanged') settling.set(id, write.content);
+      if (status === 'unchanged') settling.set(keyOfCertificate(write.content), write.content);
       seen.add(id);
       results[index] =
         status === 'conflict'
@@ -251,25 +261,29 @@ export class CertificateService {
     return { results };
   }
 
+  /**
+   * The caller's care giver's certificate with this id. Ids are the issuing systems', unique within a care giver:
+   * another care giver's certificate with the same id is not this caller's resource, so an id only another care giver
+   * holds is 404, as any id the caller's care giver does not have.
+   */
   async get(actor: Actor, id: string): Promise<Certificate> {
     assertRole(actor, ['doctor', 'coordinator']);
-    const [stored] = await findCertificates(this.database.db, [id]);
+    const [stored] = await findCertificates(this.database.db, [{ careGiverId: actor.careGiverId, id }]);
     if (!stored) throw new NotFound(NOT_FOUND);
-    assertOwnCareGiver(actor, stored.careGiverId, 'certificate');
     assertActsFor(actor, stored.unitId);
     const certificate = toCertificate(stored);
     await this.audit.record(actor, [readEntry(certificate)]);
     return certificate;
   }
 
-  /** Soft and final; revoking again answers the first revocation unchanged. */
+  /** Soft and final; revoking again answers the first revocation unchanged. Of the caller's care giver only (as get). */
   async revoke(actor: Actor, id: string, input: RevokeInput | null | undefined): Promise<Certificate> {
     assertRole(actor, ['ehr']);
-    let settleTargets: string[] = [];
+    const key: CertificateKey = { careGiverId: actor.careGiverId, id };
+    let settleTargets: CertificateKey[] = [];
     const certificate = await this.database.db.transaction(async (tx) => {
-      const stored = await lockCertificate(tx, id);
+      const stored = await lockCertificate(tx, key);
       if (!stored) throw new NotFound(NOT_FOUND);
-      assertOwnCareGiver(actor, stored.careGiverId, 'certificate');
       assertActsFor(actor, stored.unitId);
       settleTargets = supersededTargets([stored.content]);
       // Settled again below on a repeat too: a client retrying after a failure of that step repairs it. The repeat
@@ -279,7 +293,7 @@ export class CertificateService {
         await this.audit.record(actor, [readEntry(certificate)], tx);
         return certificate;
       }
-      await markRevoked(tx, id, actor.id, input?.reason);
+      await markRevoked(tx, key, actor.id, input?.reason);
       // The certificate it replaced or supplemented counts again, unless another one still supersedes it.
       await recomputeSupersession(tx, settleTargets);
       await this.audit.record(
@@ -295,8 +309,8 @@ export class CertificateService {
         ],
         tx,
       );
-      await bumpUnitCaseVersions(tx, [id, ...settleTargets]);
-      const [revoked] = await findCertificates(tx, [id]);
+      await bumpUnitCaseVersions(tx, [key, ...settleTargets]);
+      const [revoked] = await findCertificates(tx, [key]);
       return toCertificate(revoked!);
     });
     // Again after the commit: a target posted meanwhile was not visible above, and its own settling may have run
@@ -314,13 +328,13 @@ export class CertificateService {
    */
   private async settleAfterCommit(created: readonly CertificateContent[]): Promise<void> {
     if (created.length === 0) return;
-    const ids = [...new Set([...created.map((c) => c.id), ...supersededTargets(created)])];
-    const targeted = await relationTargets(this.database.db, ids);
+    const keys = distinctKeys([...created.map(keyOfContent), ...supersededTargets(created)]);
+    const targeted = await relationTargets(this.database.db, keys);
     await this.settle(targeted);
   }
 
   /** Settles supersession of `targets` outside any transaction and bumps the case versions of those it changed. */
-  private async settle(targets: readonly string[]): Promise<void> {
+  private async settle(targets: readonly CertificateKey[]): Promise<void> {
     if (targets.length === 0) return;
     const changed = await recomputeSupersession(this.database.db, targets);
     // A cached case list built between the two statements is under the old version, so this bump replaces it.
@@ -350,8 +364,9 @@ export class CertificateService {
 
   /**
    * A replacing or supplementing certificate takes its target out of counting, as revoking it would: so the target,
-   * when stored at the caller's care giver, must be at a unit of the token, as for revoking (403). A target that is
-   * not stored, or is another care giver's (the relation is ignored then), gives nothing away.
+   * when stored, must be at a unit of the token, as for revoking (403). The target is the caller's care giver's
+   * certificate with that id (ids are unique within a care giver only); another care giver's certificate with the
+   * same id is never touched, and a target not stored gives nothing away.
    */
   private async assertRelationsInScope(
     actor: Actor,
@@ -360,10 +375,12 @@ export class CertificateService {
   ): Promise<void> {
     const targets = supersededTargets(contents);
     if (targets.length === 0) return;
-    const places = await placesOf(this.database.db, targets);
+    const units = await unitsOf(this.database.db, targets);
     contents.forEach((content, i) => {
-      const target = content.relation ? places.get(content.relation.certificateId) : undefined;
-      if (target?.careGiverId === actor.careGiverId && !actor.units.includes(target.unitId)) {
+      const unitId = content.relation
+        ? units.get(keyOf(content.careGiver.id, content.relation.certificateId))
+        : undefined;
+      if (unitId !== undefined && !actor.units.includes(unitId)) {
         throw new Forbidden(
           `${prefix(i)}relation.certificateId names a certificate of a unit that is not in the token; replacing or supplementing it is for that unit`,
         );
@@ -383,7 +400,7 @@ export class CertificateService {
 
   /**
    * Inserts what is new with its details and names, and the audit events of what it created, in one statement (ON
-   * CONFLICT DO NOTHING, so concurrent posts of one id store it once), then settles supersession where a relation is
+   * CONFLICT DO NOTHING on (care giver, id), so concurrent posts of one certificate store it once), then settles supersession where a relation is
    * involved and bumps the units' case versions last. Without a replacement or supplement among the writes, the
    * insert bumps the versions itself: most groups of single posts are then one statement and the commit. A new
    * certificate that no relation touches is stored as inserted, so it is not read back; what already existed is (its
@@ -432,38 +449,41 @@ export class CertificateService {
         ),
       bumpVersions: targetsOfAll.length === 0,
     });
-    const created = rows.filter((r) => inserted.has(r.content.id)).map((r) => r.content);
-    if (!inTransaction) for (const c of created) committed?.set(c.id, c);
+    const created = rows.filter((r) => inserted.has(keyOfCertificate(r.content))).map((r) => r.content);
+    if (!inTransaction) for (const c of created) committed?.set(keyOfCertificate(c), c);
     // A new certificate may supersede a target (stored or in this group), or be the target of a relation stored
     // earlier; only those need settling. Most certificates have no relation at all.
-    const settled = new Set([
-      ...created.filter((c) => inserted.get(c.id)!.targeted).map((c) => c.id),
+    const settled = distinctKeys([
+      ...created.filter((c) => inserted.get(keyOfCertificate(c))!.targeted).map(keyOfContent),
       ...supersededTargets(created),
     ]);
-    if (settled.size > 0) {
-      if (inTransaction) await recomputeSupersession(tx, [...settled]);
-      else await this.settle([...settled]);
+    if (settled.length > 0) {
+      if (inTransaction) await recomputeSupersession(tx, settled);
+      else await this.settle(settled);
     }
+    const settledKeys = new Set(settled.map(keyString));
     const found = new Map<string, StoredCertificate>();
-    const lookup: string[] = [];
+    const lookup: CertificateKey[] = [];
     for (const r of rows) {
-      const isNew = inserted.get(r.content.id);
-      if (isNew && !settled.has(r.content.id)) {
-        if (readBackAll) found.set(r.content.id, asInserted(r, isNew.createdAt));
-      } else if (!isNew || readBackAll) lookup.push(r.content.id);
+      const key = keyOfCertificate(r.content);
+      const isNew = inserted.get(key);
+      if (isNew && !settledKeys.has(key)) {
+        if (readBackAll) found.set(key, asInserted(r, isNew.createdAt));
+      } else if (!isNew || readBackAll) lookup.push(keyOfContent(r.content));
     }
-    for (const f of await findCertificates(tx, lookup)) found.set(f.id, f);
+    for (const f of await findCertificates(tx, lookup)) found.set(keyOf(f.careGiverId, f.id), f);
     const outcome: StoreOutcome = new Map();
     for (const r of rows) {
-      const isNew = inserted.has(r.content.id);
-      outcome.set(r.content.id, {
+      const key = keyOfCertificate(r.content);
+      const isNew = inserted.has(key);
+      outcome.set(key, {
         created: isNew,
-        storedHash: isNew ? r.contentHash : (found.get(r.content.id)?.contentHash ?? ''),
+        storedHash: isNew ? r.contentHash : (found.get(key)?.contentHash ?? ''),
       });
     }
     // Last, so the units' version rows stay locked only until the commit that follows.
     if (created.length > 0 && targetsOfAll.length > 0) {
-      await bumpUnitCaseVersions(tx, [...created.map((c) => c.id), ...supersededTargets(created)]);
+      await bumpUnitCaseVersions(tx, [...created.map(keyOfContent), ...supersededTargets(created)]);
     }
     return { outcome, found, created };
   }
@@ -500,11 +520,23 @@ interface SingleOutcome {
   certificate: Certificate;
 }
 
-/** The first write of each id; a later write of the same id is judged against what the first one stored. */
+/**
+ * The first write of each certificate (care giver and id); a later write of it is judged against what the first one
+ * stored. Another care giver's write of the same id is another certificate.
+ */
 function firstOccurrences(writes: readonly SingleWrite[]): SingleWrite[] {
   const first = new Map<string, SingleWrite>();
-  for (const w of writes) if (!first.has(w.content.id)) first.set(w.content.id, w);
+  for (const w of writes) {
+    const key = keyOfCertificate(w.content);
+    if (!first.has(key)) first.set(key, w);
+  }
   return [...first.values()];
+}
+
+function distinctKeys(keys: readonly CertificateKey[]): CertificateKey[] {
+  const out = new Map<string, CertificateKey>();
+  for (const k of keys) out.set(keyString(k), k);
+  return [...out.values()];
 }
 
 /** The care giver and unit an item names, read before validation (either may be missing or malformed). */

@@ -126,14 +126,19 @@ describe('who may read', () => {
     expect((await auditRows()).filter((e) => e.action === 'read')).toEqual([]);
   });
 
-  it('another care giver’s certificate is 403, as the outline has it, showing nothing of it; a missing one 404', async () => {
+  // Certificate ids are the issuing systems' and unique within a care giver only (two regions may both issue
+  // c-2026-000123), so the id in the path names the caller's care giver's certificate. One only another care giver
+  // holds is not this caller's resource: 404, the same answer as an id nobody holds (it was 403 while ids were shared
+  // by all care givers). Consents and efforts, whose ids are global, stay 403.
+  it('an id only another care giver holds is 404, exactly as a missing one, showing nothing of it', async () => {
     await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
     const other = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER, units: [UNIT] });
     const existing = await getCertificate(ctx.app, 'c-1', other);
     const missing = await getCertificate(ctx.app, 'c-none', other);
-    expect(existing.statusCode).toBe(403);
+    expect(existing.statusCode).toBe(404);
     expect(existing.body).not.toContain(PATIENT);
     expect(missing.statusCode).toBe(404);
+    expect(existing.json()).toEqual(missing.json());
     expect((await auditRows()).filter((e) => e.action === 'read')).toEqual([]);
   });
 

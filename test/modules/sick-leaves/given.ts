@@ -54,7 +54,7 @@ export async function givenCertificate(db: Executor, c: GivenCertificate): Promi
     periodEnds: c.periods.map((p) => p[2]),
     diagnosisCodes: c.diagnoses ?? ['F321'],
   });
-  await bumpUnitCaseVersions(db, [id]);
+  await bumpUnitCaseVersions(db, [{ careGiverId: c.careGiverId ?? CARE_GIVER, id }]);
   return id;
 }
 
