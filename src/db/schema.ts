@@ -119,6 +119,11 @@ export const certificateRelations = pgTable(
     certificateId: text('certificate_id').notNull(),
     kind: text('kind').notNull(),
     targetId: text('target_id').notNull(),
+    /**
+     * The units the posting token covered. A target stored later is superseded only at one of them, as revoking it
+     * would need (null: stored before this rule, unrestricted).
+     */
+    posterUnits: text('poster_units').array(),
   },
   (t) => [
     primaryKey({ columns: [t.careGiverId, t.certificateId] }),

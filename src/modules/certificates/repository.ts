@@ -16,6 +16,8 @@ export interface NewCertificate {
   startDate: string;
   endDate: string;
   createdBy: string;
+  /** The units of the posting token (kept with a relation: see `recomputeSupersession`). */
+  posterUnits: readonly string[];
 }
 
 export interface StoredCertificate {
@@ -135,6 +137,7 @@ export async function insertCertificates(
     diagnosis_codes: r.content.diagnoses.map((d) => d.code),
     relation_kind: r.content.relation?.kind ?? null,
     relation_target: r.content.relation?.certificateId ?? null,
+    poster_units: r.posterUnits,
   }));
   const audited = also.audit(
     (e) => sql`(${e}."careGiverId", ${e}."resourceId") in (select care_giver_id, id from created)`,
@@ -161,7 +164,7 @@ export async function insertCertificates(
             doctor_name text, signed_at timestamptz, start_date date, end_date date, occupations text[],
             infection_control boolean, test boolean, counts boolean, content_hash text, content jsonb,
             created_by text, period_degrees smallint[], period_starts date[], period_ends date[],
-            diagnosis_codes text[], relation_kind text, relation_target text)
+            diagnosis_codes text[], relation_kind text, relation_target text, poster_units text[])
         ),
         created as (
           insert into certificates (id, type, care_giver_id, unit_id, patient_id, patient_name, doctor_id,
@@ -177,8 +180,9 @@ export async function insertCertificates(
         ),
         new as (select i.* from input i join created c on c.care_giver_id = i.care_giver_id and c.id = i.id),
         relations as (
-          insert into certificate_relations (care_giver_id, certificate_id, kind, target_id)
-          select n.care_giver_id, n.id, n.relation_kind, n.relation_target from new n where n.relation_kind is not null
+          insert into certificate_relations (care_giver_id, certificate_id, kind, target_id, poster_units)
+          select n.care_giver_id, n.id, n.relation_kind, n.relation_target, n.poster_units
+          from new n where n.relation_kind is not null
         ),
         care_giver_names as (
           insert into care_givers (id, name, name_signed_at)
@@ -249,8 +253,10 @@ export interface InsertedCertificate {
 /**
  * Settles `superseded_by` and `counts` of the given targets: a target is superseded by the latest-signed non-revoked
  * certificate of the same care giver and patient, and of its own kind, that replaces or supplements it. Its own kind:
- * both counted types (FK) or both not (AG), and both test certificates or neither; an AG or test certificate, never
- * counted itself, must not take a real FK certificate out of counting. Mirrors `countsFor`. Only rows
+ * both counted types (FK) or both not (AG), both test certificates or neither, both infection control or neither;
+ * an AG, test or infection-control certificate, never counted itself, must not take a counted one out of counting.
+ * And only at a unit the relation's poster covered: a target posted after its replacement is checked here, as one
+ * stored before was checked on posting (403). Mirrors `countsFor`. Only rows
  * whose values change are updated: most targets are new certificates that nothing supersedes, already stored right,
  * and rewriting them would write each new row twice. Answers the ids it changed.
  */
@@ -263,7 +269,8 @@ export async function recomputeSupersession(
     ex,
     'certificates_settle_supersession',
     sql`with targets as (
-          select t.id, t.care_giver_id, t.patient_id, t.type = any(${textArray(COUNTED_TYPES)}) as counted_type, t.test
+          select t.id, t.care_giver_id, t.unit_id, t.patient_id, t.type = any(${textArray(COUNTED_TYPES)}) as counted_type,
+            t.test, t.infection_control
           from certificates t where (t.care_giver_id, t.id) in ${keyList(targets)}
         ),
         best as (
@@ -274,6 +281,8 @@ export async function recomputeSupersession(
           where rel.kind = any(${textArray(SUPERSEDING_KINDS)}) and c.revoked_at is null
             and c.patient_id = t.patient_id
             and (c.type = any(${textArray(COUNTED_TYPES)})) = t.counted_type and c.test = t.test
+            and c.infection_control = t.infection_control
+            and (rel.poster_units is null or t.unit_id = any(rel.poster_units))
           order by rel.care_giver_id, rel.target_id, c.signed_at desc, c.id desc
         ),
         settled as (

@@ -428,6 +428,7 @@ export class CertificateService {
         startDate: span.start,
         endDate: span.end,
         createdBy: actor.id,
+        posterUnits: actor.units,
       };
     });
     // A replacement's target may be in another unit: then every unit is bumped at the end, in one ordered statement.

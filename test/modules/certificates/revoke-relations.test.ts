@@ -226,6 +226,28 @@ describe('relations', () => {
     expect((await postCertificate(ctx.app, unknown, otherUnitEhr)).statusCode).toBe(201);
   });
 
+  it('a relation posted before its target supersedes it only at a unit the poster’s token covered', async () => {
+    const u2 = { unit: { id: OTHER_UNIT, name: 'Vårdcentralen Syd' } };
+    // An EHR system of U002 names a certificate of U001 that is not stored yet; U001's system then posts it.
+    expect(
+      (await postCertificate(ctx.app, related('z2', 'replaces', 'z1', u2), ehrHeaders({ units: [OTHER_UNIT] })))
+        .statusCode,
+    ).toBe(201);
+    expect((await postCertificate(ctx.app, certificateBody({ id: 'z1' }))).statusCode).toBe(201);
+    expect((await rows()).z1).toEqual({ counts: true, supersededBy: null });
+    // A system whose token covers both units may: the target then stops counting when it arrives.
+    const both = ehrHeaders({ units: [UNIT, OTHER_UNIT] });
+    expect((await postCertificate(ctx.app, related('y2', 'replaces', 'y1', u2), both)).statusCode).toBe(201);
+    expect((await postCertificate(ctx.app, certificateBody({ id: 'y1' }))).statusCode).toBe(201);
+    expect((await rows()).y1).toEqual({ counts: false, supersededBy: 'y2' });
+  });
+
+  it('an infection-control certificate, never counted itself, does not take a counted one out of counting', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'fk' }));
+    await postCertificate(ctx.app, related('smitta', 'replaces', 'fk', { infectionControl: true }));
+    expect((await rows()).fk).toEqual({ counts: true, supersededBy: null });
+  });
+
   it('a relation to another patient’s certificate does not take it out of counting', async () => {
     await postCertificate(ctx.app, certificateBody({ id: 'old' }));
     await postCertificate(ctx.app, related('new', 'replaces', 'old', { patient: { id: '200001012384' } }));
