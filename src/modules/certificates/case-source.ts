@@ -56,23 +56,14 @@ function toCaseCertificate(row: CaseCertificateRow): CaseCertificate {
 }
 
 /**
- * The patients of a unit with a counted certificate whose window could make a case visible on `activeOn`
- * (starts on or before it, ends at most `recentlyEndedDays` before it). Uses certificates_unit_window_idx.
+ * The unit's patients on a day are those with a counted certificate at the unit that starts by `activeOn` and ends on
+ * or after this day: up to HISTORY_WINDOW_DAYS (and the gap) before the window, so that a case the unit took part in
+ * and that goes on at another unit of the care giver is still listed here (the engine then keeps only a visible case
+ * holding one of the unit's certificates). A unit whose last certificate in a case ended longer ago than that no
+ * longer lists the case.
  */
-export async function candidatePatients(
-  ex: Executor,
-  careGiverId: string,
-  unitId: string,
-  activeOn: LocalDate,
-  windowFrom: LocalDate,
-): Promise<string[]> {
-  const rows = await queryRows<{ patient_id: string }>(
-    ex,
-    sql`select distinct patient_id from certificates
-        where care_giver_id = ${careGiverId} and unit_id = ${unitId} and counts
-          and end_date >= ${windowFrom}::date and start_date <= ${activeOn}::date`,
-  );
-  return rows.map((r) => r.patient_id);
+export function unitPatientsFrom(windowFrom: LocalDate, maxGapDays: number): LocalDate {
+  return addDays(windowFrom, -(maxGapDays + 1 + HISTORY_WINDOW_DAYS));
 }
 
 /**
@@ -151,7 +142,7 @@ export async function unitCaseCertificates(
   const loadedFrom = addDays(windowFrom, -(maxGapDays + 1 + HISTORY_WINDOW_DAYS));
   const candidates = sql`select distinct patient_id from certificates
     where care_giver_id = ${careGiverId} and unit_id = ${unitId} and counts
-      and end_date >= ${windowFrom}::date and start_date <= ${activeOn}::date`;
+      and end_date >= ${unitPatientsFrom(windowFrom, maxGapDays)}::date and start_date <= ${activeOn}::date`;
   const rows = await queryRows<ChainedRow>(
     ex,
     chainedCertificates(candidates, careGiverId, activeOn, windowFrom, maxGapDays, loadedFrom),
@@ -182,11 +173,11 @@ export async function patientsCaseCertificates(
   maxGapDays: number,
 ): Promise<CaseCertificate[]> {
   if (patientIds.length === 0) return [];
-  // Only the unit's patients on the day: a patient whose certificates here left the window has no case here.
+  // Only the unit's patients on the day (see unitPatientsFrom): others have no case here.
   const candidates = sql`select distinct c.patient_id from certificates c
     where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts
       and c.patient_id in (select jsonb_array_elements_text(${JSON.stringify(patientIds)}::jsonb)::char(12))
-      and c.end_date >= ${windowFrom}::date and c.start_date <= ${activeOn}::date`;
+      and c.end_date >= ${unitPatientsFrom(windowFrom, maxGapDays)}::date and c.start_date <= ${activeOn}::date`;
   const rows = await queryRows<ChainedRow>(
     ex,
     chainedCertificates(candidates, careGiverId, activeOn, windowFrom, maxGapDays, undefined),

@@ -22,8 +22,9 @@ export const sickLeavesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['sick-leaves'],
         summary: 'The unit’s sick-leave cases active on a day, filtered, sorted and paged',
         description:
-          'The unit’s patients are those with a counted certificate at the unit whose dates reach into ' +
-          '[activeOn − recentlyEndedDays, activeOn]. Each patient’s case is built from all their counted ' +
+          'The unit’s patients are those with a counted certificate at the unit that starts by activeOn and ended at ' +
+          'most 240 days (plus maxGapDays + 1) before activeOn − recentlyEndedDays. ' +
+          'Each patient’s case is built from all their counted ' +
           'certificates within the caller’s care giver, at any of its units, as the patient history builds it, so ' +
           'its start, length, degrees, certificate count and active certificate are the same there; only the case ' +
           'visible on activeOn that holds one of the unit’s certificates is listed (a case of other units’ ' +

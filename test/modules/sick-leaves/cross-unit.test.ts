@@ -185,6 +185,41 @@ describe('a case across two units of one care giver', () => {
     expect((await overview(U002, '2026-11-15')).total).toBe(0);
   });
 
+  it('is listed at every unit whose certificate it holds, also after that unit’s certificates have ended', async () => {
+    await givenCaseAcrossTwoUnits();
+    // On 2026-11-15 only B (U002) covers the day, but the case holds A (U001) too: U001 lists the same active case.
+    const atU001 = await overview(U001, '2026-11-15');
+    expect(atU001.items).toHaveLength(1);
+    expect(atU001.items[0]).toMatchObject({ start: '2026-11-01', end: '2026-11-20', days: 20, status: 'active' });
+    expect(atU001.items[0]).toEqual((await overview(U002, '2026-11-15')).items[0]);
+    // Three units along one case: each lists it on a day only the last one's certificate covers.
+    const U003 = 'SE2321000016-U003';
+    const Q = personnummer('19840404', 333);
+    const q = (id: string, unit: string, start: string, end: string) =>
+      certificateBody({
+        id,
+        patient: { id: Q },
+        unit: { id: unit, name: unit },
+        periods: [{ degree: 50, start, end }],
+      });
+    const three = ehrHeaders({ units: [U001, U002, U003] });
+    for (const body of [
+      q('q1', U001, '2026-11-01', '2026-11-10'),
+      q('q2', U002, '2026-11-16', '2026-11-20'),
+      q('q3', U003, '2026-11-27', '2026-11-30'),
+    ])
+      expect((await postCertificate(ctx.app, body, three)).statusCode).toBe(201);
+    for (const unit of [U001, U002, U003]) {
+      const res = await ctx.app.inject({
+        url: `/v1/units/${unit}/sick-leaves?activeOn=2026-11-28&maxGapDays=6`,
+        headers: coordinatorOf(unit),
+      });
+      const mine = res.json().items.filter((i: { patient: { id: string } }) => i.patient.id === Q);
+      expect(mine, unit).toHaveLength(1);
+      expect(mine[0], unit).toMatchObject({ start: '2026-11-01', end: '2026-11-30', certificateCount: 3 });
+    }
+  });
+
   it('a batch bumps the case version of every unit where its patients have counted certificates, and logs them there', async () => {
     const other = personnummer('19800115', 101);
     const alone = personnummer('19800115', 102);
