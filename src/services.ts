@@ -24,8 +24,8 @@ export function createServices(
   const cursors = new PageCursors(config.cursorSecret);
   const audit = new AuditService(database.db, cursors, { onError: onBackgroundError });
   const certificates = new CertificateService(database, audit);
-  const consents = new ConsentService(database, audit);
-  const coordination = new CoordinationService(database, audit, consents, cursors);
+  const consents = new ConsentService(database, audit, certificates);
+  const coordination = new CoordinationService(database, audit, consents, cursors, certificates);
   const sickLeaves = new SickLeaveService(database, audit, certificates, coordination, cursors, {
     cacheEntries: config.sickLeaveCacheEntries,
   });

@@ -29,3 +29,8 @@ export function assertActsFor(actor: Actor, unitId: string): void {
 export function assertRole(actor: Actor, roles: readonly Role[]): void {
   if (!roles.includes(actor.role)) throw new Forbidden(`The role ${actor.role} may not do this`);
 }
+
+/** Who owns a unit: a unit of another care giver than the actor's is 403 (see CertificateService). */
+export interface UnitOwners {
+  assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[]): Promise<void>;
+}

@@ -344,10 +344,11 @@ export class CertificateService {
   /** An EHR system writes only for its own care giver and for units in its token. */
   /**
    * A unit belongs to exactly one care giver: the one whose certificate first named it. A token that puts a unit of
-   * another care giver in its units (an identity provider's mistake) must not file certificates there (403). Owners
+   * another care giver in its units (an identity provider's mistake) must not file certificates, consents or
+   * coordination there (403; the consents and coordination services ask here, the units being this module's). Owners
    * never change, so they are cached per process and the check costs a query only for a unit not seen yet.
    */
-  private async assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[]): Promise<void> {
+  async assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[]): Promise<void> {
     const unknown = [...new Set(unitIds)].filter((id) => !this.unitOwners.has(id));
     if (unknown.length > 0) {
       for (const [unitId, careGiverId] of await unitCareGivers(this.database.db, unknown)) {

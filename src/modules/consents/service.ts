@@ -8,7 +8,14 @@ import {
   checkConsent,
   defaultValidUntil,
 } from '../../domain/consent-rules.js';
-import { type Actor, assertActsFor, assertOwnCareGiver, assertRole, type Role } from '../../lib/actor.js';
+import {
+  type Actor,
+  assertActsFor,
+  assertOwnCareGiver,
+  assertRole,
+  type Role,
+  type UnitOwners,
+} from '../../lib/actor.js';
 import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib/errors.js';
 import { fulfilled, Batcher } from '../../lib/batcher.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
@@ -57,6 +64,7 @@ export class ConsentService {
   constructor(
     readonly database: Database,
     readonly audit: AuditService,
+    private readonly units: UnitOwners,
   ) {
     const lookup = prepareConsentsForChecks(database.db);
     this.checkLookups = new Batcher(async (keys) => (await lookup(keys)).map((rows) => fulfilled(rows)), 200, 4);
@@ -70,6 +78,7 @@ export class ConsentService {
   async create(actor: Actor, body: NewConsent): Promise<ConsentOut> {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
+    await this.units.assertUnitsOfCareGiver(actor, [body.unitId]);
     const today = stockholmDate();
     if (body.givenOn > today) {
       throw new ValidationFailed('A consent cannot be given in the future', [

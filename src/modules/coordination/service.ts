@@ -1,7 +1,14 @@
 import type { Database, Executor } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
 import { canTransition, type EffortStatus, givesEffort } from '../../domain/coordination-rules.js';
-import { type Actor, assertActsFor, assertOwnCareGiver, assertRole, type Role } from '../../lib/actor.js';
+import {
+  type Actor,
+  assertActsFor,
+  assertOwnCareGiver,
+  assertRole,
+  type Role,
+  type UnitOwners,
+} from '../../lib/actor.js';
 import { Conflict, NotFound, ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
@@ -45,6 +52,7 @@ export class CoordinationService {
     readonly audit: AuditService,
     readonly consents: ConsentService,
     private readonly cursors: PageCursors,
+    private readonly units: UnitOwners,
   ) {}
 
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
@@ -178,6 +186,7 @@ export class CoordinationService {
   async setStatus(actor: Actor, body: NewStatus): Promise<StatusOut> {
     assertRole(actor, ['coordinator']);
     assertActsFor(actor, body.unitId);
+    await this.units.assertUnitsOfCareGiver(actor, [body.unitId]);
     return this.database.db.transaction(async (tx) => {
       const row = await insertStatus(tx, {
         careGiverId: actor.careGiverId,

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
+import { CERTIFICATE_EXAMPLE } from '../../../src/modules/certificates/schemas.js';
 import { useTestApp } from '../../helpers/app.js';
 import { bearer, CARE_GIVER, COORDINATOR, DOCTOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 
@@ -394,6 +395,31 @@ describe('who may do what', () => {
     ]);
     const read = await ctx.app.inject({ method: 'GET', url: `/v1/consents/${id}`, headers: coordinator });
     expect(read.json().state).toBe('recorded');
+  });
+
+  it('a unit of another care giver (known from its certificates) takes no consent or status of this one: 403', async () => {
+    // The unit becomes care giver A's when A's certificate first names it.
+    const cert = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/certificates',
+      headers: bearer({ role: 'ehr' }),
+      payload: CERTIFICATE_EXAMPLE,
+    });
+    expect(cert.statusCode, cert.body).toBe(201);
+    // A token of care giver B that (wrongly) lists A's unit.
+    const b = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER, units: [UNIT] });
+    const consent = await post('/v1/consents', written(), b);
+    expect(consent.statusCode).toBe(403);
+    expect(consent.json().detail).toMatch(/unit of another care giver/);
+    const status = await post(
+      '/v1/patients/coordination-status',
+      { patientId: PATIENT, unitId: UNIT, status: 'contacted' },
+      b,
+    );
+    expect(status.statusCode).toBe(403);
+    expect(await consentCount()).toBe(0);
+    // A's own coordinator records one as before.
+    await givenConsent();
   });
 
   it('a consent of another unit of the same care giver is 403', async () => {
