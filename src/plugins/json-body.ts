@@ -127,16 +127,30 @@ export function unreadableBody(headers: Record<string, string | string[] | undef
  * bytes and refused unless it is UTF-8: decoded as a string, an invalid byte would become U+FFFD and be stored so.
  */
 /**
- * Whether plain JSON.parse reads it: Fastify's parser refuses syntax errors and prototype-poisoning keys with one
- * message, so a body it refused that parses here was refused for such a key.
+ * Where a prototype-poisoning key is, when plain JSON.parse reads the body: Fastify's parser refuses syntax errors
+ * and such keys with one message, so a body it refused that parses here was refused for such a key. JSON.parse makes
+ * `__proto__` an own property, so the walk finds it.
  */
-function isJson(body: string): boolean {
+function forbiddenKeyPath(body: string): string | undefined {
+  let value: unknown;
   try {
-    JSON.parse(body);
-    return true;
+    value = JSON.parse(body);
   } catch {
-    return false;
+    return undefined;
   }
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (!current || typeof current !== 'object') continue;
+    for (const key of Object.keys(current)) {
+      const inner = (current as Record<string, unknown>)[key];
+      const innerPath = path ? `${path}.${key}` : key;
+      if (key === '__proto__') return innerPath;
+      if (key === 'constructor' && inner && typeof inner === 'object' && 'prototype' in inner) return innerPath;
+      stack.push([inner, innerPath]);
+    }
+  }
+  return '';
 }
 
 export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
@@ -148,10 +162,11 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
     if (!isUtf8(bytes as Buffer)) return done(new UnsupportedMediaType('The body is not valid UTF-8'));
     const body = (bytes as Buffer).toString('utf8');
     parse(request, body, (err, value) => {
-      if (err && isJson(body)) {
+      const forbidden = err ? forbiddenKeyPath(body) : undefined;
+      if (forbidden !== undefined) {
         return done(
           new ValidationFailed('The body has a __proto__ or constructor.prototype key, which is refused', [
-            { path: '', message: 'must not have a __proto__ or constructor.prototype key' },
+            { path: forbidden, message: 'is a key that is refused (__proto__ or constructor.prototype)' },
           ]),
         );
       }

@@ -87,7 +87,7 @@ describe('HTTP behaviour shared by every route', () => {
     expect(res.headers['content-type']).toContain('application/problem+json');
     // The body is valid JSON: the answer names the key it refuses, not a syntax error.
     expect(res.json().errors).toEqual([
-      { path: '', message: 'must not have a __proto__ or constructor.prototype key' },
+      { path: '__proto__', message: 'is a key that is refused (__proto__ or constructor.prototype)' },
     ]);
     const nested = await ctx.app.inject({
       method: 'POST',
@@ -97,6 +97,7 @@ describe('HTTP behaviour shared by every route', () => {
     });
     expect(nested.statusCode).toBe(400);
     expect(nested.json().detail).toMatch(/__proto__ or constructor\.prototype/);
+    expect(nested.json().errors[0].path).toBe('x.constructor');
   });
 
   it('400 for a key given twice in one object, naming it (JSON.parse kept the last; a proxy may read the first)', async () => {
