@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { z } from 'zod';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -42,4 +42,26 @@ export class PageCursors {
       return undefined;
     }
   }
+
+  /**
+   * A cursor bound to the query it pages (its filters, not its page size): `openFor` with another query refuses it,
+   * so a next page is never one of a different list starting mid-way.
+   */
+  sealFor(query: Record<string, unknown>, value: unknown): string {
+    return this.seal({ q: fingerprint(query), v: value });
+  }
+
+  /** The content of a cursor `sealFor` made for this same query, or undefined (callers answer 400). */
+  openFor<T>(cursor: string, query: Record<string, unknown>, schema: z.ZodType<T>): T | undefined {
+    const opened = this.open(cursor, z.object({ q: z.string(), v: schema }));
+    return opened && opened.q === fingerprint(query) ? (opened.v as T) : undefined;
+  }
+}
+
+/** The query's filters in a canonical order (absent ones left out), hashed. */
+function fingerprint(query: Record<string, unknown>): string {
+  const given = Object.entries(query)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return createHash('sha256').update(JSON.stringify(given)).digest('base64url').slice(0, 16);
 }

@@ -35,3 +35,16 @@ describe('PageCursors', () => {
     expect(cursors.open(cursors.seal({ p: 1, n: 'x' }), Position)).toBeUndefined();
   });
 });
+
+describe('PageCursors bound to a query', () => {
+  const cursors = new PageCursors(SECRET);
+  it('opens a cursor only with the query it was made for (filters in any order; absent ones left out)', () => {
+    const query = { unitId: 'U1', kind: 'personal_support', status: undefined };
+    const cursor = cursors.sealFor(query, { p: 'x', n: 1 });
+    expect(cursors.openFor(cursor, { kind: 'personal_support', unitId: 'U1' }, Position)).toEqual({ p: 'x', n: 1 });
+    expect(cursors.openFor(cursor, { unitId: 'U2', kind: 'personal_support' }, Position)).toBeUndefined();
+    expect(cursors.openFor(cursor, { unitId: 'U1' }, Position)).toBeUndefined();
+    // A cursor made without a query is not one of this kind.
+    expect(cursors.openFor(cursors.seal({ p: 'x', n: 1 }), query, Position)).toBeUndefined();
+  });
+});

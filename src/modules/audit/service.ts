@@ -137,14 +137,16 @@ export class AuditService {
         { path: `${at}from`, message: 'must be before to' },
       ]);
     }
+    // A cursor pages the list it came from: the same filters and window (the list and the search are two lists).
+    const bound = { list: at === '' ? 'search' : 'list', ...filter, from: page.from, to: page.to };
     const events = await findAuditEvents(this.db, {
       careGiverId: actor.careGiverId,
       ...filter,
       ...window,
-      beforeId: page.cursor ? this.cursorId(page.cursor, at) : undefined,
+      beforeId: page.cursor ? this.cursorId(page.cursor, bound, at) : undefined,
       limit: page.limit + 1,
     });
-    return this.page(actor, events, page.limit);
+    return this.page(actor, events, page.limit, bound);
   }
 
   /** Seals what has committed and recomputes the care giver's chain; an altered, inserted or removed row breaks it. */
@@ -160,9 +162,14 @@ export class AuditService {
     return verifyChain({ blocks, events, watermark, head });
   }
 
-  private async page(actor: Actor, events: StoredAuditEvent[], limit: number): Promise<AuditPage> {
+  private async page(
+    actor: Actor,
+    events: StoredAuditEvent[],
+    limit: number,
+    bound: Record<string, unknown>,
+  ): Promise<AuditPage> {
     const items = events.slice(0, limit);
-    const nextCursor = events.length > limit ? this.cursors.seal({ id: items[items.length - 1]!.id }) : null;
+    const nextCursor = events.length > limit ? this.cursors.sealFor(bound, { id: items[items.length - 1]!.id }) : null;
     // Reading the log shows patients too: the auditor's read is itself logged, once per patient shown.
     const patients = [...new Set(items.flatMap((e) => (e.patientId ? [e.patientId] : [])))];
     await this.append(
@@ -181,8 +188,8 @@ export class AuditService {
     return { from: from ? at(from, false) : undefined, to: to ? at(to, true) : undefined };
   }
 
-  private cursorId(cursor: string, at: string): number {
-    const decoded = this.cursors.open(cursor, AuditCursor);
+  private cursorId(cursor: string, bound: Record<string, unknown>, at: string): number {
+    const decoded = this.cursors.openFor(cursor, bound, AuditCursor);
     if (!decoded) {
       throw new ValidationFailed('The cursor is not valid', [{ path: `${at}cursor`, message: 'is not valid' }]);
     }

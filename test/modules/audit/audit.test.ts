@@ -191,6 +191,21 @@ describe('audit trail', () => {
     const page2 = second.json();
     expect(page2.items.map((e: { patientId: string }) => e.patientId)).toEqual([PATIENT]);
     expect(page2.nextCursor).toBeNull();
+    // The cursor pages this list only: with a filter added, or in the patient search, it is refused.
+    const filtered = await ctx.app.inject({
+      url: `/v1/audit-events?limit=2&unitId=${UNIT}&cursor=${page1.nextCursor}`,
+      headers: bearer({ role: 'auditor' }),
+    });
+    expect(filtered.statusCode).toBe(400);
+    expect(filtered.json().errors[0].path).toBe('query.cursor');
+    const search = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: bearer({ role: 'auditor' }),
+      payload: { patientId: PATIENT, cursor: page1.nextCursor },
+    });
+    expect(search.statusCode).toBe(400);
+    expect(search.json().errors[0].path).toBe('cursor');
   });
 
   it('answers a patient’s access-log search and logs the auditor’s own read', async () => {

@@ -313,6 +313,24 @@ describe('listing efforts', () => {
       )
       .map((e) => e.id);
     expect(seen).toEqual(expected);
+    // A cursor pages the list it came from: with another unit or other filters it is refused.
+    const first = (await get(`/v1/units/${UNIT}/coordination-efforts?limit=3&kind=personal_support`)).json();
+    for (const url of [
+      `/v1/units/${OTHER_UNIT}/coordination-efforts?limit=3&kind=personal_support&cursor=${first.nextCursor}`,
+      `/v1/units/${UNIT}/coordination-efforts?limit=3&cursor=${first.nextCursor}`,
+      `/v1/units/${UNIT}/coordination-efforts?limit=3&kind=personal_support&status=done&cursor=${first.nextCursor}`,
+    ]) {
+      const headers = url.includes(OTHER_UNIT)
+        ? bearer({ role: 'coordinator', units: [UNIT, OTHER_UNIT] })
+        : coordinator;
+      const res = await get(url, headers);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().errors[0].path).toBe('query.cursor');
+    }
+    expect(
+      (await get(`/v1/units/${UNIT}/coordination-efforts?limit=5&kind=personal_support&cursor=${first.nextCursor}`))
+        .statusCode,
+    ).toBe(200);
 
     const window = await get(`/v1/units/${UNIT}/coordination-efforts?from=2026-04-02&to=2026-04-04`);
     expect(window.json().items.map((e: { performedOn: string }) => e.performedOn)).toEqual([
