@@ -202,7 +202,7 @@ export const coordinationEfforts = pgTable(
     version: integer('version').notNull().default(1),
   },
   (t) => [
-    index('coordination_efforts_unit_idx').on(t.careGiverId, t.unitId, t.performedOn, t.id),
+    index('coordination_efforts_unit_idx').on(t.careGiverId, t.unitId, t.performedOn, t.createdAt, t.id),
     index('coordination_efforts_patient_idx').on(t.careGiverId, t.patientId, t.performedOn),
   ],
 );

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
 import { type Executor, queryRows } from '../../db/client.js';
 import { coordinationEfforts, coordinationStatuses } from '../../db/schema.js';
 
@@ -45,7 +45,7 @@ export interface UnitEffortFilter {
   from?: string;
   to?: string;
   /** Keyset: only efforts after this one in (performedOn desc, id desc) order. */
-  after?: { performedOn: string; id: string };
+  after?: { performedOn: string; createdAt: string; id: string };
   limit: number;
 }
 
@@ -59,17 +59,15 @@ export async function findUnitEfforts(ex: Executor, f: UnitEffortFilter): Promis
   if (f.to) conditions.push(lte(e.performedOn, f.to));
   if (f.after) {
     conditions.push(
-      or(
-        sql`${e.performedOn} < ${f.after.performedOn}`,
-        and(eq(e.performedOn, f.after.performedOn), sql`${e.id} < ${f.after.id}::uuid`),
-      ),
+      sql`(${e.performedOn}, ${e.createdAt}, ${e.id}) < (${f.after.performedOn}::date, ${f.after.createdAt}::timestamptz, ${f.after.id}::uuid)`,
     );
   }
+  // Newest first: by day, then by when it was recorded (as the patient's list), the id only breaking exact ties.
   return ex
     .select()
     .from(e)
     .where(and(...conditions))
-    .orderBy(desc(e.performedOn), desc(e.id))
+    .orderBy(desc(e.performedOn), desc(e.createdAt), desc(e.id))
     .limit(f.limit);
 }
 
@@ -85,7 +83,7 @@ export async function findPatientEfforts(
     .select()
     .from(e)
     .where(and(eq(e.careGiverId, careGiverId), eq(e.patientId, patientId), eq(e.unitId, unitId)))
-    .orderBy(desc(e.performedOn), desc(e.createdAt));
+    .orderBy(desc(e.performedOn), desc(e.createdAt), desc(e.id));
 }
 
 export async function insertStatus(ex: Executor, row: typeof coordinationStatuses.$inferInsert): Promise<StatusRow> {

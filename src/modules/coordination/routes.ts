@@ -90,7 +90,8 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags,
-        summary: 'The unit’s coordination efforts, newest performedOn first, with cursor pages',
+        summary:
+          'The unit’s coordination efforts, newest performedOn first (then the latest recorded), with cursor pages',
         security,
         params: UnitParams,
         querystring: UnitEffortsQuerySchema,
@@ -106,7 +107,7 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags,
-        summary: 'The patient’s coordination efforts at the unit, newest first',
+        summary: 'The patient’s coordination efforts at the unit, newest performedOn first (then the latest recorded)',
         security,
         body: PatientAtUnitSchema,
         response: { 200: EffortListSchema, ...problemResponses },

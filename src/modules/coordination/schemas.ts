@@ -146,7 +146,7 @@ export const StatusHistorySchema = z
   .object({ items: z.array(StatusSchema).describe('Newest set first (append-only: nothing is ever changed)') })
   .meta({ id: 'CoordinationStatusHistory' });
 
-export const EffortCursor = z.object({ p: LocalDateSchema, id: z.uuid() });
+export const EffortCursor = z.object({ p: LocalDateSchema, c: z.iso.datetime(), id: z.uuid() });
 
 export type EffortOut = z.infer<typeof EffortSchema>;
 export type NewEffort = z.infer<typeof NewEffortSchema>;

@@ -142,14 +142,14 @@ export class CoordinationService {
     if (query.from && query.to && query.from > query.to) {
       throw new ValidationFailed('from is after to', [{ path: 'query.from', message: 'must not be after to' }]);
     }
-    let after: { performedOn: string; id: string } | undefined;
+    let after: { performedOn: string; createdAt: string; id: string } | undefined;
     const bound = { unitId, kind: query.kind, status: query.status, from: query.from, to: query.to };
     if (query.cursor) {
       const decoded = this.cursors.openFor(query.cursor, bound, EffortCursor);
       if (!decoded) {
         throw new ValidationFailed('The cursor is not valid', [{ path: 'query.cursor', message: 'is not valid' }]);
       }
-      after = { performedOn: decoded.p, id: decoded.id };
+      after = { performedOn: decoded.p, createdAt: decoded.c, id: decoded.id };
     }
     const rows = await findUnitEfforts(this.database.db, {
       careGiverId: actor.careGiverId,
@@ -164,7 +164,9 @@ export class CoordinationService {
     const items = rows.slice(0, query.limit);
     const last = items[items.length - 1];
     const nextCursor =
-      rows.length > query.limit && last ? this.cursors.sealFor(bound, { p: last.performedOn, id: last.id }) : null;
+      rows.length > query.limit && last
+        ? this.cursors.sealFor(bound, { p: last.performedOn, c: last.createdAt.toISOString(), id: last.id })
+        : null;
     await this.audit.readPatients(
       actor,
       unitId,

@@ -284,7 +284,7 @@ describe('listing efforts', () => {
     await givenConsent({ patientId: OTHER_PATIENT });
     await givenConsent({ kind: 'information_sharing', actors: ['employer'] });
     const days = ['2026-04-01', '2026-04-02', '2026-04-02', '2026-04-02', '2026-04-03', '2026-04-05', '2026-04-06'];
-    const created: { id: string; performedOn: string }[] = [];
+    const created: { id: string; performedOn: string; createdAt: string }[] = [];
     for (const [i, performedOn] of days.entries()) {
       created.push(await givenEffort({ performedOn, patientId: i % 2 ? OTHER_PATIENT : PATIENT }));
     }
@@ -307,11 +307,9 @@ describe('listing efforts', () => {
     } while (cursor);
     expect(pages).toBe(3);
     expect(new Set(seen).size).toBe(7);
-    const expected = [...created]
-      .sort((a, b) =>
-        a.performedOn === b.performedOn ? (a.id < b.id ? 1 : -1) : a.performedOn < b.performedOn ? 1 : -1,
-      )
-      .map((e) => e.id);
+    // Newest first: by day, then the one recorded later (as the patient's list), the id breaking exact ties.
+    const key = (e: (typeof created)[number]) => [e.performedOn, e.createdAt, e.id].join('|');
+    const expected = [...created].sort((a, b) => (key(a) < key(b) ? 1 : -1)).map((e) => e.id);
     expect(seen).toEqual(expected);
     // A cursor pages the list it came from: with another unit or other filters it is refused.
     const first = (await get(`/v1/units/${UNIT}/coordination-efforts?limit=3&kind=personal_support`)).json();
