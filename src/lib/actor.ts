@@ -14,8 +14,9 @@ export interface Actor {
 }
 
 /**
- * A resource of another care giver is 403, as the outline has it (not 404: the ids of consents and efforts are random
- * UUIDs, and a certificate's id is already known to be taken from a 409 on posting it).
+ * A consent or effort of another care giver is 403, as the outline has it (not 404: their ids are random UUIDs, so
+ * the difference tells nothing). Certificates are looked up within the caller's care giver (their ids are per care
+ * giver), so another care giver's is simply not found.
  */
 export function assertOwnCareGiver(actor: Actor, careGiverId: string, what: string): void {
   if (careGiverId !== actor.careGiverId) throw new Forbidden(`The ${what} belongs to another care giver`);

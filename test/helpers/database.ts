@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { type Database, openDatabase } from '../../src/db/client.js';
+import { type Database, type Executor, openDatabase, queryRows } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 
 /** TEST_DATABASE_URL selects PostgreSQL; otherwise every test file runs on its own in-memory PGlite. */
@@ -73,4 +73,17 @@ export async function createScratchDatabase(): Promise<{ url: string; drop(): Pr
       await c.end();
     },
   };
+}
+
+/** Waits (bounded) until some other session of the test's database is blocked on a row lock (PostgreSQL). */
+export async function untilSomeoneWaitsForALock(db: Executor): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const rows = await queryRows<{ n: string | number }>(
+      db,
+      sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (Number(rows[0]!.n) > 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('no session ever waited for the lock');
 }

@@ -194,7 +194,6 @@ export const SickLeaveHistorySchema = z
   .meta({ id: 'SickLeaveHistory' });
 
 export const OverviewCursor = z.object({
-  h: z.string(),
   a: z.string(),
   k: z.union([z.string(), z.number()]),
   p: z.string(),

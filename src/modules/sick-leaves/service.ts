@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Database } from '../../db/client.js';
 import { addDays, type LocalDate, stockholmDate } from '../../domain/calendar.js';
 import { chapterOf } from '../../domain/icd10.js';
@@ -152,12 +151,15 @@ export class SickLeaveService {
   async overview(actor: Actor, unitId: string, query: OverviewQuery, at = 'query.'): Promise<SickLeavePage> {
     assertRole(actor, READERS);
     assertActsFor(actor, unitId);
-    const cursor = query.cursor ? this.cursors.open(query.cursor, OverviewCursor) : undefined;
-    if (query.cursor && !cursor) throw invalidCursor(at);
-    // A follow-up page without activeOn stays on the day of the first page, even across midnight.
+    // A cursor pages the list it came from: every filter and the sort, not the page size. A follow-up page without
+    // activeOn stays on the day of the first page, even across midnight; one with another day is another list.
+    const { cursor: _cursor, limit: _limit, activeOn: _activeOn, ...filters } = query;
+    const bound = { unitId, ...filters };
+    const cursor = query.cursor ? this.cursors.openFor(query.cursor, bound, OverviewCursor) : undefined;
+    if (query.cursor && (!cursor || (query.activeOn !== undefined && cursor.a !== query.activeOn))) {
+      throw invalidCursor(at);
+    }
     const activeOn = query.activeOn ?? cursor?.a ?? stockholmDate();
-    const hash = queryHash(unitId, activeOn, query);
-    if (cursor && (cursor.h !== hash || cursor.a !== activeOn)) throw invalidCursor(at);
 
     const descending = query.sort.startsWith('-');
     const key = query.sort.replace('-', '') as SortKey;
@@ -182,14 +184,14 @@ export class SickLeaveService {
       total: rows.length,
       nextCursor:
         hasMore && last
-          ? this.cursors.seal({ h: hash, a: activeOn, k: sortValue(last, key), p: last.c.patientId })
+          ? this.cursors.sealFor(bound, { a: activeOn, k: sortValue(last, key), p: last.c.patientId })
           : null,
       activeOn,
       maxGapDays: query.maxGapDays,
     };
   }
 
-  /** Counts over the same cases as the overview; shows no patient, so it writes no audit event. */
+  /** Counts over the same cases as the overview; audited for the unit, and per patient when few (see below). */
   async summary(actor: Actor, unitId: string, query: CaseFilters): Promise<SickLeaveSummary> {
     assertRole(actor, READERS);
     assertActsFor(actor, unitId);
@@ -380,11 +382,4 @@ function toItem(r: Row, coordinationStatus: CoordinationStatus | undefined): Sic
     status: r.c.status === 'ended' ? 'ended' : 'active',
     ...(coordinationStatus ? { coordinationStatus } : {}),
   };
-}
-
-/** Binds a cursor to the query it came from: every filter and the sort, but not the page size. */
-function queryHash(unitId: string, activeOn: LocalDate, query: OverviewQuery): string {
-  const { cursor: _cursor, limit: _limit, activeOn: _activeOn, ...rest } = query;
-  const canonical = JSON.stringify([unitId, activeOn, Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1))]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 }

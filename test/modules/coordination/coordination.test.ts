@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
-import { TEST_DATABASE_URL } from '../../helpers/database.js';
+import { TEST_DATABASE_URL, untilSomeoneWaitsForALock } from '../../helpers/database.js';
 import { bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 
 const ctx = useTestApp();
@@ -518,19 +518,6 @@ describe('who may do what', () => {
 });
 
 describe.skipIf(!TEST_DATABASE_URL)('consent and effort writes serialise (PostgreSQL)', () => {
-  /** Waits (bounded) until some other session is blocked on a row lock. */
-  async function untilSomeoneWaitsForALock(): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const rows = await queryRows<{ n: string | number }>(
-        ctx.database.db,
-        sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-      );
-      if (Number(rows[0]!.n) > 0) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error('no session ever waited for the lock');
-  }
-
   it('an effort posted while a revocation is being written waits for it and is refused', async () => {
     const consent = await givenConsent();
     let pending: ReturnType<typeof post> | undefined;
@@ -540,7 +527,7 @@ describe.skipIf(!TEST_DATABASE_URL)('consent and effort writes serialise (Postgr
         sql`update consents set revoked_at = now(), revoked_by = ${COORDINATOR} where id = ${consent.id}`,
       );
       pending = post('/v1/coordination-efforts', effort());
-      await untilSomeoneWaitsForALock();
+      await untilSomeoneWaitsForALock(ctx.database.db);
     });
     expectConsentRequired(await pending!, 'revoked');
     expect(await count('coordination_efforts')).toBe(0);
@@ -552,7 +539,7 @@ describe.skipIf(!TEST_DATABASE_URL)('consent and effort writes serialise (Postgr
     await ctx.database.db.transaction(async (tx) => {
       await tx.execute(sql`select id from consents where id = ${consent.id} for share`);
       pending = post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
-      await untilSomeoneWaitsForALock();
+      await untilSomeoneWaitsForALock(ctx.database.db);
       const [row] = await queryRows<{ revoked_at: string | null }>(
         tx,
         sql`select revoked_at from consents where id = ${consent.id}`,

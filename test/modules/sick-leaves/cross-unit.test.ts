@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
-import { TEST_DATABASE_URL } from '../../helpers/database.js';
+import { TEST_DATABASE_URL, untilSomeoneWaitsForALock } from '../../helpers/database.js';
 import { bearer, DOCTOR, OTHER_DOCTOR, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 import { certificateBody, ehrHeaders, postBatch, postCertificate } from '../certificates/fixtures.js';
 import { givenCertificate, personnummer } from './given.js';
@@ -269,18 +269,6 @@ describe('a case across two units of one care giver', () => {
 });
 
 describe.skipIf(!TEST_DATABASE_URL)('two writes for one patient at two units at the same moment (PostgreSQL)', () => {
-  /** Waits (bounded) until some other session is blocked on a row lock. */
-  async function untilSomeoneWaitsForALock(): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const rows = await queryRows<{ n: string | number }>(
-        ctx.database.db,
-        sql`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-      );
-      if (Number(rows[0]!.n) > 0) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error('no session ever waited for the lock');
-  }
   const versionOf = async (unit: string) =>
     (
       await queryRows<{ version: string }>(
@@ -302,7 +290,7 @@ describe.skipIf(!TEST_DATABASE_URL)('two writes for one patient at two units at 
         periods: [{ degree: 50, start: '2026-11-11', end: '2026-11-20' }],
       });
       pending = postCertificate(ctx.app, b, ehr);
-      await untilSomeoneWaitsForALock();
+      await untilSomeoneWaitsForALock(ctx.database.db);
       u001AtA = (
         await queryRows<{ version: string }>(
           tx,
