@@ -103,7 +103,7 @@ const NOT_FOUND = 'No such certificate';
 type StoreOutcome = Map<string, { created: boolean; storedHash: string }>;
 
 /** The map key of a certificate's content: its care giver and id. */
-const keyOfCertificate = (c: CertificateContent): string => keyOf(c.careGiver.id, c.id);
+const keyOfCertificate = (c: CertificateContent): string => keyString(keyOfContent(c));
 
 /** Certificates: ingest, validation, idempotency, revocation and relations (issue 3). */
 export class CertificateService {
