@@ -21,7 +21,7 @@ export const MAX_AGE_YEARS = 130;
 /**
  * Parses and validates (real date, day + 60 for a samordningsnummer, Luhn check digit over YYMMDDNNN).
  * 10-digit input takes its century from the separator: '-' under 100 years old today, '+' 100 or older.
- * Given `today`, a birth date after it, or more than MAX_AGE_YEARS before it, is refused too: no one not yet born (or
+ * Given `today`, a birth date after it, or an age over MAX_AGE_YEARS on it, is refused too: no one not yet born (or
  * 200 years old) is on sick leave, and such an age would show as 0 (or 200) on the overview.
  */
 export function parsePersonalIdentity(input: string, today?: LocalDate): PersonalIdentity | undefined {

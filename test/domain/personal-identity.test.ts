@@ -15,12 +15,15 @@ describe('personal identity numbers', () => {
       expect(parsePersonalIdentity(bad)).toBeUndefined();
     }
   });
-  it('given today, refuses a birth date after it or more than 130 years before it', () => {
+  it('given today, refuses a birth date after it or an age over 130 on it', () => {
     expect(parsePersonalIdentity('202701011237', '2026-12-01')).toBeUndefined();
     expect(parsePersonalIdentity('202701011237', '2027-01-01')?.id).toBe('202701011237');
     expect(parsePersonalIdentity('180001011238', '2026-12-01')).toBeUndefined();
     expect(parsePersonalIdentity('191212121212', '2026-12-01')?.id).toBe('191212121212');
     expect(parsePersonalIdentity('180001011238')?.id).toBe('180001011238'); // without today: only the form
+    // The bound is the age on today: 130 is accepted, 131 (a birthday counting from the day itself) is not.
+    expect(parsePersonalIdentity('189512022386', '2026-12-01')?.id).toBe('189512022386');
+    expect(parsePersonalIdentity('189512012387', '2026-12-01')).toBeUndefined();
   });
 
   it('accepts a samordningsnummer (day + 60) and knows it is one', () => {
