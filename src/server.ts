@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/client.js';
+import { DATA_DIR_LOCK_STALE_MS, openDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { loggerOptions } from './lib/logger.js';
 
@@ -22,7 +22,12 @@ async function main(): Promise<void> {
   if (config.jwt.kind === 'secret' && config.jwt.development) {
     logger.warn('JWT_SECRET is not set: using the built-in development secret (never in production)');
   }
-  const database = await openDatabase({ ...config.database, logger });
+  // A restart right after a crash waits for the dead process's DATA_DIR lock to expire rather than failing.
+  const database = await openDatabase({
+    ...config.database,
+    logger,
+    dataDirLockWaitMs: DATA_DIR_LOCK_STALE_MS + 2_000,
+  });
   await runMigrations(database);
   const app = await buildApp({ config, database, logger });
 
@@ -61,6 +66,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`samverkan failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  // Some libraries throw bare objects, which String() prints as [object Object].
+  const message = err instanceof Error ? err.message : (JSON.stringify(err) ?? String(err));
+  process.stderr.write(`samverkan failed to start: ${message}\n`);
   process.exit(1);
 });

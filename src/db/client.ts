@@ -1,10 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import lockfile from 'proper-lockfile';
 import type { Logger } from 'pino';
 import * as schema from './schema.js';
 
@@ -38,6 +40,68 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * How long to wait for another process's lock on `dataDir` before refusing to start: a lock left by a process that
+   * died expires after DATA_DIR_LOCK_STALE_MS, so a restart right after a crash waits this long instead of failing.
+   */
+  dataDirLockWaitMs?: number;
+}
+
+/** A lock not refreshed for this long was left by a process that is gone (proper-lockfile refreshes it at half). */
+export const DATA_DIR_LOCK_STALE_MS = 10_000;
+
+/**
+ * Creates the embedded database's directory and takes its lock. Two processes on one PGlite directory both start and
+ * both answer, and the one that closes last overwrites what the other wrote: a write answered 201 was lost. PGlite
+ * takes no lock of its own, so the service takes one (a `samverkan.lock` directory inside DATA_DIR).
+ */
+async function holdDataDir(dataDir: string, waitMs: number): Promise<() => Promise<void>> {
+  try {
+    makeDirectory(path.resolve(dataDir));
+  } catch (err) {
+    throw new Error(`DATA_DIR ${dataDir} cannot be created or is not a directory (${describe(err)})`);
+  }
+  const tries = Math.ceil(waitMs / 1_000);
+  try {
+    return await lockfile.lock(dataDir, {
+      lockfilePath: path.join(dataDir, 'samverkan.lock'),
+      stale: DATA_DIR_LOCK_STALE_MS,
+      retries: tries > 0 ? { retries: tries, minTimeout: 1_000, maxTimeout: 1_000, factor: 1 } : 0,
+      // Losing the lock (the directory removed, the clock jumped) is logged, not thrown from a timer.
+      onCompromised: (err) => process.emitWarning(`DATA_DIR ${dataDir}: the lock was lost (${err.message})`),
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new Error(
+        `DATA_DIR ${dataDir} is in use by another samverkan process (its lock ${path.join(dataDir, 'samverkan.lock')} ` +
+          `is held); stop that one, or give this one another DATA_DIR or a DATABASE_URL`,
+      );
+    }
+    throw new Error(`DATA_DIR ${dataDir} cannot be written (${describe(err)})`);
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node 20's recursive mkdir loops forever on a path it cannot create below an existing
+ * directory that refuses new entries (seen with DATA_DIR=/proc/x), where this fails at once.
+ */
+function makeDirectory(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new Error('it is a file');
+    return;
+  }
+  const parent = path.dirname(dir);
+  if (parent !== dir) makeDirectory(parent);
+  mkdirSync(dir);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
 }
 
 /** Raw SQL through any executor; both drivers answer `{ rows }` and keep dates and timestamps as strings. */
@@ -110,10 +174,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       },
     };
   }
-  if (options.dataDir && options.dataDir !== 'memory://') mkdirSync(options.dataDir, { recursive: true });
-  const client = new PGlite(options.dataDir === 'memory://' ? undefined : options.dataDir);
-  await client.waitReady;
-  await client.exec(`SET TimeZone = 'UTC'`);
+  const dataDir = options.dataDir && options.dataDir !== 'memory://' ? options.dataDir : undefined;
+  const release = dataDir ? await holdDataDir(dataDir, options.dataDirLockWaitMs ?? 0) : undefined;
+  let client: PGlite;
+  try {
+    client = new PGlite(dataDir);
+    await client.waitReady;
+    await client.exec(`SET TimeZone = 'UTC'`);
+  } catch (err) {
+    await release?.();
+    // PGlite's own errors name neither the directory nor the setting (one was seen thrown as a bare object).
+    throw new Error(`DATA_DIR ${dataDir ?? 'memory://'}: the embedded database does not open (${describe(err)})`);
+  }
   const db = drizzlePglite(client, { schema }) as unknown as Executor;
   // PGlite is one connection: queries queue inside it, so there is no pool to measure.
   return {
@@ -123,6 +195,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     stats: () => undefined,
     async close() {
       await client.close();
+      await release?.();
     },
     withSession: (fn) => fn(db),
   };
