@@ -19,6 +19,7 @@ import { sickLeavesRoutes } from './modules/sick-leaves/routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
 import { clientErrorHandler, errorsPlugin, frameworkErrors, notFound } from './plugins/errors.js';
+import { ServiceUnavailable } from './lib/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -54,7 +55,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     forceCloseConnections: 'idle',
     // No implicit HEAD routes: a HEAD on a patient-data GET would read (and audit) without showing anything.
     exposeHeadRoutes: false,
-    return503OnClosing: true,
+    // Fastify's own 503 while closing is a fixed JSON body; the hook below answers problem+json instead.
+    return503OnClosing: false,
     // Accept a caller's x-request-id when it is a UUID; otherwise make one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -88,9 +90,21 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   app.addHook('onClose', async () => app.services.audit.sealer.stop());
 
   await app.register(errorsPlugin);
+  // Requests that still arrive while closing (pipelined, or on a keep-alive connection that was busy) are answered 503
+  // with Retry-After and the connection closed, so that the client sends them again to another process.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   // Callback-style hooks on the hot path: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      done(new ServiceUnavailable('The service is shutting down; retry shortly'));
+      return;
+    }
     done();
   });
   await app.register(securityHeadersPlugin);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createScratchDatabase, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
@@ -54,6 +54,44 @@ describe('graceful shutdown', () => {
     await closing;
     expect(res).toEqual({ status: 200, body: '{"done":true}' });
     await expect(get(port, '/health/live')).rejects.toThrow();
+  });
+
+  it('answers a request that arrives while closing with a problem+json 503, Retry-After and Connection: close', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const app = await buildApp({ config: testConfig(), database: testDb.database });
+    app.get('/slow', async () => {
+      await gate;
+      return { done: true };
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as AddressInfo).port;
+    // A connection busy with a request when close begins is kept open; a second request sent on it then arrives
+    // while closing.
+    const socket = connect(port, '127.0.0.1');
+    let raw = '';
+    socket.on('data', (c) => {
+      raw += c;
+    });
+    const ended = once(socket, 'close');
+    socket.write('GET /slow HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    const closing = app.close();
+    socket.write('GET /health/live HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await ended;
+    await closing;
+    const second = raw.slice(raw.indexOf('HTTP/1.1', 1)).toLowerCase();
+    expect(raw.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(second).toMatch(/^http\/1\.1 503/);
+    expect(second).toContain('content-type: application/problem+json');
+    expect(second).toContain('retry-after: 2');
+    expect(second).toContain('connection: close');
+    expect(second).toContain('"type":"https://');
+    expect(second).toContain('shutting down');
   });
 
   it('the server process exits cleanly on SIGTERM', async () => {
