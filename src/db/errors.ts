@@ -1,4 +1,6 @@
-// Connection-level failures from pg and PGlite: the database is unreachable, restarting or out of connections.
+// Connection-level failures from pg and PGlite: the database is unreachable, restarting, out of connections or of
+// resources, gone (3D000: dropped or renamed under the service) or refusing the service's login (28000/28P01). None is
+// the request's fault, and the same request may succeed later or at another process: 503, not 500.
 const UNAVAILABLE_SQLSTATES = new Set([
   '57P01',
   '57P02',
@@ -8,8 +10,28 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '08003',
   '08004',
   '08006',
+  '53000',
+  '53100',
+  '53200',
   '53300',
+  '3D000',
+  '28000',
+  '28P01',
 ]);
+// The network errors of reaching the server (a unix socket that is gone is ENOENT on connect), counted only from the
+// system calls of a connection so that another ENOENT is not taken for the database.
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOENT',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+const CONNECTION_SYSCALLS = new Set(['connect', 'getaddrinfo', 'read', 'write']);
 const UNAVAILABLE_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Cannot use a pool after calling end|the database system is (starting up|shutting down)|terminating connection/i;
 
@@ -17,6 +39,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   for (const err of causes(error)) {
     if (err.code && UNAVAILABLE_SQLSTATES.has(err.code)) return true;
     if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') return true;
+    if (err.code && NETWORK_CODES.has(err.code) && err.syscall && CONNECTION_SYSCALLS.has(err.syscall)) return true;
     if (err.message && UNAVAILABLE_MESSAGES.test(err.message)) return true;
   }
   return false;
@@ -42,9 +65,9 @@ export function isStatementTimeout(error: unknown): boolean {
 }
 
 /** The error and its causes, a few deep (drizzle wraps the driver's error, which carries the SQLSTATE). */
-function* causes(error: unknown): Generator<{ code?: string; message?: string }> {
+function* causes(error: unknown): Generator<{ code?: string; message?: string; syscall?: string }> {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const err = e as { code?: string; message?: string; cause?: unknown };
+    const err = e as { code?: string; message?: string; syscall?: string; cause?: unknown };
     yield err;
     e = err.cause;
   }
