@@ -20,7 +20,8 @@ export const MAX_AGE_YEARS = 130;
 
 /**
  * Parses and validates (real date, day + 60 for a samordningsnummer, Luhn check digit over YYMMDDNNN).
- * 10-digit input takes its century from the separator: '-' under 100 years old today, '+' 100 or older.
+ * 10-digit input takes its century from the separator: '-' under 100 years old today, '+' 100 or older (with
+ * `today`, on its full date; without, the library's reading by year).
  * Given `today`, a birth date after it, or an age over MAX_AGE_YEARS on it, is refused too: no one not yet born (or
  * 200 years old) is on sick leave, and such an age would show as 0 (or 200) on the overview.
  */
@@ -28,7 +29,8 @@ export function parsePersonalIdentity(input: string, today?: LocalDate): Persona
   if (!INPUT_FORMS.test(input)) return undefined;
   let identity: PersonalIdentity;
   try {
-    const parsed = Personnummer.parse(input, { allowCoordinationNumber: true, allowInterimNumber: false });
+    const full = today && SHORT_FORM.test(input) ? withCentury(input, today) : input;
+    const parsed = Personnummer.parse(full, { allowCoordinationNumber: true, allowInterimNumber: false });
     const id = parsed.format(true);
     identity = {
       id,
@@ -41,6 +43,25 @@ export function parsePersonalIdentity(input: string, today?: LocalDate): Persona
   }
   if (today && (identity.birthDate > today || ageOn(identity.birthDate, today) > MAX_AGE_YEARS)) return undefined;
   return identity;
+}
+
+const SHORT_FORM = /^\d{6}[-+]\d{4}$/;
+
+/**
+ * The 12-digit form of a 10-digit one, its century chosen on `today`'s full date: with '-' the latest birth date not
+ * after today (under 100 years old), with '+' a hundred years before that. The library compares years only, so a
+ * `-` number of someone born later in the year a century ago (261202-1234 on 2026-12-01: 99 years old) was read as
+ * not yet born, and its `+` form was taken for them. A samordningsnummer's day is compared less its 60.
+ */
+function withCentury(input: string, today: LocalDate): string {
+  const yy = Number(input.slice(0, 2));
+  const day = Number(input.slice(4, 6));
+  const monthDay = `${input.slice(2, 4)}-${String(day > 60 ? day - 60 : day).padStart(2, '0')}`;
+  let year = Math.floor(Number(today.slice(0, 4)) / 100) * 100 + yy;
+  if (year > Number(today.slice(0, 4)) || (year === Number(today.slice(0, 4)) && monthDay > today.slice(5)))
+    year -= 100;
+  if (input[6] === '+') year -= 100;
+  return `${String(year).slice(0, 2)}${input.slice(0, 6)}${input.slice(7)}`;
 }
 
 export function isPersonalIdentity(input: string): boolean {

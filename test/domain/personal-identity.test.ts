@@ -26,6 +26,23 @@ describe('personal identity numbers', () => {
     expect(parsePersonalIdentity('189512012387', '2026-12-01')).toBeUndefined();
   });
 
+  it('given today, takes a 10-digit number’s century from the whole birth date, not only its year', () => {
+    const today = '2026-12-01';
+    // Born 1926-12-02: 99 today, so '-' (under 100); the library took it for a baby born tomorrow.
+    expect(parsePersonalIdentity('261202-1234', today)?.id).toBe('192612021234');
+    expect(parsePersonalIdentity('261262-1231', today)?.id).toBe('192612621231'); // samordningsnummer, day + 60
+    // '+' is a hundred years before that: 1826, far too old.
+    expect(parsePersonalIdentity('261202+1234', today)).toBeUndefined();
+    // Born today or yesterday: this century; born on this day a hundred years ago: 100, so '+'.
+    expect(parsePersonalIdentity('261201-1235', today)?.id).toBe('202612011235');
+    expect(parsePersonalIdentity('261130-1231', today)?.id).toBe('202611301231');
+    expect(parsePersonalIdentity('261201+1235', today)?.id).toBe('192612011235');
+    expect(parsePersonalIdentity('270101-1237', today)?.id).toBe('192701011237');
+    // 29 February of a century year that had none is not a date.
+    expect(parsePersonalIdentity('000229-1235', today)?.id).toBe('200002291235');
+    expect(parsePersonalIdentity('000229+1235', today)).toBeUndefined();
+  });
+
   it('accepts a samordningsnummer (day + 60) and knows it is one', () => {
     const parsed = parsePersonalIdentity('197010632391');
     expect(parsed).toMatchObject({ id: '197010632391', coordinationNumber: true, birthDate: '1970-10-03' });
