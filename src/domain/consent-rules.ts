@@ -130,12 +130,12 @@ export function checkConsent(consents: readonly ConsentFacts[], query: ConsentCh
   const ofKind = consents.filter((c) => c.kind === query.kind);
   if (ofKind.length === 0) return { allowed: false, reason: 'none' };
   const covering = ofKind.filter((c) => coversActor(c, query));
-  // Consents for the kind exist but none names the actor (voided ones do not count as existing).
-  if (covering.length === 0) {
-    return ofKind.some((c) => !c.voided)
-      ? { allowed: false, reason: 'actor_not_covered' }
-      : { allowed: false, reason: 'voided' };
+  // Consents for the kind exist but none names the actor. Voided ones (registered in error) do not count as existing:
+  // a voided consent for the actor beside a standing one for another actor is still actor_not_covered.
+  if (covering.every((c) => c.voided) && ofKind.some((c) => !c.voided)) {
+    return { allowed: false, reason: 'actor_not_covered' };
   }
+  if (covering.length === 0) return { allowed: false, reason: 'voided' };
   const valid = covering.filter((c) => consentStateOn(c, query.on) === 'valid').sort(longestValidFirst);
   const best = valid[0];
   if (best) return { allowed: true, reason: 'valid', consentId: best.id, validUntil: best.validUntil };

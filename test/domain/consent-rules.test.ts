@@ -162,6 +162,17 @@ describe('checkConsent', () => {
     expect(result).toMatchObject({ allowed: false, reason: 'revoked', consentId: 'x' });
   });
 
+  it('a voided sharing consent for the actor beside a standing one for another actor: actor_not_covered', () => {
+    const result = checkConsent(
+      [
+        consent({ id: 'x', kind: 'information_sharing', actors: ['employer'], voided: true }),
+        consent({ id: 'y', kind: 'information_sharing', actors: ['occupational_health'] }),
+      ],
+      { kind: 'information_sharing', actor: 'employer', on },
+    );
+    expect(result).toEqual({ allowed: false, reason: 'actor_not_covered' });
+  });
+
   it('voided sharing consents for other actors only: voided', () => {
     const result = checkConsent([consent({ kind: 'information_sharing', actors: ['other'], voided: true })], {
       kind: 'information_sharing',
