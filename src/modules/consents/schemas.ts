@@ -94,7 +94,7 @@ export const NewConsentSchema = z
       .array(ConsentActorSchema)
       .max(CONSENT_ACTORS.length)
       .optional()
-      .describe('Required (at least one) for `information_sharing`; duplicates are merged'),
+      .describe('Required (at least one) for `information_sharing`, none for `coordination`; duplicates are merged'),
     purpose: FreeText(PURPOSE_MAX).trim().min(1).optional().describe('What the consent is for (free text)'),
     journalReference: FreeText(JOURNAL_REFERENCE_MAX)
       .trim()
@@ -111,6 +111,14 @@ export const NewConsentSchema = z
         code: 'custom',
         path: ['actors'],
         message: 'must name at least one actor for information sharing',
+      });
+    }
+    // A coordination consent allows no sharing: a stored actor on it would claim a permission it does not give.
+    if (!needsActors(body.kind) && (body.actors ?? []).length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['actors'],
+        message: 'must be empty for a coordination consent (actors are for information_sharing)',
       });
     }
     const validFrom = body.validFrom ?? body.givenOn;

@@ -114,6 +114,16 @@ describe('recording a consent', () => {
     expect(await consentCount()).toBe(0);
   });
 
+  it('refuses actors on a coordination consent, which allows no sharing', async () => {
+    const res = await post('/v1/consents', written({ actors: ['employer'] }));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ path: 'actors', message: expect.stringMatching(/empty/) }),
+    ]);
+    expect(await consentCount()).toBe(0);
+    expect((await post('/v1/consents', written({ actors: [] }))).statusCode).toBe(201);
+  });
+
   it('merges duplicate actors', async () => {
     const res = await post(
       '/v1/consents',
