@@ -13,7 +13,12 @@ const ACTIONS = ['read', 'create', 'update', 'revoke', 'void', 'check', 'export'
 
 export const AuditEventSchema = z
   .object({
-    id: z.string().describe('Position in the care giver’s hash chain'),
+    id: z
+      .string()
+      .describe(
+        'The event’s id, increasing in the order events were written. One sequence serves every care giver, so one ' +
+          'care giver’s ids have gaps; the chain position is the seal block’s (see verify), not the id',
+      ),
     at: z.string().meta({ format: 'date-time' }),
     actorId: z.string().describe('HSA-id of the person or system'),
     role: z.string(),
