@@ -17,7 +17,7 @@ export const AuditEventSchema = z
       .string()
       .describe(
         'The event’s id, increasing in the order events were written. One sequence serves every care giver, so one ' +
-          'care giver’s ids have gaps; the chain position is the seal block’s (see verify), not the id',
+          'care giver’s ids have gaps and count nothing',
       ),
     at: z.string().meta({ format: 'date-time' }),
     actorId: z.string().describe('HSA-id of the person or system'),
