@@ -6,6 +6,24 @@ export interface FieldError {
   message: string;
 }
 
+/** The most field errors one answer lists, and the longest message or path it shows. */
+export const MAX_FIELD_ERRORS = 50;
+const MAX_FIELD_TEXT = 300;
+
+/**
+ * Field errors as answered: the first MAX_FIELD_ERRORS, each message and path cut at MAX_FIELD_TEXT characters. A
+ * body of 350,000 unknown keys was answered with a 4.4 MB message listing every one of them, which cost more CPU to
+ * build and send than the request cost to make; what a client needs is where its first mistakes are.
+ */
+export function boundedFieldErrors(errors: readonly FieldError[]): FieldError[] {
+  const cut = (text: string) => (text.length > MAX_FIELD_TEXT ? `${text.slice(0, MAX_FIELD_TEXT)}…` : text);
+  const shown = errors.slice(0, MAX_FIELD_ERRORS).map((e) => ({ path: cut(e.path), message: cut(e.message) }));
+  if (errors.length > MAX_FIELD_ERRORS) {
+    shown.push({ path: '', message: `and ${errors.length - MAX_FIELD_ERRORS} more errors not listed` });
+  }
+  return shown;
+}
+
 export class AppError extends Error {
   constructor(
     public readonly status: number,

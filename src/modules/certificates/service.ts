@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
 import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
-import { Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
+import { boundedFieldErrors, Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
 import { fulfilled, Batcher, rejected } from '../../lib/batcher.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
@@ -211,10 +211,9 @@ export class CertificateService {
       if (scopeError) throw new Forbidden(`Certificate ${index}: ${scopeError.path} ${scopeError.message}`);
       const parsed = CertificateInput.safeParse(item);
       if (!parsed.success) {
-        const errors = parsed.error.issues.map((i) => ({
-          path: i.path.map(String).join('.'),
-          message: i.message,
-        }));
+        const errors = boundedFieldErrors(
+          parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+        );
         results.push({ id, status: 'invalid', errors });
         return;
       }
