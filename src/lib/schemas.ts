@@ -93,7 +93,9 @@ const problem = (description: string) => Problem.describe(description);
 /** Answers every authenticated route can give besides its own. */
 export const problemResponses = {
   400: problem('The request is not valid (see `errors`)'),
-  401: problem('Missing, expired or invalid bearer token'),
+  401: problem(
+    'Missing, expired or invalid bearer token; `WWW-Authenticate: Bearer realm="samverkan"` (with `error="invalid_token"` when one was sent)',
+  ),
   403: problem('The token does not allow this role, unit or care giver'),
   429: problem('Too many requests; retry after the `Retry-After` seconds'),
   500: problem('Internal error; nothing about it is shown'),

@@ -108,6 +108,11 @@ function unavailableDetail(error: Error): string | undefined {
 
 export function sendProblem(reply: FastifyReply, problem: ProblemBody): FastifyReply {
   if (problem.status === 503) reply.header('retry-after', '2');
+  if (problem.status === 401) {
+    // RFC 6750 §3: the scheme, and invalid_token when a bearer token was sent but not accepted.
+    const sent = /^bearer /i.test(reply.request.headers.authorization ?? '');
+    reply.header('www-authenticate', `Bearer realm="samverkan"${sent ? ', error="invalid_token"' : ''}`);
+  }
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 

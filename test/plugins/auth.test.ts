@@ -20,6 +20,9 @@ async function expect401(authorization: string | undefined, detail?: RegExp) {
   const res = await call(authorization);
   expect(res.statusCode).toBe(401);
   expect(res.headers['content-type']).toContain('application/problem+json');
+  // RFC 9110 §11.6.1 / RFC 6750 §3: a 401 names the scheme the client should use.
+  expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="samverkan"/);
+  if (authorization?.startsWith('Bearer ')) expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
   const body = res.json();
   expect(body).toMatchObject({ status: 401, title: 'Unauthorized' });
   expect(body.type).toMatch(/\/unauthorized$/);
