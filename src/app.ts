@@ -18,7 +18,7 @@ import { coordinationRoutes } from './modules/coordination/routes.js';
 import { sickLeavesRoutes } from './modules/sick-leaves/routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
-import { clientErrorHandler, errorsPlugin, frameworkErrors, notFound } from './plugins/errors.js';
+import { clientErrorHandler, errorsPlugin, frameworkErrors, notFound, RouteMethods } from './plugins/errors.js';
 import { ServiceUnavailable } from './lib/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
@@ -126,7 +126,9 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     allowList: (request) => request.url.startsWith('/health/'),
   });
   // Fastify's not-found handler skips the plugin's hook: without this, probing for routes cost nothing.
-  app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFound);
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFound(routeMethods));
   await app.register(underPressure, {
     maxEventLoopDelay: config.maxEventLoopDelayMs,
     retryAfter: 2,

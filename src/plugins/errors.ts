@@ -176,14 +176,53 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   socket.destroy();
 }
 
-/** The answer to a route that does not exist (set in app.ts, after rate limiting, which it goes through too). */
-export const notFound = (request: FastifyRequest, reply: FastifyReply) =>
-  sendProblem(reply, {
+/**
+ * The methods of each route's path pattern, so that a path the API has, asked with a method it lacks, is answered
+ * 405 with `Allow` (RFC 9110 §15.5.6) rather than 404 as if the path did not exist.
+ */
+export class RouteMethods {
+  private readonly routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+
+  add(url: string, method: string | string[]): void {
+    const route = this.routes.get(url) ?? {
+      pattern: new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}$`),
+      methods: new Set<string>(),
+    };
+    for (const m of Array.isArray(method) ? method : [method]) route.methods.add(m);
+    this.routes.set(url, route);
+  }
+
+  allowedOn(path: string): string[] {
+    const allowed = new Set<string>();
+    for (const { pattern, methods } of this.routes.values())
+      if (pattern.test(path)) for (const m of methods) allowed.add(m);
+    return [...allowed].sort();
+  }
+}
+
+/**
+ * The answer to a request no route takes (set in app.ts, after rate limiting, which it goes through too): 405 for a
+ * known path, else 404. Neither echoes the URL: a client that put a personal identity number into it would get it
+ * back in the body (and in whatever logs the body).
+ */
+export const notFound = (routes: RouteMethods) => (request: FastifyRequest, reply: FastifyReply) => {
+  const allowed = routes.allowedOn(request.url.split('?')[0] ?? '');
+  if (allowed.length > 0) {
+    reply.header('allow', allowed.join(', '));
+    return sendProblem(reply, {
+      type: `${PROBLEM_BASE}method-not-allowed`,
+      title: 'Method not allowed',
+      status: 405,
+      detail: `This path has no ${request.method} operation; it has ${allowed.join(', ')}`,
+    });
+  }
+  return sendProblem(reply, {
     type: `${PROBLEM_BASE}not-found`,
     title: 'Not found',
     status: 404,
-    detail: `No route ${request.method} ${request.url.split('?')[0]}`,
+    detail: `No operation has this path (the contract is at /openapi.json)`,
   });
+};
 
 /** One place turns every error — ours and Fastify's — into application/problem+json; a 5xx never shows internals. */
 export const errorsPlugin = fp(async (app: FastifyInstance) => {

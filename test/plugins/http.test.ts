@@ -42,7 +42,8 @@ describe('HTTP behaviour shared by every route', () => {
 
   it('has no implicit HEAD routes (a HEAD would read patient data without showing it)', async () => {
     const res = await ctx.app.inject({ method: 'HEAD', url: '/v1/audit-events', headers: auditor });
-    expect(res.statusCode).toBe(404);
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET');
   });
 
   it('400 naming the field for a NUL character anywhere in a body, before any module sees it', async () => {
