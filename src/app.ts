@@ -123,7 +123,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     global: true,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
-    allowList: (request) => request.url.startsWith('/health/'),
+    // Probes and the metrics scraper are not limited: a scraper behind the same NAT as busy clients lost its scrapes.
+    allowList: (request) => request.url.startsWith('/health/') || request.url.split('?')[0] === '/metrics',
   });
   // Fastify's not-found handler skips the plugin's hook: without this, probing for routes cost nothing.
   const routeMethods = new RouteMethods();

@@ -26,7 +26,13 @@ describe('rate limiting', () => {
     expect((await ctx.app.inject({ url: '/v1/audit-events', remoteAddress: '192.0.2.7' })).statusCode).toBe(429);
   });
 
-  it('does not limit health probes', async () => {
-    for (let i = 0; i < 5; i++) expect((await ctx.app.inject({ url: '/health/live' })).statusCode).toBe(200);
+  it('does not limit health probes or the metrics scraper, also from a client that is limited', async () => {
+    const from = { remoteAddress: '192.0.2.9' };
+    for (let i = 0; i < 4; i++) await ctx.app.inject({ url: '/v1/audit-events', ...from });
+    expect((await ctx.app.inject({ url: '/v1/audit-events', ...from })).statusCode).toBe(429);
+    for (let i = 0; i < 5; i++) {
+      expect((await ctx.app.inject({ url: '/health/live', ...from })).statusCode).toBe(200);
+      expect((await ctx.app.inject({ url: '/metrics', ...from })).statusCode).toBe(200);
+    }
   });
 });
