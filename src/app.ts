@@ -19,7 +19,7 @@ import { sickLeavesRoutes } from './modules/sick-leaves/routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
 import { clientErrorHandler, errorsPlugin, frameworkErrors, notFound, RouteMethods } from './plugins/errors.js';
-import { ServiceUnavailable } from './lib/errors.js';
+import { ServiceUnavailable, ValidationFailed } from './lib/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -110,6 +110,19 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   await app.register(securityHeadersPlugin);
   // Only with origins to allow: registered with none, the plugin still ran a hook on every request to add nothing.
   if (config.corsOrigins.length > 0) {
+    // The plugin answers an OPTIONS that is not a whole preflight with a text/plain 400 of its own; this answers it
+    // first, as problem+json naming what is missing.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (request.method !== 'OPTIONS') return done();
+      const missing = (['origin', 'access-control-request-method'] as const).filter((h) => !request.headers[h]);
+      if (missing.length === 0) return done();
+      done(
+        new ValidationFailed(
+          'An OPTIONS request is a CORS preflight: it needs Origin and Access-Control-Request-Method',
+          missing.map((h) => ({ path: `headers.${h}`, message: 'is required in a preflight' })),
+        ),
+      );
+    });
     await app.register(cors, {
       origin: config.corsOrigins,
       // The plugin's default leaves out PATCH, which an effort's update is; and a browser shows a script only the

@@ -24,6 +24,17 @@ describe('CORS with CORS_ORIGINS set', () => {
     expect(get.headers['access-control-allow-origin']).toBe(ALLOWED);
   });
 
+  it('answers an OPTIONS that is not a whole preflight 400 problem+json naming what is missing', async () => {
+    for (const headers of [{}, { origin: ALLOWED }]) {
+      const res = await ctx.app.inject({ method: 'OPTIONS', url: '/v1/consent-checks', headers });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().errors).toContainEqual(
+        expect.objectContaining({ path: 'headers.access-control-request-method' }),
+      );
+    }
+  });
+
   it('allows PATCH (an effort update) and lets a script read Retry-After and the request id', async () => {
     const res = await ctx.app.inject({
       method: 'OPTIONS',
