@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 
 /** Used only outside production so that a fresh clone starts with no setup; production must set its own key. */
@@ -16,21 +17,51 @@ const optionalText = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+const PostgresUrl = z.url({
+  protocol: /^postgres(ql)?$/,
+  error: 'must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database)',
+});
+
+/**
+ * Why a PEM is not a key the service can verify tokens with (RS256: RSA; ES256: EC on P-256), or undefined. Checked at
+ * start so that the message names JWT_PUBLIC_KEY; the JWT library's own ("Unsupported PEM public key.") did not.
+ */
+function publicKeyProblem(pem: string): string | undefined {
+  if (/PRIVATE KEY-----/.test(pem)) return 'is a private key: give the public key (tokens are only verified here)';
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    return 'is not a readable PEM public key';
+  }
+  if (key.asymmetricKeyType === 'rsa') return undefined;
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return undefined;
+  const what = key.asymmetricKeyDetails?.namedCurve ?? key.asymmetricKeyType ?? 'unknown';
+  return `is a ${what} key: RS256 needs an RSA key, ES256 an EC key on P-256`;
+}
+
 const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-    DATABASE_READ_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    DATABASE_URL: optionalText.pipe(PostgresUrl.optional()),
+    DATABASE_READ_URL: optionalText.pipe(PostgresUrl.optional()),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
     DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     DATA_DIR: z.string().min(1).default('./data'),
     JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     JWT_PUBLIC_KEY: optionalText.pipe(
-      z.string().includes('-----BEGIN', { message: 'must be a PEM encoded public key' }).optional(),
+      z
+        .string()
+        .includes('-----BEGIN', { message: 'must be a PEM encoded public key' })
+        .superRefine((pem, ctx) => {
+          const problem = publicKeyProblem(pem.replace(/\\n/g, '\n'));
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
     ),
     CURSOR_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     JWT_ISSUER: optionalText,

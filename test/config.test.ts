@@ -1,5 +1,15 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config.js';
+
+const pemOf = (type: 'rsa' | 'ec' | 'ed25519', options: Record<string, unknown> = {}) =>
+  generateKeyPairSync(type as 'rsa', {
+    modulusLength: 2048,
+    ...options,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+const RSA = pemOf('rsa');
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -36,13 +46,28 @@ describe('config', () => {
 
   it('names a bad log level, database URL and docs flag', () => {
     expect(problemsOf({ LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL:/);
-    expect(problemsOf({ DATABASE_URL: 'mysql://x' })[0]).toMatch(/^DATABASE_URL:/);
+    expect(problemsOf({ DATABASE_URL: 'mysql://x' })[0]).toMatch(
+      /^DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
     expect(problemsOf({ DOCS_ENABLED: 'maybe' })[0]).toMatch(/^DOCS_ENABLED:/);
+  });
+
+  it('refuses a JWT_PUBLIC_KEY it cannot verify RS256 or ES256 with, naming the variable and why', () => {
+    expect(problemsOf({ JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----' })).toEqual([
+      'JWT_PUBLIC_KEY: is not a readable PEM public key',
+    ]);
+    expect(problemsOf({ JWT_PUBLIC_KEY: RSA.privateKey })[0]).toMatch(/^JWT_PUBLIC_KEY: is a private key/);
+    expect(problemsOf({ JWT_PUBLIC_KEY: pemOf('ed25519').publicKey })[0]).toMatch(/^JWT_PUBLIC_KEY: is a ed25519 key/);
+    const p384 = pemOf('ec', { namedCurve: 'secp384r1' }).publicKey;
+    expect(problemsOf({ JWT_PUBLIC_KEY: p384 })[0]).toMatch(/^JWT_PUBLIC_KEY: is a secp384r1 key: .*P-256/);
+    expect(problemsOf({ JWT_PUBLIC_KEY: pemOf('ec', { namedCurve: 'prime256v1' }).publicKey })).toEqual([]);
+    // As an environment file often carries it: one line with \n for the line breaks.
+    expect(problemsOf({ JWT_PUBLIC_KEY: RSA.publicKey.replace(/\n/g, '\\n') })).toEqual([]);
   });
 
   it('refuses a short JWT secret and both kinds of key at once', () => {
     expect(problemsOf({ JWT_SECRET: 'short' })[0]).toMatch(/^JWT_SECRET:.*32/);
-    const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+    const pem = RSA.publicKey;
     expect(problemsOf({ JWT_SECRET: 'x'.repeat(40), JWT_PUBLIC_KEY: pem })[0]).toMatch(/^JWT_SECRET:.*not both/);
   });
 
@@ -61,7 +86,7 @@ describe('config', () => {
   });
 
   it('seals cursors with CURSOR_SECRET, else JWT_SECRET; a public key in production needs CURSOR_SECRET', () => {
-    const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+    const pem = RSA.publicKey;
     expect(loadConfig({ JWT_SECRET: 'j'.repeat(32) }).cursorSecret).toBe('j'.repeat(32));
     expect(loadConfig({ JWT_SECRET: 'j'.repeat(32), CURSOR_SECRET: 'c'.repeat(32) }).cursorSecret).toBe('c'.repeat(32));
     expect(problemsOf({ CURSOR_SECRET: 'short' })[0]).toMatch(/^CURSOR_SECRET:.*32/);
@@ -72,7 +97,7 @@ describe('config', () => {
   });
 
   it('pins RS256/ES256 for a public key and splits CORS origins', () => {
-    const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+    const pem = RSA.publicKey;
     const config = loadConfig({ JWT_PUBLIC_KEY: pem, CORS_ORIGINS: 'https://a.example, https://b.example' });
     expect(config.jwt).toMatchObject({ kind: 'publicKey', algorithms: ['RS256', 'ES256'] });
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
