@@ -38,7 +38,9 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
     },
     async () => {
       try {
-        await ping(opts.database.db);
+        // Once more on failure: a pooled connection the server ended (a restart, pg_terminate_backend) fails the
+        // first query on it and leaves the pool; the next one is fresh. One failed probe took a healthy process out.
+        await ping(opts.database.db).catch(() => ping(opts.database.db));
         migrated ||= await migrationsApplied(opts.database);
       } catch {
         throw new ServiceUnavailable('The database is not reachable');
