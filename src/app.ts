@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { loggerOptions } from './lib/logger.js';
-import { unknownParameters } from './lib/schemas.js';
+import { Problem, unknownParameters } from './lib/schemas.js';
 import { responseSerializerCompiler } from './lib/serializer.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { certificatesRoutes } from './modules/certificates/routes.js';
@@ -46,6 +46,7 @@ export interface AppOptions {
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const NO_QUERY = z.strictObject({}, unknownParameters());
+const URI_TOO_LONG = Problem.describe('A path parameter is longer than 200 characters (type …/uri-too-long)');
 
 /** Builds the whole app from config and a database; it neither listens nor reads the environment. */
 export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
@@ -158,6 +159,10 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   // unfiltered page).
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/v1/') && route.schema && !route.schema.querystring) route.schema.querystring = NO_QUERY;
+    // A path parameter over the router's maxParamLength is refused before routing (frameworkErrors): in the contract.
+    if (route.url.startsWith('/v1/') && route.url.includes(':') && route.schema?.response) {
+      (route.schema.response as Record<number, unknown>)[414] ??= URI_TOO_LONG;
+    }
   });
   // A parameter given as nothing (`maxDays=`, as a form or a template sends an empty field) counts as not given, as an
   // empty environment variable does: read as a number it was 0, and `maxDays=` answered an empty list.

@@ -98,6 +98,7 @@ export const problemResponses = {
   ),
   403: problem('The token does not allow this role, unit or care giver'),
   429: problem('Too many requests; retry after the `Retry-After` seconds'),
+  431: problem('The request line and headers are over 16 KB (a long query string, or a token over 8 KB)'),
   500: problem('Internal error; nothing about it is shown'),
   503: problem(
     'Temporarily unavailable (database down or overloaded, or a concurrent change got in the way); retry after `Retry-After`',

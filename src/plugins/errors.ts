@@ -141,7 +141,7 @@ const CLIENT_ERRORS: Record<string, { status: number; slug: string; detail: stri
   HPE_HEADER_OVERFLOW: {
     status: 431,
     slug: 'headers-too-large',
-    detail: 'The request headers are too large (a token over 8 KB is refused anyway)',
+    detail: 'The request line and headers are too large (over 16 KB: a long query string, or a token over 8 KB)',
   },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, slug: 'request-timeout', detail: 'The request did not arrive in time' },
 };
