@@ -31,7 +31,10 @@ export function assertRole(actor: Actor, roles: readonly Role[]): void {
   if (!roles.includes(actor.role)) throw new Forbidden(`The role ${actor.role} may not do this`);
 }
 
-/** Who owns a unit: a unit of another care giver than the actor's is 403 (see CertificateService). */
+/**
+ * Who owns a unit: a unit of another care giver than the actor's is 403 (see CertificateService), for a write and for
+ * a read that names the unit. `read` may answer from a remembered "no owner yet" (a minute at most).
+ */
 export interface UnitOwners {
-  assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[]): Promise<void>;
+  assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[], use?: 'read' | 'write'): Promise<void>;
 }

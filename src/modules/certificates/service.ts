@@ -105,6 +105,10 @@ type StoreOutcome = Map<string, { created: boolean; storedHash: string }>;
 /** The map key of a certificate's content: its care giver and id. */
 const keyOfCertificate = (c: CertificateContent): string => keyString(keyOfContent(c));
 
+/** A unit no certificate has named yet, remembered for reads for NO_OWNER_TTL_MS. */
+const NO_OWNER = '';
+const NO_OWNER_TTL_MS = 60_000;
+
 /** Certificates: ingest, validation, idempotency, revocation and relations (issue 3). */
 export class CertificateService {
   /** Concurrent single posts, written together (at most 200 per transaction). */
@@ -347,16 +351,32 @@ export class CertificateService {
    * coordination there (403; the consents and coordination services ask here, the units being this module's). Owners
    * never change, so they are cached per process and the check costs a query only for a unit not seen yet.
    */
-  async assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[]): Promise<void> {
-    const unknown = [...new Set(unitIds)].filter((id) => !this.unitOwners.has(id));
+  async assertUnitsOfCareGiver(
+    actor: Actor,
+    unitIds: readonly string[],
+    use: 'read' | 'write' = 'write',
+  ): Promise<void> {
+    // A write asks again about a unit without an owner (the first certificate naming it makes one); a read takes a
+    // remembered "none" for up to a minute, so that reads at such a unit do not query for it every time.
+    const known = (id: string) => {
+      const owner = this.unitOwners.get(id);
+      return owner !== undefined && (owner !== NO_OWNER || use === 'read');
+    };
+    const unknown = [...new Set(unitIds)].filter((id) => !known(id));
+    // A write may make the unit its care giver's: reads ask again from now on (the minute bounds any read between).
+    if (use === 'write') for (const id of unknown) if (this.unitOwners.get(id) === NO_OWNER) this.unitOwners.delete(id);
     if (unknown.length > 0) {
-      for (const [unitId, careGiverId] of await unitCareGivers(this.database.db, unknown)) {
-        this.unitOwners.set(unitId, careGiverId);
+      const owners = await unitCareGivers(this.database.db, unknown);
+      for (const unitId of unknown) {
+        const careGiverId = owners.get(unitId);
+        if (careGiverId) this.unitOwners.set(unitId, careGiverId);
+        // Not from a write: the certificate it is about to store may make the unit its care giver's.
+        else if (use === 'read') this.unitOwners.set(unitId, NO_OWNER, { ttl: NO_OWNER_TTL_MS });
       }
     }
     for (const unitId of unitIds) {
       const owner = this.unitOwners.get(unitId);
-      if (owner !== undefined && owner !== actor.careGiverId) {
+      if (owner !== undefined && owner !== NO_OWNER && owner !== actor.careGiverId) {
         throw new Forbidden(`unit.id ${unitId} is a unit of another care giver`);
       }
     }

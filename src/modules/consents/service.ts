@@ -124,6 +124,7 @@ export class ConsentService {
   async listForPatient(actor: Actor, body: PatientConsentsBody): Promise<{ items: ConsentOut[] }> {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
+    await this.units.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
     const rows = await findPatientConsents(this.database.db, actor.careGiverId, body.patientId);
     if (rows.length > 0) {
       await this.audit.record(actor, [
@@ -136,6 +137,7 @@ export class ConsentService {
   async check(actor: Actor, body: ConsentCheckBody): Promise<ConsentCheckOut> {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
+    await this.units.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
     const on = body.on ?? stockholmDate();
     const rows = await this.checkLookups.add({
       careGiverId: actor.careGiverId,

@@ -58,6 +58,7 @@ export class CoordinationService {
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
+    await this.units.assertUnitsOfCareGiver(actor, [body.unitId]);
     return this.database.db.transaction(async (tx) => {
       const { consentId, sharingConsentId } = await this.consents.requireForEffort(tx, {
         careGiverId: actor.careGiverId,
@@ -139,6 +140,7 @@ export class CoordinationService {
   async listForUnit(actor: Actor, unitId: string, query: UnitEffortsQuery): Promise<EffortPage> {
     assertRole(actor, STAFF);
     assertActsFor(actor, unitId);
+    await this.units.assertUnitsOfCareGiver(actor, [unitId], 'read');
     if (query.from && query.to && query.from > query.to) {
       throw new ValidationFailed('from is after to', [{ path: 'query.from', message: 'must not be after to' }]);
     }
@@ -180,6 +182,7 @@ export class CoordinationService {
   async listForPatient(actor: Actor, body: PatientAtUnit): Promise<{ items: EffortOut[] }> {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
+    await this.units.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
     const rows = await findPatientEfforts(this.database.db, actor.careGiverId, body.unitId, body.patientId);
     if (rows.length > 0) await this.audit.readPatients(actor, body.unitId, EFFORT, [body.patientId]);
     return { items: rows.map(toEffort) };
@@ -211,6 +214,7 @@ export class CoordinationService {
   async statusHistory(actor: Actor, body: PatientAtUnit): Promise<{ items: StatusOut[] }> {
     assertRole(actor, STAFF);
     assertActsFor(actor, body.unitId);
+    await this.units.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
     const rows = await findStatusHistory(this.database.db, actor.careGiverId, body.unitId, body.patientId);
     if (rows.length > 0) await this.audit.readPatients(actor, body.unitId, STATUS, [body.patientId]);
     return { items: rows.map(toStatus) };

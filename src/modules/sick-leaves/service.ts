@@ -151,6 +151,7 @@ export class SickLeaveService {
   async overview(actor: Actor, unitId: string, query: OverviewQuery, at = 'query.'): Promise<SickLeavePage> {
     assertRole(actor, READERS);
     assertActsFor(actor, unitId);
+    await this.certificates.assertUnitsOfCareGiver(actor, [unitId], 'read');
     // A cursor pages the list it came from: every filter and the sort, not the page size. A follow-up page without
     // activeOn stays on the day of the first page, even across midnight; one with another day is another list.
     const { cursor: _cursor, limit: _limit, activeOn: _activeOn, ...filters } = query;
@@ -195,6 +196,7 @@ export class SickLeaveService {
   async summary(actor: Actor, unitId: string, query: CaseFilters): Promise<SickLeaveSummary> {
     assertRole(actor, READERS);
     assertActsFor(actor, unitId);
+    await this.certificates.assertUnitsOfCareGiver(actor, [unitId], 'read');
     const activeOn = query.activeOn ?? stockholmDate();
     const { rows } = await this.matchingRows(actor, unitId, activeOn, query);
     const byGender = { F: 0, M: 0 };
@@ -239,6 +241,7 @@ export class SickLeaveService {
   async history(actor: Actor, body: HistoryBody): Promise<SickLeaveHistory> {
     assertRole(actor, READERS);
     assertActsFor(actor, body.unitId);
+    await this.certificates.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
     const activeOn = body.activeOn ?? stockholmDate();
     // The history stays on the primary: it is what a coordinator opens right after a change, so it must show it.
     const certs = await patientCaseCertificates(this.database.db, actor.careGiverId, body.patientId);

@@ -432,6 +432,44 @@ describe('who may do what', () => {
     await givenConsent();
   });
 
+  it('a unit of another care giver is 403 for every read that names it too, and for an effort', async () => {
+    // A unit no other test names, so that what this process remembers of units comes from this test alone.
+    const unit = 'SE2321000016-U777';
+    const b = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER, units: [unit] });
+    // Read once before any certificate names the unit: the "no owner yet" a read remembers must not outlive the write.
+    expect((await ctx.app.inject({ url: `/v1/units/${unit}/sick-leaves`, headers: b })).statusCode).toBe(200);
+    const cert = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/certificates',
+      headers: bearer({ role: 'ehr', units: [unit] }),
+      payload: { ...CERTIFICATE_EXAMPLE, unit: { id: unit, name: 'Vårdcentralen Väster' } },
+    });
+    expect(cert.statusCode, cert.body).toBe(201);
+    // Care giver B's coordinator, whose token (wrongly) lists A's unit, read B's own data filed under it before.
+    const atUnit = { patientId: PATIENT, unitId: unit };
+    const answers = await Promise.all([
+      ctx.app.inject({ url: `/v1/units/${unit}/sick-leaves`, headers: b }),
+      ctx.app.inject({ url: `/v1/units/${unit}/sick-leaves/summary`, headers: b }),
+      ctx.app.inject({ method: 'POST', url: `/v1/units/${unit}/sick-leaves/search`, payload: {}, headers: b }),
+      post('/v1/patients/sick-leave-history', atUnit, b),
+      post('/v1/consent-checks', { ...atUnit, kind: 'coordination' }, b),
+      post('/v1/patients/consents', atUnit, b),
+      ctx.app.inject({ url: `/v1/units/${unit}/coordination-efforts`, headers: b }),
+      post('/v1/patients/coordination-efforts', atUnit, b),
+      post('/v1/patients/coordination-status/history', atUnit, b),
+      post(
+        '/v1/coordination-efforts',
+        { ...atUnit, kind: 'personal_support', performedOn: '2026-03-10', status: 'planned' },
+        b,
+      ),
+    ]);
+    expect(answers.map((r) => r.statusCode)).toEqual(Array(answers.length).fill(403));
+    for (const r of answers) expect(r.json().detail).toMatch(/unit of another care giver/);
+    // A's own coordinator reads as before.
+    const a = bearer({ role: 'coordinator', units: [unit] });
+    expect((await ctx.app.inject({ url: `/v1/units/${unit}/sick-leaves`, headers: a })).statusCode).toBe(200);
+  });
+
   it('a consent of another unit of the same care giver is 403', async () => {
     const { id } = await givenConsent();
     const other = bearer({ role: 'coordinator', units: [OTHER_UNIT] });
