@@ -21,7 +21,6 @@ const NEXT: Record<EffortStatus, readonly EffortStatus[]> = {
   declined: [],
 };
 
-/** Staying in the same status is not a transition and always allowed (a PATCH may change only the note). */
 /** Moving an effort on to these is giving it: it needs valid consent, as creating it did. */
 export const GIVING_STATUSES: readonly EffortStatus[] = ['in_progress', 'done'];
 
@@ -30,6 +29,7 @@ export function givesEffort(from: EffortStatus, to: EffortStatus): boolean {
   return to !== from && GIVING_STATUSES.includes(to);
 }
 
+/** Staying in the same status is not a transition and always allowed (a PATCH may change only the note). */
 export function canTransition(from: EffortStatus, to: EffortStatus): boolean {
   return from === to || NEXT[from].includes(to);
 }
