@@ -340,15 +340,18 @@ export async function findCertificates(ex: Executor, keys: readonly CertificateK
   return rows.map(toStored);
 }
 
-/** The unit of each stored certificate, by `keyOf(care giver, id)`; certificates not stored are absent. */
-export async function unitsOf(ex: Executor, keys: readonly CertificateKey[]): Promise<Map<string, string>> {
+/** The unit and patient of each stored certificate, by `keyOf(care giver, id)`; certificates not stored are absent. */
+export async function unitsAndPatientsOf(
+  ex: Executor,
+  keys: readonly CertificateKey[],
+): Promise<Map<string, { unitId: string; patientId: string }>> {
   if (keys.length === 0) return new Map();
-  const rows = await queryPrepared<{ id: string; care_giver_id: string; unit_id: string }>(
+  const rows = await queryPrepared<{ id: string; care_giver_id: string; unit_id: string; patient_id: string }>(
     ex,
-    'certificate_units_by_keys',
-    sql`select id, care_giver_id, unit_id from certificates where (care_giver_id, id) in ${keyList(keys)}`,
+    'certificate_units_and_patients_by_keys',
+    sql`select id, care_giver_id, unit_id, patient_id from certificates where (care_giver_id, id) in ${keyList(keys)}`,
   );
-  return new Map(rows.map((r) => [keyOf(r.care_giver_id, r.id), r.unit_id]));
+  return new Map(rows.map((r) => [keyOf(r.care_giver_id, r.id), { unitId: r.unit_id, patientId: r.patient_id }]));
 }
 
 /** The care giver each stored unit belongs to, by unit id; units not stored are absent. */

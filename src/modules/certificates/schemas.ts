@@ -69,7 +69,9 @@ const RelationSchema = z
       .describe(
         'replaces / supplements: the target stops counting (a stored target of the care giver must be at a unit of the token, else 403; an AG or test certificate supersedes only its own kind); extends: chains',
       ),
-    certificateId: CertificateId.describe('The related (earlier) certificate, of the same care giver'),
+    certificateId: CertificateId.describe(
+      'The related (earlier) certificate, of the same care giver and patient: a stored one of another patient is 400 (in a batch, that item is invalid)',
+    ),
   })
   .meta({ id: 'CertificateRelation' });
 

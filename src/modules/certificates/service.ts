@@ -3,7 +3,14 @@ import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
 import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
-import { boundedFieldErrors, Conflict, type FieldError, Forbidden, NotFound } from '../../lib/errors.js';
+import {
+  boundedFieldErrors,
+  Conflict,
+  type FieldError,
+  Forbidden,
+  NotFound,
+  ValidationFailed,
+} from '../../lib/errors.js';
 import { fulfilled, Batcher, rejected } from '../../lib/batcher.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
@@ -14,7 +21,7 @@ import {
   keyOf,
   keyOfContent,
   keyString,
-  unitsOf,
+  unitsAndPatientsOf,
   unitCareGivers,
   insertCertificates,
   lockCertificate,
@@ -130,7 +137,8 @@ export class CertificateService {
     const scopeError = this.writeScopeError(actor, { careGiverId: content.careGiver.id, unitId: content.unit.id });
     if (scopeError) throw new Forbidden(`${scopeError.path} ${scopeError.message}`);
     await this.assertUnitsOfCareGiver(actor, [content.unit.id]);
-    await this.assertRelationsInScope(actor, [content]);
+    const [relationError] = await this.relationErrors(actor, [content]);
+    if (relationError) throw new ValidationFailed('The relation is not valid', [relationError]);
     const outcome = await this.singles.add({ actor, content, hash: contentHash(content) });
     // A re-post is answered with the stored certificate: the caller reads it, so the read is audited.
     if (!outcome.created) await this.audit.record(actor, [readEntry(outcome.certificate)]);
@@ -229,13 +237,18 @@ export class CertificateService {
       actor,
       accepted.map((a) => a.write.content.unit.id),
     );
-    await this.assertRelationsInScope(
+    const relationErrors = await this.relationErrors(
       actor,
       accepted.map((a) => a.write.content),
       (i) => `Certificate ${accepted[i]!.index}: `,
     );
+    const valid = accepted.filter(({ index, write }, i) => {
+      const error = relationErrors[i];
+      if (error) results[index] = { id: write.content.id, status: 'invalid', errors: [error] };
+      return !error;
+    });
     // The first occurrence of an id is the one stored; later ones compare with what ends up stored.
-    const writes = firstOccurrences(accepted.map((a) => a.write));
+    const writes = firstOccurrences(valid.map((a) => a.write));
     const outcome: StoreOutcome = new Map();
     // Created, and already stored as posted (a retry): both are settled after the commit (see writeSingles).
     const settling = new Map<string, CertificateContent>();
@@ -247,7 +260,7 @@ export class CertificateService {
 
     // Every item is of the caller's care giver (checked above), so its id alone tells items apart.
     const seen = new Set<string>();
-    for (const { index, write } of accepted) {
+    for (const { index, write } of valid) {
       const id = write.content.id;
       const { created, storedHash } = outcome.get(keyOfCertificate(write.content))!;
       let status: BatchStatus;
@@ -384,27 +397,34 @@ export class CertificateService {
 
   /**
    * A replacing or supplementing certificate takes its target out of counting, as revoking it would: so the target,
-   * when stored, must be at a unit of the token, as for revoking (403). The target is the caller's care giver's
-   * certificate with that id (ids are unique within a care giver only); another care giver's certificate with the
-   * same id is never touched, and a target not stored gives nothing away.
+   * when stored, must be at a unit of the token, as for revoking (403 for the whole request). The target is the
+   * caller's care giver's certificate with that id (ids are unique within a care giver only); another care giver's
+   * certificate with the same id is never touched, and a target not stored gives nothing away. A stored target of
+   * another patient is that content's own error (answered per certificate): it would never stop counting, and the
+   * issuing system, told 201, would believe it had been replaced.
    */
-  private async assertRelationsInScope(
+  private async relationErrors(
     actor: Actor,
     contents: readonly CertificateContent[],
     prefix: (index: number) => string = () => '',
-  ): Promise<void> {
+  ): Promise<(FieldError | undefined)[]> {
     const targets = supersededTargets(contents);
-    if (targets.length === 0) return;
-    const units = await unitsOf(this.database.db, targets);
-    contents.forEach((content, i) => {
-      const unitId = content.relation
-        ? units.get(keyOf(content.careGiver.id, content.relation.certificateId))
+    if (targets.length === 0) return contents.map(() => undefined);
+    const stored = await unitsAndPatientsOf(this.database.db, targets);
+    return contents.map((content, i) => {
+      const target = content.relation
+        ? stored.get(keyOf(content.careGiver.id, content.relation.certificateId))
         : undefined;
-      if (unitId !== undefined && !actor.units.includes(unitId)) {
+      if (target === undefined) return undefined;
+      if (!actor.units.includes(target.unitId)) {
         throw new Forbidden(
           `${prefix(i)}relation.certificateId names a certificate of a unit that is not in the token; replacing or supplementing it is for that unit`,
         );
       }
+      if (target.patientId !== content.patient.id) {
+        return { path: 'relation.certificateId', message: 'is a certificate of another patient' };
+      }
+      return undefined;
     });
   }
 

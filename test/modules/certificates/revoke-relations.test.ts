@@ -248,9 +248,41 @@ describe('relations', () => {
     expect((await rows()).fk).toEqual({ counts: true, supersededBy: null });
   });
 
-  it('a relation to another patient’s certificate does not take it out of counting', async () => {
+  it('a relation to another patient’s stored certificate is 400 naming it, writes nothing, and the target counts on', async () => {
     await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    const res = await postCertificate(ctx.app, related('new', 'replaces', 'old', { patient: { id: '200001012384' } }));
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().errors).toEqual([
+      { path: 'relation.certificateId', message: 'is a certificate of another patient' },
+    ]);
+    expect(await rows()).toEqual({ old: { counts: true, supersededBy: null } });
+  });
+
+  it('in a batch that item alone is invalid; the others stand', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'old' }));
+    const res = await postBatch(ctx.app, [
+      related('wrong', 'supplements', 'old', { patient: { id: '200001012384' } }),
+      related('right', 'replaces', 'old'),
+    ]);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().results).toEqual([
+      {
+        id: 'wrong',
+        status: 'invalid',
+        errors: [{ path: 'relation.certificateId', message: 'is a certificate of another patient' }],
+      },
+      { id: 'right', status: 'created' },
+    ]);
+    expect(await rows()).toEqual({
+      old: { counts: false, supersededBy: 'right' },
+      right: { counts: true, supersededBy: null },
+    });
+  });
+
+  it('a target of another patient that arrives after its replacement is not taken out of counting', async () => {
     await postCertificate(ctx.app, related('new', 'replaces', 'old', { patient: { id: '200001012384' } }));
+    expect((await postCertificate(ctx.app, certificateBody({ id: 'old' }))).statusCode).toBe(201);
     expect((await rows()).old).toEqual({ counts: true, supersededBy: null });
   });
 });
