@@ -124,8 +124,8 @@ export const NewStatusSchema = z
     unitId: HsaId.describe('Must be in the token'),
     status: CoordinatorStatusSchema,
     on: RecordDate.optional().describe(
-      'The day the status applies from; default today (Europe/Stockholm). The overview shows the latest status set ' +
-        'on a day inside the case’s dates',
+      'The day the status applies from; default today (Europe/Stockholm), not after it. The overview shows the ' +
+        'latest status set on a day inside the case’s dates (for a recently ended case, up to activeOn)',
     ),
   })
   .meta({ id: 'NewCoordinationStatus' });

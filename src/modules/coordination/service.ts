@@ -193,13 +193,21 @@ export class CoordinationService {
     assertRole(actor, ['coordinator']);
     assertActsFor(actor, body.unitId);
     await this.units.assertUnitsOfCareGiver(actor, [body.unitId]);
+    // A status records what the coordinator has done, as a consent records what was given: not a plan. One dated
+    // ahead showed on the overview of days before it.
+    const today = stockholmDate();
+    if (body.on !== undefined && body.on > today) {
+      throw new ValidationFailed('A coordination status cannot be set for a day after today', [
+        { path: 'on', message: `must not be after today (${today})` },
+      ]);
+    }
     return this.database.db.transaction(async (tx) => {
       const row = await insertStatus(tx, {
         careGiverId: actor.careGiverId,
         unitId: body.unitId,
         patientId: body.patientId,
         status: body.status,
-        setOn: body.on ?? stockholmDate(),
+        setOn: body.on ?? today,
         setBy: actor.id,
       });
       await this.audit.record(

@@ -173,7 +173,7 @@ export class SickLeaveService {
     const hasMore = from >= 0 && from + query.limit < rows.length;
 
     // Statuses only for the page's patients, unless the status filter needed them all already.
-    const statuses = known ?? (await this.statusesOf(actor, unitId, pageRows));
+    const statuses = known ?? (await this.statusesOf(actor, unitId, activeOn, pageRows));
     await this.audit.readPatients(
       actor,
       unitId,
@@ -313,7 +313,7 @@ export class SickLeaveService {
             (q === undefined || (r.name?.includes(q) ?? false)),
         );
     if (f.coordinationStatus === undefined) return { rows };
-    const statuses = await this.statusesOf(actor, unitId, rows);
+    const statuses = await this.statusesOf(actor, unitId, activeOn, rows);
     return { rows: rows.filter((r) => statuses.get(r.c.patientId) === f.coordinationStatus), statuses };
   }
 
@@ -361,13 +361,20 @@ export class SickLeaveService {
   private async statusesOf(
     actor: Actor,
     unitId: string,
+    activeOn: LocalDate,
     rows: readonly Row[],
   ): Promise<Map<string, CoordinationStatus>> {
     if (rows.length === 0) return new Map();
+    // A recently ended case shows a status set after its end too, up to activeOn: closing a case that has just ended
+    // is what such cases are shown for (a `closed` set the day after the end was not seen).
     const statuses = await this.coordination.latestStatuses(
       actor.careGiverId,
       unitId,
-      rows.map((r) => ({ patientId: r.c.patientId, start: r.c.start, end: r.c.end })),
+      rows.map((r) => ({
+        patientId: r.c.patientId,
+        start: r.c.start,
+        end: r.c.status === 'ended' && activeOn > r.c.end ? activeOn : r.c.end,
+      })),
     );
     return statuses as Map<string, CoordinationStatus>;
   }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
+import { addDays, stockholmDate } from '../../../src/domain/calendar.js';
 import { useTestApp } from '../../helpers/app.js';
 import { TEST_DATABASE_URL, untilSomeoneWaitsForALock } from '../../helpers/database.js';
 import { bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
@@ -383,6 +384,26 @@ describe('listing efforts', () => {
 });
 
 describe('coordinator status', () => {
+  it('cannot be set for a day after today: 400 naming on, nothing written', async () => {
+    const res = await post('/v1/patients/coordination-status', {
+      patientId: PATIENT,
+      unitId: UNIT,
+      status: 'closed',
+      on: addDays(stockholmDate(), 1),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([expect.objectContaining({ path: 'on' })]);
+    const history = await post('/v1/patients/coordination-status/history', { patientId: PATIENT, unitId: UNIT });
+    expect(history.json().items).toEqual([]);
+    const today = await post('/v1/patients/coordination-status', {
+      patientId: PATIENT,
+      unitId: UNIT,
+      status: 'closed',
+      on: stockholmDate(),
+    });
+    expect(today.statusCode).toBe(201);
+  });
+
   it('a coordinator sets it (append-only); a doctor may read the history but not set it', async () => {
     const first = await post('/v1/patients/coordination-status', {
       patientId: PATIENT,

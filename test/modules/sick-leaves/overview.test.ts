@@ -408,6 +408,20 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       ]);
     });
 
+    it('coordinationStatus of a recently ended case: also one set after its end, up to activeOn', async () => {
+      const db = ctx.database.db;
+      await givenCertificate(db, { patientId: BERTIL, periods: [[100, '2026-02-20', '2026-03-12']] });
+      const set = (status: string, setOn: string) =>
+        givenCoordinationStatus(db, { patientId: BERTIL, status, setOn, setAt: `${setOn}T10:00:00Z` });
+      await set('contacted', '2026-03-01');
+      // Closed two days after the case ended; one set after activeOn is not yet seen on it.
+      await set('closed', '2026-03-14');
+      await set('follow_up', '2026-03-16');
+      const items: Item[] = (await list('recentlyEndedDays=5')).json().items;
+      expect(items.map((i) => [i.patient.id, i.status, i.coordinationStatus])).toEqual([[BERTIL, 'ended', 'closed']]);
+      expect(await ids('recentlyEndedDays=5&coordinationStatus=closed')).toEqual([BERTIL]);
+    });
+
     it.each([
       'maxGapDays=91',
       'maxGapDays=-1',
