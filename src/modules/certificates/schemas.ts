@@ -31,6 +31,8 @@ export const CertificateParams = z.object({ id: CertificateId });
 
 const Name = z.string().trim().min(1).max(200);
 
+const SIGNED_AT_SKEW_MS = 5 * 60_000;
+
 const SignedAtInput = z
   .string()
   .max(40)
@@ -40,10 +42,18 @@ const SignedAtInput = z
       ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 time, or a Swedish local time without a zone' });
       return z.NEVER;
     }
+    // A certificate is posted once signed; a signing time ahead of the clock (beyond a little skew) is an EHR's
+    // mistake, and would make this the active certificate of its case over ones signed since.
+    if (at.getTime() > Date.now() + SIGNED_AT_SKEW_MS) {
+      ctx.addIssue({ code: 'custom', message: 'must not be in the future (at most 5 minutes ahead of this service)' });
+      return z.NEVER;
+    }
     return at.toISOString();
   })
   .meta({
-    description: 'Signing time: RFC 3339 with a zone, or without a zone read as Swedish local time (Europe/Stockholm)',
+    description:
+      'Signing time: RFC 3339 with a zone, or without a zone read as Swedish local time (Europe/Stockholm); not in ' +
+      'the future (5 minutes of clock skew allowed)',
     example: '2026-11-20T09:30:00Z',
   });
 

@@ -55,6 +55,12 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     await expectInvalid(certificateBody({ signedAt: '2026-11-20' }), 'signedAt');
     await expectInvalid(certificateBody({ signedAt: '2026-13-20T10:00:00Z' }), 'signedAt');
   });
+  it('signedAt: not in the future, beyond 5 minutes of clock skew', async () => {
+    const ahead = (ms: number) => new Date(Date.now() + ms).toISOString();
+    await expectInvalid(certificateBody({ signedAt: ahead(10 * 60_000) }), 'signedAt', /future/);
+    const skewed = await postCertificate(ctx.app, certificateBody({ signedAt: ahead(60_000) }));
+    expect(skewed.statusCode, skewed.body).toBe(201);
+  });
   it('diagnoses: 1–3 valid ICD-10-SE codes, each once', async () => {
     await expectInvalid(certificateBody({ diagnoses: [] }), 'diagnoses');
     await expectInvalid(
