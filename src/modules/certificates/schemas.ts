@@ -16,6 +16,7 @@ import {
   sortPeriods,
 } from '../../domain/certificate-rules.js';
 import { CHAPTERS } from '../../domain/icd10.js';
+import { parsePersonalIdentity } from '../../domain/personal-identity.js';
 import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
 
 export const CertificateId = z
@@ -179,6 +180,20 @@ export const CertificateInput = CertificateShape.superRefine(
   (c, ctx) => {
     addIssues(ctx, periodIssues(c.type, c.periods));
     addIssues(ctx, relationIssues(c.id, c.relation));
+    // Sick leave from work before the patient was born is a typo in a date or in the patient id.
+    const patient = typeof c.patient?.id === 'string' ? parsePersonalIdentity(c.patient.id) : undefined;
+    if (patient) {
+      const born = patient.birthDate;
+      c.periods.forEach((p, i) => {
+        if (p.start < born) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['periods', i, 'start'],
+            message: `must not be before the patient’s birth (${born})`,
+          });
+        }
+      });
+    }
   },
   { when: typeAndPeriodsParsed },
 )

@@ -1,5 +1,6 @@
 import type { Database, Executor } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
+import { birthDateOf } from '../../domain/personal-identity.js';
 import {
   type ConsentActor,
   type ConsentCheckResult,
@@ -83,6 +84,13 @@ export class ConsentService {
     if (body.givenOn > today) {
       throw new ValidationFailed('A consent cannot be given in the future', [
         { path: 'givenOn', message: `must not be after today (${today})` },
+      ]);
+    }
+    // Nor before the patient was born (a typo in the date or the id): a check on such a day answered allowed.
+    const born = birthDateOf(body.patientId);
+    if (body.givenOn < born) {
+      throw new ValidationFailed('A consent cannot be given before the patient was born', [
+        { path: 'givenOn', message: `must not be before the patient’s birth (${born})` },
       ]);
     }
     const validFrom = body.validFrom ?? body.givenOn;

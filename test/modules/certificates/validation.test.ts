@@ -55,6 +55,14 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     await expectInvalid(certificateBody({ signedAt: '2026-11-20' }), 'signedAt');
     await expectInvalid(certificateBody({ signedAt: '2026-13-20T10:00:00Z' }), 'signedAt');
   });
+  it('periods: none starting before the patient was born', async () => {
+    // 200001012384 was born on 2000-01-01.
+    await expectInvalid(
+      certificateBody({ patient: { id: '200001012384' }, periods: [period(100, '1999-12-20', '2000-01-10')] }),
+      'periods.0.start',
+      /birth \(2000-01-01\)/,
+    );
+  });
   it('signedAt: not in the future, beyond 5 minutes of clock skew', async () => {
     const ahead = (ms: number) => new Date(Date.now() + ms).toISOString();
     await expectInvalid(certificateBody({ signedAt: ahead(10 * 60_000) }), 'signedAt', /future/);

@@ -114,6 +114,16 @@ describe('recording a consent', () => {
     expect(await consentCount()).toBe(0);
   });
 
+  it('refuses a consent given before the patient was born', async () => {
+    // OTHER_PATIENT (200001012384) was born on 2000-01-01.
+    const res = await post('/v1/consents', written({ patientId: OTHER_PATIENT, givenOn: '1999-12-31' }));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { path: 'givenOn', message: 'must not be before the patient’s birth (2000-01-01)' },
+    ]);
+    expect(await consentCount()).toBe(0);
+  });
+
   it('refuses actors on a coordination consent, which allows no sharing', async () => {
     const res = await post('/v1/consents', written({ actors: ['employer'] }));
     expect(res.statusCode).toBe(400);
