@@ -171,7 +171,9 @@ export class AuditService {
     const items = events.slice(0, limit);
     const nextCursor = events.length > limit ? this.cursors.sealFor(bound, { id: items[items.length - 1]!.id }) : null;
     // Reading the log shows patients too: the auditor's read is itself logged, once per patient shown.
-    const patients = [...new Set(items.flatMap((e) => (e.patientId ? [e.patientId] : [])))];
+    // A search names its patient: that it found nothing tells something of the patient too, so it is logged as well.
+    const named = typeof bound.patientId === 'string' ? [bound.patientId] : [];
+    const patients = [...new Set([...named, ...items.flatMap((e) => (e.patientId ? [e.patientId] : []))])];
     await this.append(
       this.db,
       actor.careGiverId,

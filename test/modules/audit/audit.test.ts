@@ -227,6 +227,25 @@ describe('audit trail', () => {
     expect(own.json().items[0]).toMatchObject({ actorId: AUDITOR, patientId: PATIENT, purpose: 'audit_follow_up' });
   });
 
+  it('logs a patient search that finds nothing too: it names the patient, and its answer tells of them', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: bearer({ role: 'auditor' }),
+      payload: { patientId: '200001012384' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toEqual([]);
+    const own = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/audit-events?actorId=${AUDITOR}`,
+      headers: bearer({ role: 'auditor' }),
+    });
+    expect(own.json().items).toEqual([
+      expect.objectContaining({ patientId: '200001012384', action: 'read', purpose: 'audit_follow_up' }),
+    ]);
+  });
+
   it('refuses a window that ends before it starts, in the list and in the search, naming from', async () => {
     const auditor = bearer({ role: 'auditor' });
     const list = await ctx.app.inject({
