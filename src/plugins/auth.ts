@@ -26,7 +26,11 @@ const Claims = z.object({
   units: z.array(HsaIdClaim).max(1_000),
   name: z.string().max(200).optional(),
   exp: z.number(),
+  iat: z.number().optional(),
 });
+
+/** How far ahead of this service's clock a token's iat may be (clock skew between it and the identity provider). */
+const IAT_SKEW_MS = 60_000;
 
 const ROLE_GUARD = Symbol('roleGuard');
 
@@ -83,6 +87,10 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['j
       throw new Unauthorized(
         `The token's claims are not valid: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`,
       );
+    }
+    // Issued in the future: a wrong clock at the issuer, or a token minted to outlive the lifetime check below.
+    if (claims.data.iat !== undefined && claims.data.iat * 1000 > Date.now() + IAT_SKEW_MS) {
+      throw new Unauthorized('The token is issued in the future (iat after this service’s clock)');
     }
     // A token that would stay valid for days or years is refused however well signed: leaked, it must not last.
     if (claims.data.exp * 1000 - Date.now() > jwt.maxLifetimeMs) {

@@ -59,6 +59,21 @@ describe('authentication', () => {
       (await call(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, expiresInMs: 11 * 3_600_000 })}`)).statusCode,
     ).toBe(200);
   });
+  it('401 for a token issued in the future (beyond a minute of clock skew)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (iat: number) =>
+      createSigner({ key: TEST_SECRET, algorithm: 'HS256' })({
+        sub: AUDITOR,
+        role: 'auditor',
+        careGiverId: CARE_GIVER,
+        units: [],
+        ...good,
+        iat,
+        exp: now + 3_600,
+      });
+    await expect401(`Bearer ${signed(now + 50 * 60)}`, /issued in the future/);
+    expect((await call(`Bearer ${signed(now + 30)}`)).statusCode).toBe(200);
+  });
   it('401 for alg none', () =>
     expect401(
       `Bearer ${unsigned({ sub: AUDITOR, role: 'auditor', careGiverId: CARE_GIVER, units: [], exp: Math.floor(Date.now() / 1000) + 600, iss: ISSUER, aud: AUDIENCE })}`,
