@@ -1,3 +1,4 @@
+import type { Executor } from '../db/client.js';
 import { Forbidden } from './errors.js';
 
 export const ROLES = ['doctor', 'coordinator', 'ehr', 'auditor'] as const;
@@ -37,4 +38,6 @@ export function assertRole(actor: Actor, roles: readonly Role[]): void {
  */
 export interface UnitOwners {
   assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[], use?: 'read' | 'write'): Promise<void>;
+  /** In a write's transaction: the unit becomes the actor's care giver's if no one owns it; another's is 403. */
+  claimUnits(actor: Actor, unitIds: readonly string[], ex: Executor): Promise<void>;
 }

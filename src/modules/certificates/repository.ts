@@ -354,6 +354,33 @@ export async function unitsAndPatientsOf(
   return new Map(rows.map((r) => [keyOf(r.care_giver_id, r.id), { unitId: r.unit_id, patientId: r.patient_id }]));
 }
 
+/**
+ * Makes the care giver the owner of the units no one owns yet, as its first certificate there would (a consent,
+ * effort or status at a unit no certificate has named claimed nothing, so two care givers could both file there),
+ * and answers every unit's owner. The claim has no names: '' signed at -infinity, which any certificate's names
+ * replace. Run in the writer's transaction, so the claim stands or falls with its write.
+ */
+export async function claimUnits(
+  ex: Executor,
+  careGiverId: string,
+  unitIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (unitIds.length === 0) return new Map();
+  await queryRows(
+    ex,
+    sql`insert into care_givers (id, name, name_signed_at) values (${careGiverId}, '', '-infinity')
+        on conflict (id) do nothing`,
+  );
+  await queryRows(
+    ex,
+    sql`insert into units (id, care_giver_id, name, name_signed_at)
+        select u, ${careGiverId}, '', '-infinity'::timestamptz
+        from jsonb_array_elements_text(${JSON.stringify(unitIds)}::jsonb) as u
+        on conflict (id) do nothing`,
+  );
+  return unitCareGivers(ex, unitIds);
+}
+
 /** The care giver each stored unit belongs to, by unit id; units not stored are absent. */
 export async function unitCareGivers(ex: Executor, unitIds: readonly string[]): Promise<Map<string, string>> {
   if (unitIds.length === 0) return new Map();

@@ -22,6 +22,7 @@ import {
   keyOfContent,
   keyString,
   unitsAndPatientsOf,
+  claimUnits,
   unitCareGivers,
   insertCertificates,
   lockCertificate,
@@ -364,6 +365,23 @@ export class CertificateService {
    * coordination there (403; the consents and coordination services ask here, the units being this module's). Owners
    * never change, so they are cached per process and the check costs a query only for a unit not seen yet.
    */
+  /** Forgets the remembered unit owners: for when owners were changed outside the service (a data repair, tests). */
+  forgetUnitOwners(): void {
+    this.unitOwners.clear();
+  }
+
+  /**
+   * For a write at a unit (consent, effort, status) in the writer's transaction: claims the unit for the actor's care
+   * giver when no one owns it yet, and refuses (403) a unit of another care giver.
+   */
+  async claimUnits(actor: Actor, unitIds: readonly string[], ex: Executor): Promise<void> {
+    const owners = await claimUnits(ex, actor.careGiverId, [...new Set(unitIds)]);
+    for (const [unitId, careGiverId] of owners) {
+      if (careGiverId !== actor.careGiverId) throw new Forbidden(`unit.id ${unitId} is a unit of another care giver`);
+    }
+    // Not put into the owners cache: the transaction may still roll the claim back. The next lookup finds it.
+  }
+
   async assertUnitsOfCareGiver(
     actor: Actor,
     unitIds: readonly string[],

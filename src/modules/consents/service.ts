@@ -95,6 +95,7 @@ export class ConsentService {
     }
     const validFrom = body.validFrom ?? body.givenOn;
     return this.database.db.transaction(async (tx) => {
+      await this.units.claimUnits(actor, [body.unitId], tx);
       const row = await insertConsent(tx, {
         careGiverId: actor.careGiverId,
         unitId: body.unitId,
@@ -116,6 +117,7 @@ export class ConsentService {
 
   async get(actor: Actor, id: string): Promise<ConsentOut> {
     const row = this.visible(actor, await findConsent(this.database.db, id));
+    await this.units.assertUnitsOfCareGiver(actor, [row.unitId], 'read');
     await this.audit.record(actor, [this.entry('read', row)]);
     return toConsent(row, actor);
   }
@@ -194,6 +196,10 @@ export class ConsentService {
 
   private async close(actor: Actor, id: string, action: 'revoke' | 'void', reason: string): Promise<ConsentOut> {
     assertRole(actor, STAFF);
+    // The unit's owner is asked before the transaction: its lookup runs on the database, not the transaction (PGlite
+    // is one connection, and a query outside the open transaction would wait for it forever).
+    const unitId = this.visible(actor, await findConsent(this.database.db, id)).unitId;
+    await this.units.assertUnitsOfCareGiver(actor, [unitId]);
     return this.database.db.transaction(async (tx) => {
       const row = this.visible(actor, await findConsent(tx, id, true));
       if (row.voidedAt) throw new Conflict('The consent is voided; that is final', 'consent-closed');

@@ -60,6 +60,7 @@ export class CoordinationService {
     assertActsFor(actor, body.unitId);
     await this.units.assertUnitsOfCareGiver(actor, [body.unitId]);
     return this.database.db.transaction(async (tx) => {
+      await this.units.claimUnits(actor, [body.unitId], tx);
       const { consentId, sharingConsentId } = await this.consents.requireForEffort(tx, {
         careGiverId: actor.careGiverId,
         unitId: body.unitId,
@@ -88,6 +89,7 @@ export class CoordinationService {
 
   async get(actor: Actor, id: string): Promise<EffortOut> {
     const row = this.visible(actor, await findEffort(this.database.db, id));
+    await this.units.assertUnitsOfCareGiver(actor, [row.unitId], 'read');
     await this.audit.record(actor, [effortEntry('read', row)]);
     return toEffort(row);
   }
@@ -98,6 +100,10 @@ export class CoordinationService {
    */
   async update(actor: Actor, id: string, patch: EffortPatch): Promise<EffortOut> {
     assertRole(actor, STAFF);
+    // Asked before the transaction, as for closing a consent (the owner lookup is not the transaction's).
+    await this.units.assertUnitsOfCareGiver(actor, [
+      this.visible(actor, await findEffort(this.database.db, id)).unitId,
+    ]);
     return this.database.db.transaction(async (tx) => {
       const current = this.visible(actor, await findEffort(tx, id, true));
       const from = current.status as EffortStatus;
@@ -202,6 +208,7 @@ export class CoordinationService {
       ]);
     }
     return this.database.db.transaction(async (tx) => {
+      await this.units.claimUnits(actor, [body.unitId], tx);
       const row = await insertStatus(tx, {
         careGiverId: actor.careGiverId,
         unitId: body.unitId,

@@ -355,7 +355,12 @@ describe('reading consents', () => {
     );
     const current = await givenConsent({ givenOn: '2026-03-01' });
     await givenConsent({ patientId: OTHER_PATIENT });
-    await givenConsent({}, bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER }));
+    // The other care giver's own consent for the patient, at its own unit (this unit is not theirs: 403).
+    const theirUnit = 'SE2321000099-U009';
+    await givenConsent(
+      { unitId: theirUnit },
+      bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER, units: [theirUnit] }),
+    );
 
     const res = await post('/v1/patients/consents', { patientId: PATIENT, unitId: UNIT });
     expect(res.statusCode).toBe(200);
@@ -478,6 +483,61 @@ describe('who may do what', () => {
     // A's own coordinator reads as before.
     const a = bearer({ role: 'coordinator', units: [unit] });
     expect((await ctx.app.inject({ url: `/v1/units/${unit}/sick-leaves`, headers: a })).statusCode).toBe(200);
+  });
+
+  it('a consent claims a unit no certificate has named: another care giver may then file nothing there', async () => {
+    const unit = 'SE2321000016-U778';
+    const a = bearer({ role: 'coordinator', units: [unit] });
+    const b = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER, units: [unit] });
+    expect((await post('/v1/consents', written({ unitId: unit }), a)).statusCode).toBe(201);
+    const theirs = await post('/v1/consents', written({ unitId: unit }), b);
+    expect(theirs.statusCode).toBe(403);
+    expect(theirs.json().detail).toMatch(/unit of another care giver/);
+    const ehrB = bearer({ role: 'ehr', careGiverId: OTHER_CARE_GIVER, units: [unit] });
+    const cert = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/certificates',
+      headers: ehrB,
+      payload: {
+        ...CERTIFICATE_EXAMPLE,
+        careGiver: { id: OTHER_CARE_GIVER, name: 'Region B' },
+        unit: { id: unit, name: 'x' },
+      },
+    });
+    expect(cert.statusCode).toBe(403);
+    expect(await consentCount()).toBe(1);
+  });
+
+  it('a consent or effort at a unit now another care giver’s is 403 by its id too (read, revoke, update)', async () => {
+    // Data from before units were claimed by consents: the unit later became care giver B's through a certificate.
+    const unit = 'SE2321000016-U779';
+    const a = bearer({ role: 'coordinator', units: [unit] });
+    const consent = await givenConsent({ unitId: unit }, a);
+    const effort = await post(
+      '/v1/coordination-efforts',
+      { patientId: PATIENT, unitId: unit, kind: 'personal_support', performedOn: '2026-03-10', status: 'planned' },
+      a,
+    );
+    expect(effort.statusCode, effort.body).toBe(201);
+    await queryRows(
+      ctx.database.db,
+      sql`insert into care_givers (id, name, name_signed_at) values (${OTHER_CARE_GIVER}, 'Region B', now())
+          on conflict do nothing`,
+    );
+    await queryRows(ctx.database.db, sql`update units set care_giver_id = ${OTHER_CARE_GIVER} where id = ${unit}`);
+    ctx.app.services.certificates.forgetUnitOwners();
+    const answers = await Promise.all([
+      ctx.app.inject({ url: `/v1/consents/${consent.id}`, headers: a }),
+      post(`/v1/consents/${consent.id}/revoke`, { reason: 'x' }, a),
+      ctx.app.inject({ url: `/v1/coordination-efforts/${effort.json().id}`, headers: a }),
+      ctx.app.inject({
+        method: 'PATCH',
+        url: `/v1/coordination-efforts/${effort.json().id}`,
+        payload: { note: 'x' },
+        headers: a,
+      }),
+    ]);
+    expect(answers.map((r) => r.statusCode)).toEqual([403, 403, 403, 403]);
   });
 
   it('a consent of another unit of the same care giver is 403', async () => {

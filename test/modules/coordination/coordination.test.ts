@@ -119,7 +119,12 @@ describe('creating an effort needs consent', () => {
 
   it('a consent at another unit or of another care giver does not count', async () => {
     await givenConsent({ unitId: OTHER_UNIT }, bearer({ role: 'coordinator', units: [OTHER_UNIT] }));
-    await givenConsent({}, bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER }));
+    // Another care giver's consent for the patient, at a unit of its own (this unit, once claimed, is not theirs).
+    const theirUnit = 'SE2321000099-U009';
+    await givenConsent(
+      { unitId: theirUnit },
+      bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER, units: [theirUnit] }),
+    );
     expectConsentRequired(await post('/v1/coordination-efforts', effort()), 'none');
   });
 
