@@ -340,18 +340,45 @@ export async function findCertificates(ex: Executor, keys: readonly CertificateK
   return rows.map(toStored);
 }
 
-/** The unit and patient of each stored certificate, by `keyOf(care giver, id)`; certificates not stored are absent. */
-export async function unitsAndPatientsOf(
+export interface RelationFacts {
+  unitId: string;
+  patientId: string;
+  contentHash: string;
+  /** The certificate this one replaces or supplements, if it does. */
+  supersedes: string | null;
+}
+
+/**
+ * What a relation is checked against, of each stored certificate by `keyOf(care giver, id)`: unit, patient, content
+ * hash and the certificate it supersedes. Certificates not stored are absent.
+ */
+export async function relationFactsOf(
   ex: Executor,
   keys: readonly CertificateKey[],
-): Promise<Map<string, { unitId: string; patientId: string }>> {
+): Promise<Map<string, RelationFacts>> {
   if (keys.length === 0) return new Map();
-  const rows = await queryPrepared<{ id: string; care_giver_id: string; unit_id: string; patient_id: string }>(
+  const rows = await queryPrepared<{
+    id: string;
+    care_giver_id: string;
+    unit_id: string;
+    patient_id: string;
+    content_hash: string;
+    supersedes: string | null;
+  }>(
     ex,
-    'certificate_units_and_patients_by_keys',
-    sql`select id, care_giver_id, unit_id, patient_id from certificates where (care_giver_id, id) in ${keyList(keys)}`,
+    'certificate_relation_facts_by_keys',
+    sql`select c.id, c.care_giver_id, c.unit_id, c.patient_id, c.content_hash, r.target_id as supersedes
+        from certificates c
+        left join certificate_relations r on r.care_giver_id = c.care_giver_id and r.certificate_id = c.id
+          and r.kind = any(${textArray(SUPERSEDING_KINDS)})
+        where (c.care_giver_id, c.id) in ${keyList(keys)}`,
   );
-  return new Map(rows.map((r) => [keyOf(r.care_giver_id, r.id), { unitId: r.unit_id, patientId: r.patient_id }]));
+  return new Map(
+    rows.map((r) => [
+      keyOf(r.care_giver_id, r.id),
+      { unitId: r.unit_id, patientId: r.patient_id, contentHash: r.content_hash, supersedes: r.supersedes },
+    ]),
+  );
 }
 
 /**

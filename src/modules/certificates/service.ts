@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
-import { countsFor, periodSpan } from '../../domain/certificate-rules.js';
+import { countsFor, periodSpan, SUPERSEDING_KINDS } from '../../domain/certificate-rules.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import {
   boundedFieldErrors,
@@ -21,7 +21,7 @@ import {
   keyOf,
   keyOfContent,
   keyString,
-  unitsAndPatientsOf,
+  relationFactsOf,
   claimUnits,
   unitCareGivers,
   insertCertificates,
@@ -138,9 +138,10 @@ export class CertificateService {
     const scopeError = this.writeScopeError(actor, { careGiverId: content.careGiver.id, unitId: content.unit.id });
     if (scopeError) throw new Forbidden(`${scopeError.path} ${scopeError.message}`);
     await this.assertUnitsOfCareGiver(actor, [content.unit.id]);
-    const [relationError] = await this.relationErrors(actor, [content]);
+    const digest = contentHash(content);
+    const [relationError] = await this.relationErrors(actor, [{ content, hash: digest }]);
     if (relationError) throw new ValidationFailed('The relation is not valid', [relationError]);
-    const outcome = await this.singles.add({ actor, content, hash: contentHash(content) });
+    const outcome = await this.singles.add({ actor, content, hash: digest });
     // A re-post is answered with the stored certificate: the caller reads it, so the read is audited.
     if (!outcome.created) await this.audit.record(actor, [readEntry(outcome.certificate)]);
     return outcome;
@@ -240,7 +241,7 @@ export class CertificateService {
     );
     const relationErrors = await this.relationErrors(
       actor,
-      accepted.map((a) => a.write.content),
+      accepted.map((a) => a.write),
       (i) => `Certificate ${accepted[i]!.index}: `,
     );
     const valid = accepted.filter(({ index, write }, i) => {
@@ -417,30 +418,54 @@ export class CertificateService {
    * A replacing or supplementing certificate takes its target out of counting, as revoking it would: so the target,
    * when stored, must be at a unit of the token, as for revoking (403 for the whole request). The target is the
    * caller's care giver's certificate with that id (ids are unique within a care giver only); another care giver's
-   * certificate with the same id is never touched, and a target not stored gives nothing away. A stored target of
-   * another patient is that content's own error (answered per certificate): it would never stop counting, and the
-   * issuing system, told 201, would believe it had been replaced.
+   * certificate with the same id is never touched, and a target not stored gives nothing away.
+   *
+   * Each certificate's own errors (answered per certificate): a target of another patient, stored or earlier in the
+   * same batch, would never stop counting while the issuing system, answered 201, believed it replaced; and a target
+   * that itself replaces this certificate would make two that take each other out of counting, so the patient's
+   * sick leave vanished. A certificate already stored with this content is a re-post, answered as stored.
    */
   private async relationErrors(
     actor: Actor,
-    contents: readonly CertificateContent[],
+    writes: readonly { content: CertificateContent; hash: string }[],
     prefix: (index: number) => string = () => '',
   ): Promise<(FieldError | undefined)[]> {
-    const targets = supersededTargets(contents);
-    if (targets.length === 0) return contents.map(() => undefined);
-    const stored = await unitsAndPatientsOf(this.database.db, targets);
-    return contents.map((content, i) => {
-      const target = content.relation
-        ? stored.get(keyOf(content.careGiver.id, content.relation.certificateId))
-        : undefined;
-      if (target === undefined) return undefined;
-      if (!actor.units.includes(target.unitId)) {
+    const targets = supersededTargets(writes.map((w) => w.content));
+    if (targets.length === 0) return writes.map(() => undefined);
+    const stored = await relationFactsOf(this.database.db, [...targets, ...writes.map((w) => keyOfContent(w.content))]);
+    // The batch's own certificates, by id (the first occurrence is the one stored), for targets posted with them.
+    const inBatch = new Map<string, { index: number; content: CertificateContent }>();
+    writes.forEach((w, index) => {
+      if (!inBatch.has(w.content.id)) inBatch.set(w.content.id, { index, content: w.content });
+    });
+    return writes.map(({ content, hash }, i) => {
+      const relation = content.relation;
+      if (!relation || !SUPERSEDING_KINDS.includes(relation.kind)) return undefined;
+      if (stored.get(keyOf(content.careGiver.id, content.id))?.contentHash === hash) return undefined;
+      const target = stored.get(keyOf(content.careGiver.id, relation.certificateId));
+      if (target && !actor.units.includes(target.unitId)) {
         throw new Forbidden(
           `${prefix(i)}relation.certificateId names a certificate of a unit that is not in the token; replacing or supplementing it is for that unit`,
         );
       }
-      if (target.patientId !== content.patient.id) {
+      const sibling = target ? undefined : inBatch.get(relation.certificateId);
+      const targetPatient = target?.patientId ?? sibling?.content.patient.id;
+      if (targetPatient !== undefined && targetPatient !== content.patient.id) {
         return { path: 'relation.certificateId', message: 'is a certificate of another patient' };
+      }
+      const siblingSupersedes =
+        sibling?.content.relation && SUPERSEDING_KINDS.includes(sibling.content.relation.kind)
+          ? sibling.content.relation.certificateId
+          : null;
+      // In a batch, the later of two that name each other is the one refused.
+      const loop = target
+        ? target.supersedes === content.id
+        : sibling !== undefined && sibling.index < i && siblingSupersedes === content.id;
+      if (loop) {
+        return {
+          path: 'relation.certificateId',
+          message: `${relation.certificateId} itself replaces or supplements this certificate: neither would count`,
+        };
       }
       return undefined;
     });

@@ -280,6 +280,49 @@ describe('relations', () => {
     });
   });
 
+  it('in a batch, a target of another patient earlier or later in the same batch makes that item invalid', async () => {
+    const other = { patient: { id: '200001012384' } };
+    const res = await postBatch(ctx.app, [
+      certificateBody({ id: 'a' }),
+      related('b', 'replaces', 'a', other),
+      related('c', 'replaces', 'd', other),
+      certificateBody({ id: 'd' }),
+    ]);
+    expect(res.json().results.map((r: { status: string }) => r.status)).toEqual([
+      'created',
+      'invalid',
+      'invalid',
+      'created',
+    ]);
+    expect(await rows()).toEqual({ a: { counts: true, supersededBy: null }, d: { counts: true, supersededBy: null } });
+  });
+
+  it('two certificates that would replace each other: the second is refused, and the first one’s target counts on', async () => {
+    // Single posts: b replaces a (not stored yet), then a replacing b is refused (neither would count).
+    expect((await postCertificate(ctx.app, related('b', 'replaces', 'a'))).statusCode).toBe(201);
+    const loop = await postCertificate(ctx.app, related('a', 'replaces', 'b'));
+    expect(loop.statusCode).toBe(400);
+    expect(loop.json().errors).toEqual([
+      { path: 'relation.certificateId', message: expect.stringMatching(/^b itself replaces/) },
+    ]);
+    // In one batch: the later of the two is invalid.
+    const res = await postBatch(ctx.app, [related('x', 'supplements', 'y'), related('y', 'replaces', 'x')]);
+    expect(res.json().results.map((r: { status: string }) => r.status)).toEqual(['created', 'invalid']);
+    expect((await rows()).x).toEqual({ counts: true, supersededBy: null });
+  });
+
+  it('an identical re-post is answered as stored, whatever its relation now finds', async () => {
+    const first = await postCertificate(ctx.app, related('new', 'replaces', 'old'));
+    expect(first.statusCode).toBe(201);
+    // The target arrives later, of another patient: the replacement was valid when posted, and a retry of it is 200.
+    expect(
+      (await postCertificate(ctx.app, certificateBody({ id: 'old', patient: { id: '200001012384' } }))).statusCode,
+    ).toBe(201);
+    expect((await postCertificate(ctx.app, related('new', 'replaces', 'old'))).statusCode).toBe(200);
+    const batch = await postBatch(ctx.app, [related('new', 'replaces', 'old')]);
+    expect(batch.json().results).toEqual([{ id: 'new', status: 'unchanged' }]);
+  });
+
   it('a target of another patient that arrives after its replacement is not taken out of counting', async () => {
     await postCertificate(ctx.app, related('new', 'replaces', 'old', { patient: { id: '200001012384' } }));
     expect((await postCertificate(ctx.app, certificateBody({ id: 'old' }))).statusCode).toBe(201);
