@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
 import { countsFor, periodSpan, SUPERSEDING_KINDS } from '../../domain/certificate-rules.js';
+import { isHsaId } from '../../domain/hsa-id.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import {
   boundedFieldErrors,
@@ -471,11 +472,16 @@ export class CertificateService {
     });
   }
 
+  /**
+   * Access, decided before validation for the whole request; an id that is no HSA-id at all is left to validation,
+   * which answers it as that item's error (`"unit": {"id": "bogus"}` refused a whole batch with 403).
+   */
   private writeScopeError(actor: Actor, scope: { careGiverId?: unknown; unitId?: unknown }): FieldError | undefined {
-    if (typeof scope.careGiverId === 'string' && scope.careGiverId !== actor.careGiverId) {
+    const hsaId = (v: unknown): v is string => typeof v === 'string' && isHsaId(v);
+    if (hsaId(scope.careGiverId) && scope.careGiverId !== actor.careGiverId) {
       return { path: 'careGiver.id', message: 'is not the care giver of the token' };
     }
-    if (typeof scope.unitId === 'string' && !actor.units.includes(scope.unitId)) {
+    if (hsaId(scope.unitId) && !actor.units.includes(scope.unitId)) {
       return { path: 'unit.id', message: 'is not a unit in the token' };
     }
     return undefined;

@@ -51,6 +51,19 @@ describe('who may write', () => {
     expect(allowed.statusCode).toBe(201);
   });
 
+  it('a unit or care giver id that is no HSA-id at all is that item’s 400 or invalid, not a 403 of the whole batch', async () => {
+    const single = await postCertificate(ctx.app, certificateBody({ unit: { id: 'bogus', name: 'x' } }));
+    expect(single.statusCode).toBe(400);
+    expect(single.json().errors).toContainEqual(expect.objectContaining({ path: 'unit.id' }));
+    const batch = await postBatch(ctx.app, [
+      certificateBody({ id: 'c-bad-unit', unit: { id: 'bogus', name: 'x' } }),
+      certificateBody({ id: 'c-bad-cg', careGiver: { id: 'nope', name: 'x' } }),
+      certificateBody({ id: 'c-good' }),
+    ]);
+    expect(batch.statusCode, batch.body).toBe(200);
+    expect(batch.json().results.map((r: { status: string }) => r.status)).toEqual(['invalid', 'invalid', 'created']);
+  });
+
   it('an ehr writes only for its own care giver', async () => {
     const res = await postCertificate(
       ctx.app,
