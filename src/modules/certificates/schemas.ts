@@ -16,7 +16,7 @@ import {
   sortPeriods,
 } from '../../domain/certificate-rules.js';
 import { CHAPTERS } from '../../domain/icd10.js';
-import { parsePersonalIdentity } from '../../domain/personal-identity.js';
+import { birthDateOf } from '../../domain/personal-identity.js';
 import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
 
 export const CertificateId = z
@@ -181,9 +181,9 @@ export const CertificateInput = CertificateShape.superRefine(
     addIssues(ctx, periodIssues(c.type, c.periods));
     addIssues(ctx, relationIssues(c.id, c.relation));
     // Sick leave from work before the patient was born is a typo in a date or in the patient id.
-    const patient = typeof c.patient?.id === 'string' ? parsePersonalIdentity(c.patient.id) : undefined;
-    if (patient) {
-      const born = patient.birthDate;
+    // The id is a string only once PatientId accepted it (as 12 digits); a refused one is already an issue.
+    if (typeof c.patient?.id === 'string' && /^\d{12}$/.test(c.patient.id)) {
+      const born = birthDateOf(c.patient.id);
       c.periods.forEach((p, i) => {
         if (p.start < born) {
           ctx.addIssue({
