@@ -38,6 +38,8 @@ export function assertRole(actor: Actor, roles: readonly Role[]): void {
  */
 export interface UnitOwners {
   assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[], use?: 'read' | 'write'): Promise<void>;
+  /** assertActsFor and assertUnitsOfCareGiver for the one unit a request names. */
+  assertActsAt(actor: Actor, unitId: string, use?: 'read' | 'write'): Promise<void>;
   /** In a write's transaction: the unit becomes the actor's care giver's if no one owns it; another's is 403. */
   claimUnits(actor: Actor, unitIds: readonly string[], ex: Executor): Promise<void>;
 }

@@ -360,13 +360,6 @@ export class CertificateService {
     if (changed.length > 0) await bumpUnitCaseVersions(this.database.db, changed);
   }
 
-  /** An EHR system writes only for its own care giver and for units in its token. */
-  /**
-   * A unit belongs to exactly one care giver: the one whose certificate first named it. A token that puts a unit of
-   * another care giver in its units (an identity provider's mistake) must not file certificates, consents or
-   * coordination there (403; the consents and coordination services ask here, the units being this module's). Owners
-   * never change, so they are cached per process and the check costs a query only for a unit not seen yet.
-   */
   /** Forgets the remembered unit owners: for when owners were changed outside the service (a data repair, tests). */
   forgetUnitOwners(): void {
     this.unitOwners.clear();
@@ -374,16 +367,29 @@ export class CertificateService {
 
   /**
    * For a write at a unit (consent, effort, status) in the writer's transaction: claims the unit for the actor's care
-   * giver when no one owns it yet, and refuses (403) a unit of another care giver.
+   * giver when no one owns it yet, and refuses (403) a unit of another care giver. A unit already known to be the
+   * actor's care giver's costs nothing (owners never change).
    */
   async claimUnits(actor: Actor, unitIds: readonly string[], ex: Executor): Promise<void> {
-    const owners = await claimUnits(ex, actor.careGiverId, [...new Set(unitIds)]);
-    for (const [unitId, careGiverId] of owners) {
+    const open = [...new Set(unitIds)].filter((id) => this.unitOwners.get(id) !== actor.careGiverId);
+    for (const [unitId, careGiverId] of await claimUnits(ex, actor.careGiverId, open)) {
       if (careGiverId !== actor.careGiverId) throw new Forbidden(`unit.id ${unitId} is a unit of another care giver`);
     }
     // Not put into the owners cache: the transaction may still roll the claim back. The next lookup finds it.
   }
 
+  /** A unit the actor acts at: in the token (assertActsFor) and not another care giver's (assertUnitsOfCareGiver). */
+  async assertActsAt(actor: Actor, unitId: string, use: 'read' | 'write' = 'read'): Promise<void> {
+    assertActsFor(actor, unitId);
+    await this.assertUnitsOfCareGiver(actor, [unitId], use);
+  }
+
+  /**
+   * A unit belongs to exactly one care giver: the one whose certificate, consent, effort or status first named it. A
+   * token that puts a unit of another care giver in its units (an identity provider's mistake) must neither write nor
+   * read there (403; the other services ask here, the units being this module's). Owners never change, so they are
+   * cached per process and the check costs a query only for a unit not seen yet.
+   */
   async assertUnitsOfCareGiver(
     actor: Actor,
     unitIds: readonly string[],

@@ -78,8 +78,7 @@ export class ConsentService {
 
   async create(actor: Actor, body: NewConsent): Promise<ConsentOut> {
     assertRole(actor, STAFF);
-    assertActsFor(actor, body.unitId);
-    await this.units.assertUnitsOfCareGiver(actor, [body.unitId]);
+    await this.units.assertActsAt(actor, body.unitId, 'write');
     const today = stockholmDate();
     if (body.givenOn > today) {
       throw new ValidationFailed('A consent cannot be given in the future', [
@@ -133,8 +132,7 @@ export class ConsentService {
   /** The patient's consents at every unit of the caller's care giver, history included. */
   async listForPatient(actor: Actor, body: PatientConsentsBody): Promise<{ items: ConsentOut[] }> {
     assertRole(actor, STAFF);
-    assertActsFor(actor, body.unitId);
-    await this.units.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
+    await this.units.assertActsAt(actor, body.unitId);
     const rows = await findPatientConsents(this.database.db, actor.careGiverId, body.patientId);
     if (rows.length > 0) {
       await this.audit.record(actor, [
@@ -146,8 +144,7 @@ export class ConsentService {
 
   async check(actor: Actor, body: ConsentCheckBody): Promise<ConsentCheckOut> {
     assertRole(actor, STAFF);
-    assertActsFor(actor, body.unitId);
-    await this.units.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
+    await this.units.assertActsAt(actor, body.unitId);
     const on = body.on ?? stockholmDate();
     const rows = await this.checkLookups.add({
       careGiverId: actor.careGiverId,

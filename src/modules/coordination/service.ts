@@ -57,8 +57,7 @@ export class CoordinationService {
 
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
     assertRole(actor, STAFF);
-    assertActsFor(actor, body.unitId);
-    await this.units.assertUnitsOfCareGiver(actor, [body.unitId]);
+    await this.units.assertActsAt(actor, body.unitId, 'write');
     return this.database.db.transaction(async (tx) => {
       await this.units.claimUnits(actor, [body.unitId], tx);
       const { consentId, sharingConsentId } = await this.consents.requireForEffort(tx, {
@@ -145,8 +144,7 @@ export class CoordinationService {
 
   async listForUnit(actor: Actor, unitId: string, query: UnitEffortsQuery): Promise<EffortPage> {
     assertRole(actor, STAFF);
-    assertActsFor(actor, unitId);
-    await this.units.assertUnitsOfCareGiver(actor, [unitId], 'read');
+    await this.units.assertActsAt(actor, unitId);
     if (query.from && query.to && query.from > query.to) {
       throw new ValidationFailed('from is after to', [{ path: 'query.from', message: 'must not be after to' }]);
     }
@@ -187,8 +185,7 @@ export class CoordinationService {
   /** The patient's efforts at the unit (inner secrecy: not other units' efforts), newest first. */
   async listForPatient(actor: Actor, body: PatientAtUnit): Promise<{ items: EffortOut[] }> {
     assertRole(actor, STAFF);
-    assertActsFor(actor, body.unitId);
-    await this.units.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
+    await this.units.assertActsAt(actor, body.unitId);
     const rows = await findPatientEfforts(this.database.db, actor.careGiverId, body.unitId, body.patientId);
     if (rows.length > 0) await this.audit.readPatients(actor, body.unitId, EFFORT, [body.patientId]);
     return { items: rows.map(toEffort) };
@@ -197,8 +194,7 @@ export class CoordinationService {
   /** Append-only: a coordinator records the case's status at the unit; a doctor may read it but not set it. */
   async setStatus(actor: Actor, body: NewStatus): Promise<StatusOut> {
     assertRole(actor, ['coordinator']);
-    assertActsFor(actor, body.unitId);
-    await this.units.assertUnitsOfCareGiver(actor, [body.unitId]);
+    await this.units.assertActsAt(actor, body.unitId, 'write');
     // A status records what the coordinator has done, as a consent records what was given: not a plan. One dated
     // ahead showed on the overview of days before it.
     const today = stockholmDate();
@@ -228,8 +224,7 @@ export class CoordinationService {
 
   async statusHistory(actor: Actor, body: PatientAtUnit): Promise<{ items: StatusOut[] }> {
     assertRole(actor, STAFF);
-    assertActsFor(actor, body.unitId);
-    await this.units.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
+    await this.units.assertActsAt(actor, body.unitId);
     const rows = await findStatusHistory(this.database.db, actor.careGiverId, body.unitId, body.patientId);
     if (rows.length > 0) await this.audit.readPatients(actor, body.unitId, STATUS, [body.patientId]);
     return { items: rows.map(toStatus) };

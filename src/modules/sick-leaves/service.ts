@@ -3,7 +3,7 @@ import { addDays, type LocalDate, stockholmDate } from '../../domain/calendar.js
 import { chapterOf } from '../../domain/icd10.js';
 import { ageOn, birthDateOf, genderOf } from '../../domain/personal-identity.js';
 import { type CaseCertificate, casesOn, patientHistory, type SickLeaveCase } from '../../domain/sick-leave-engine.js';
-import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
+import { type Actor, assertRole } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
@@ -150,8 +150,7 @@ export class SickLeaveService {
    */
   async overview(actor: Actor, unitId: string, query: OverviewQuery, at = 'query.'): Promise<SickLeavePage> {
     assertRole(actor, READERS);
-    assertActsFor(actor, unitId);
-    await this.certificates.assertUnitsOfCareGiver(actor, [unitId], 'read');
+    await this.certificates.assertActsAt(actor, unitId);
     // A cursor pages the list it came from: every filter and the sort, not the page size. A follow-up page without
     // activeOn stays on the day of the first page, even across midnight; one with another day is another list.
     const { cursor: _cursor, limit: _limit, activeOn: _activeOn, ...filters } = query;
@@ -195,8 +194,7 @@ export class SickLeaveService {
   /** Counts over the same cases as the overview; audited for the unit, and per patient when few (see below). */
   async summary(actor: Actor, unitId: string, query: CaseFilters): Promise<SickLeaveSummary> {
     assertRole(actor, READERS);
-    assertActsFor(actor, unitId);
-    await this.certificates.assertUnitsOfCareGiver(actor, [unitId], 'read');
+    await this.certificates.assertActsAt(actor, unitId);
     const activeOn = query.activeOn ?? stockholmDate();
     const { rows } = await this.matchingRows(actor, unitId, activeOn, query);
     const byGender = { F: 0, M: 0 };
@@ -240,8 +238,7 @@ export class SickLeaveService {
    */
   async history(actor: Actor, body: HistoryBody): Promise<SickLeaveHistory> {
     assertRole(actor, READERS);
-    assertActsFor(actor, body.unitId);
-    await this.certificates.assertUnitsOfCareGiver(actor, [body.unitId], 'read');
+    await this.certificates.assertActsAt(actor, body.unitId);
     const activeOn = body.activeOn ?? stockholmDate();
     // The history stays on the primary: it is what a coordinator opens right after a change, so it must show it.
     const certs = await patientCaseCertificates(this.database.db, actor.careGiverId, body.patientId);
