@@ -344,8 +344,6 @@ export interface RelationFacts {
   unitId: string;
   patientId: string;
   contentHash: string;
-  /** The certificate this one replaces or supplements, if it does. */
-  supersedes: string | null;
 }
 
 /**
@@ -363,22 +361,45 @@ export async function relationFactsOf(
     unit_id: string;
     patient_id: string;
     content_hash: string;
-    supersedes: string | null;
   }>(
     ex,
     'certificate_relation_facts_by_keys',
-    sql`select c.id, c.care_giver_id, c.unit_id, c.patient_id, c.content_hash, r.target_id as supersedes
-        from certificates c
-        left join certificate_relations r on r.care_giver_id = c.care_giver_id and r.certificate_id = c.id
-          and r.kind = any(${textArray(SUPERSEDING_KINDS)})
+    sql`select c.id, c.care_giver_id, c.unit_id, c.patient_id, c.content_hash from certificates c
         where (c.care_giver_id, c.id) in ${keyList(keys)}`,
   );
   return new Map(
     rows.map((r) => [
       keyOf(r.care_giver_id, r.id),
-      { unitId: r.unit_id, patientId: r.patient_id, contentHash: r.content_hash, supersedes: r.supersedes },
+      { unitId: r.unit_id, patientId: r.patient_id, contentHash: r.content_hash },
     ]),
   );
+}
+
+/** How many links a supersession chain is followed: far beyond any real chain, and a bound on a bad one. */
+const MAX_CHAIN_LINKS = 64;
+
+/**
+ * The stored replaces / supplements links reachable from these certificates, each certificate's key to the id it
+ * supersedes: what a new link is checked against for a loop (a → b → c → a, where none would count).
+ */
+export async function supersessionLinksFrom(
+  ex: Executor,
+  keys: readonly CertificateKey[],
+): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const rows = await queryPrepared<{ care_giver_id: string; certificate_id: string; target_id: string }>(
+    ex,
+    'certificate_supersession_links_from',
+    sql`with recursive link(care_giver_id, certificate_id, target_id, depth) as (
+          select r.care_giver_id, r.certificate_id, r.target_id, 1 from certificate_relations r
+          where (r.care_giver_id, r.certificate_id) in ${keyList(keys)} and r.kind = any(${textArray(SUPERSEDING_KINDS)})
+          union
+          select r.care_giver_id, r.certificate_id, r.target_id, l.depth + 1 from link l
+          join certificate_relations r on r.care_giver_id = l.care_giver_id and r.certificate_id = l.target_id
+          where r.kind = any(${textArray(SUPERSEDING_KINDS)}) and l.depth < ${MAX_CHAIN_LINKS})
+        select distinct care_giver_id, certificate_id, target_id from link`,
+  );
+  return new Map(rows.map((r) => [keyOf(r.care_giver_id, r.certificate_id), r.target_id]));
 }
 
 /**

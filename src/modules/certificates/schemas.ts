@@ -81,7 +81,7 @@ const RelationSchema = z
         'replaces / supplements: the target stops counting (a stored target of the care giver must be at a unit of the token, else 403; an AG or test certificate supersedes only its own kind); extends: chains',
       ),
     certificateId: CertificateId.describe(
-      'The related (earlier) certificate, of the same care giver and patient: a stored one of another patient is 400 (in a batch, that item is invalid)',
+      'The related (earlier) certificate, of the same care giver and patient: a stored one of another patient is 400 (in a batch, that item is invalid), as is a replacement or supplement that would close a loop (a → b → c → a)',
     ),
   })
   .meta({ id: 'CertificateRelation' });

@@ -23,6 +23,7 @@ import {
   keyOfContent,
   keyString,
   relationFactsOf,
+  supersessionLinksFrom,
   claimUnits,
   unitCareGivers,
   insertCertificates,
@@ -439,16 +440,25 @@ export class CertificateService {
   ): Promise<(FieldError | undefined)[]> {
     const targets = supersededTargets(writes.map((w) => w.content));
     if (targets.length === 0) return writes.map(() => undefined);
-    const stored = await relationFactsOf(this.database.db, [...targets, ...writes.map((w) => keyOfContent(w.content))]);
+    const [stored, storedLinks] = await Promise.all([
+      relationFactsOf(this.database.db, [...targets, ...writes.map((w) => keyOfContent(w.content))]),
+      supersessionLinksFrom(this.database.db, targets),
+    ]);
     // The batch's own certificates, by id (the first occurrence is the one stored), for targets posted with them.
     const inBatch = new Map<string, { index: number; content: CertificateContent }>();
     writes.forEach((w, index) => {
       if (!inBatch.has(w.content.id)) inBatch.set(w.content.id, { index, content: w.content });
     });
+    // The links of the batch's new certificates accepted so far: a loop is refused where it would close.
+    const batchLinks = new Map<string, string>();
+    // A stored certificate is never in batchLinks (its own post is unchanged or a conflict, storing nothing).
+    const supersededBy = (careGiverId: string, id: string): string | undefined =>
+      storedLinks.get(keyOf(careGiverId, id)) ?? batchLinks.get(id);
     return writes.map(({ content, hash }, i) => {
       const relation = content.relation;
       if (!relation || !SUPERSEDING_KINDS.includes(relation.kind)) return undefined;
-      if (stored.get(keyOf(content.careGiver.id, content.id))?.contentHash === hash) return undefined;
+      const ownKey = keyOf(content.careGiver.id, content.id);
+      if (stored.get(ownKey)?.contentHash === hash) return undefined;
       const target = stored.get(keyOf(content.careGiver.id, relation.certificateId));
       if (target && !actor.units.includes(target.unitId)) {
         throw new Forbidden(
@@ -460,20 +470,18 @@ export class CertificateService {
       if (targetPatient !== undefined && targetPatient !== content.patient.id) {
         return { path: 'relation.certificateId', message: 'is a certificate of another patient' };
       }
-      const siblingSupersedes =
-        sibling?.content.relation && SUPERSEDING_KINDS.includes(sibling.content.relation.kind)
-          ? sibling.content.relation.certificateId
-          : null;
-      // In a batch, the later of two that name each other is the one refused.
-      const loop = target
-        ? target.supersedes === content.id
-        : sibling !== undefined && sibling.index < i && siblingSupersedes === content.id;
-      if (loop) {
+      const through = loopThrough(relation.certificateId, content.id, (id) => supersededBy(content.careGiver.id, id));
+      if (through) {
         return {
           path: 'relation.certificateId',
-          message: `${relation.certificateId} itself replaces or supplements this certificate: neither would count`,
+          message:
+            through.length === 0
+              ? `${relation.certificateId} itself replaces or supplements this certificate: neither would count`
+              : `${relation.certificateId} replaces or supplements this certificate through ${through.join(', ')}: none of them would count`,
         };
       }
+      if (!stored.has(ownKey) && inBatch.get(content.id)?.index === i)
+        batchLinks.set(content.id, relation.certificateId);
       return undefined;
     });
   }
@@ -672,4 +680,19 @@ export function toCertificate(stored: StoredCertificate): Certificate {
     counts: stored.counts,
     createdAt: stored.createdAt.toISOString(),
   };
+}
+
+/**
+ * Following what supersedes what from `from`: the certificates between it and `to` when the chain reaches `to` (a
+ * link to `to` would close a loop), else undefined. A chain that loops without reaching `to` stops where it repeats.
+ */
+function loopThrough(from: string, to: string, next: (id: string) => string | undefined): string[] | undefined {
+  const path: string[] = [];
+  const seen = new Set<string>();
+  for (let id: string | undefined = from; id !== undefined && !seen.has(id); id = next(id)) {
+    if (id === to) return path.slice(1);
+    seen.add(id);
+    path.push(id);
+  }
+  return undefined;
 }

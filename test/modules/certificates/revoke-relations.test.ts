@@ -311,6 +311,43 @@ describe('relations', () => {
     expect((await rows()).x).toEqual({ counts: true, supersededBy: null });
   });
 
+  it('a loop of three or more through stored and batched certificates is refused where it would close', async () => {
+    // Single posts: a replaces b, b supplements c (neither target stored yet); c replacing a would close the loop.
+    expect((await postCertificate(ctx.app, related('a', 'replaces', 'b'))).statusCode).toBe(201);
+    expect((await postCertificate(ctx.app, related('b', 'supplements', 'c'))).statusCode).toBe(201);
+    const loop = await postCertificate(ctx.app, related('c', 'replaces', 'a'));
+    expect(loop.statusCode).toBe(400);
+    expect(loop.json().errors).toEqual([
+      {
+        path: 'relation.certificateId',
+        message: 'a replaces or supplements this certificate through b: none of them would count',
+      },
+    ]);
+    // c replacing something else is fine, and then the chain a → b → c leaves only a counting.
+    expect((await postCertificate(ctx.app, related('c', 'replaces', 'z'))).statusCode).toBe(201);
+    expect(await rows()).toMatchObject({
+      a: { counts: true, supersededBy: null },
+      b: { counts: false, supersededBy: 'a' },
+      c: { counts: false, supersededBy: 'b' },
+    });
+    // In one batch, through a stored link: y replaces x (stored), then [x replaces w, w replaces y] closes at w.
+    expect((await postCertificate(ctx.app, related('y', 'replaces', 'x'))).statusCode).toBe(201);
+    const res = await postBatch(ctx.app, [related('x', 'replaces', 'w'), related('w', 'replaces', 'y')]);
+    expect(res.json().results).toEqual([
+      { id: 'x', status: 'created' },
+      {
+        id: 'w',
+        status: 'invalid',
+        errors: [
+          {
+            path: 'relation.certificateId',
+            message: 'y replaces or supplements this certificate through x: none of them would count',
+          },
+        ],
+      },
+    ]);
+  });
+
   it('an identical re-post is answered as stored, whatever its relation now finds', async () => {
     const first = await postCertificate(ctx.app, related('new', 'replaces', 'old'));
     expect(first.statusCode).toBe(201);
