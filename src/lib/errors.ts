@@ -73,6 +73,13 @@ export class Conflict extends AppError {
   }
 }
 
+/** A request's precondition (If-Match) does not hold: the resource changed since the caller read it. */
+export class PreconditionFailed extends AppError {
+  constructor(detail: string, extra: Record<string, unknown> = {}) {
+    super(412, 'precondition-failed', 'Precondition failed', detail, extra);
+  }
+}
+
 export class Unprocessable extends AppError {
   constructor(slug: string, title: string, detail: string, extra: Record<string, unknown> = {}) {
     super(422, slug, title, detail, extra);

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { etagOf } from '../../lib/etag.js';
 import { notFoundResponse, Problem, problemResponses, UnitParams } from '../../lib/schemas.js';
 import {
   EffortIdParams,
@@ -20,6 +22,18 @@ const consentRequired = {
       'answer (none, expired, not_yet_valid, revoked, voided, actor_not_covered), `kind` the consent kind missing',
   ),
 };
+const preconditionFailed = {
+  412: Problem.describe(
+    'If-Match names no tag of the effort’s current version (type …/precondition-failed, with `version`): it changed since it was read; nothing is written',
+  ),
+};
+const IfMatchHeaders = z.object({
+  'if-match': z
+    .string()
+    .max(1_000)
+    .optional()
+    .describe('Optional: the ETag the effort was read with ("3"), or a list of them, or *; a change since is 412'),
+});
 const invalidTransition = {
   409: Problem.describe('The status change is not allowed (type …/invalid-status-transition, with `from` and `to`)'),
 };
@@ -41,7 +55,10 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
       },
       preHandler: staff,
     },
-    async (req, reply) => reply.code(201).send(await app.services.coordination.create(req.actor, req.body)),
+    async (req, reply) => {
+      const effort = await app.services.coordination.create(req.actor, req.body);
+      return reply.code(201).header('etag', etagOf(effort.version)).send(effort);
+    },
   );
 
   app.get(
@@ -56,7 +73,10 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
       },
       preHandler: staff,
     },
-    (req) => app.services.coordination.get(req.actor, req.params.id),
+    async (req, reply) => {
+      const effort = await app.services.coordination.get(req.actor, req.params.id);
+      return reply.header('etag', etagOf(effort.version)).send(effort);
+    },
   );
 
   app.patch(
@@ -68,21 +88,33 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           'Status moves only forward (409 otherwise). A new performedOn, or a move to in_progress or done, must rest ' +
           'on valid consent on performedOn, as creating the effort did (422); declining, cancelling or editing the ' +
-          'note needs none, so an effort whose consent was revoked can still be closed.',
+          'note needs none, so an effort whose consent was revoked can still be closed. A patch that changes nothing ' +
+          'answers the effort as it is (same version). Each answer carries the version as `ETag`; sent back in ' +
+          '`If-Match`, it makes the change conditional on no one having changed the effort since (412 otherwise).',
         security,
         params: EffortIdParams,
+        headers: IfMatchHeaders,
         body: EffortPatchSchema,
         response: {
           200: EffortSchema,
           ...problemResponses,
           ...notFoundResponse,
+          ...preconditionFailed,
           ...invalidTransition,
           ...consentRequired,
         },
       },
       preHandler: staff,
     },
-    (req) => app.services.coordination.update(req.actor, req.params.id, req.body),
+    async (req, reply) => {
+      const effort = await app.services.coordination.update(
+        req.actor,
+        req.params.id,
+        req.body,
+        req.headers['if-match'],
+      );
+      return reply.header('etag', etagOf(effort.version)).send(effort);
+    },
   );
 
   app.get(

@@ -9,7 +9,8 @@ import {
   type Role,
   type UnitOwners,
 } from '../../lib/actor.js';
-import { Conflict, NotFound, ValidationFailed } from '../../lib/errors.js';
+import { ifMatchAllows } from '../../lib/etag.js';
+import { Conflict, NotFound, PreconditionFailed, ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
 import type { ConsentService } from '../consents/service.js';
@@ -97,7 +98,7 @@ export class CoordinationService {
    * Status moves only forward (409 otherwise); a new performedOn, or a move to in_progress or done, must again rest
    * on valid consent on performedOn (422): after a revocation the effort can still be declined or cancelled.
    */
-  async update(actor: Actor, id: string, patch: EffortPatch): Promise<EffortOut> {
+  async update(actor: Actor, id: string, patch: EffortPatch, ifMatch?: string): Promise<EffortOut> {
     assertRole(actor, STAFF);
     // Asked before the transaction, as for closing a consent (the owner lookup is not the transaction's).
     await this.units.assertUnitsOfCareGiver(actor, [
@@ -105,8 +106,21 @@ export class CoordinationService {
     ]);
     return this.database.db.transaction(async (tx) => {
       const current = this.visible(actor, await findEffort(tx, id, true));
+      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current.version)) {
+        throw new PreconditionFailed(
+          `The effort is at version ${current.version}, not one that If-Match names: read it again before changing it`,
+          { version: current.version },
+        );
+      }
       const from = current.status as EffortStatus;
       const to = patch.status ?? from;
+      const note = patch.note === undefined ? current.note : patch.note;
+      const performedOn = patch.performedOn ?? current.performedOn;
+      // Nothing to change: answered as it is, without a new version (a client's retry of a PATCH that was done).
+      if (to === from && note === current.note && performedOn === current.performedOn) {
+        await this.audit.record(actor, [effortEntry('read', current)], tx);
+        return toEffort(current);
+      }
       if (!canTransition(from, to)) {
         throw new Conflict(`An effort that is ${from} cannot become ${to}`, 'invalid-status-transition', {
           from,
@@ -114,7 +128,6 @@ export class CoordinationService {
         });
       }
       let consents = { consentId: current.consentId, sharingConsentId: current.sharingConsentId };
-      const performedOn = patch.performedOn ?? current.performedOn;
       // Moving an effort on (under way, done) is giving it, which needs the consent as creating it did; stopping it
       // (declined, cancelled) or editing its note does not.
       if (performedOn !== current.performedOn || givesEffort(from, to)) {
@@ -131,7 +144,7 @@ export class CoordinationService {
         id,
         {
           status: to,
-          note: patch.note === undefined ? current.note : patch.note,
+          note,
           performedOn,
           ...consents,
         },

@@ -230,6 +230,41 @@ describe('updating an effort', () => {
     expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(0);
   });
 
+  it('a patch that changes nothing keeps the version and is audited as a read, not an update', async () => {
+    await givenConsent();
+    const { id } = await givenEffort({ note: 'Same' });
+    const same = await patch(id, { status: 'planned', note: 'Same', performedOn: '2026-05-04' });
+    expect(same.statusCode).toBe(200);
+    expect(same.json()).toMatchObject({ status: 'planned', note: 'Same', version: 1 });
+    expect(same.headers.etag).toBe('"1"');
+    const events = (await auditEvents()).filter((e) => e.resource_id === id);
+    expect(events.map((e) => e.action)).toEqual(['create', 'read']);
+  });
+
+  it('If-Match with the version it was read at guards against a lost update (412, nothing written)', async () => {
+    await givenConsent();
+    const created = await givenEffort();
+    const read = await get(`/v1/coordination-efforts/${created.id}`);
+    expect(read.headers.etag).toBe('"1"');
+    const withTag = (etag: string) => ({ ...coordinator, 'if-match': etag });
+    // Someone else moves it on first; the note written on the strength of version 1 is refused.
+    const first = await patch(created.id, { status: 'in_progress' }, withTag('"1"'));
+    expect(first.statusCode).toBe(200);
+    expect(first.headers.etag).toBe('"2"');
+    const stale = await patch(created.id, { note: 'Based on what I read' }, withTag('"1"'));
+    expect(stale.statusCode).toBe(412);
+    expect(stale.headers['content-type']).toContain('application/problem+json');
+    expect(stale.json()).toMatchObject({ type: expect.stringMatching(/\/precondition-failed$/), version: 2 });
+    for (const tag of ['W/"2"', '2', '"x"']) {
+      expect((await patch(created.id, { note: 'n' }, withTag(tag))).statusCode, tag).toBe(412);
+    }
+    expect((await get(`/v1/coordination-efforts/${created.id}`)).json()).toMatchObject({ note: null, version: 2 });
+    // The current tag, one of a list, or * passes.
+    expect((await patch(created.id, { note: 'a' }, withTag('"7", "2"'))).json().version).toBe(3);
+    expect((await patch(created.id, { note: 'b' }, withTag('*'))).json().version).toBe(4);
+    expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(3);
+  });
+
   it('may cancel or decline from planned and in_progress', async () => {
     await givenConsent();
     const a = await givenEffort();
