@@ -54,7 +54,9 @@ export const NewEffortSchema = z
     unitId: HsaId.describe('The unit giving the effort; must be in the token'),
     kind: EffortKindSchema,
     actor: EffortActorSchema.optional().describe('Required for external_collaboration, not allowed otherwise'),
-    performedOn: RecordDate.describe('The day the effort is (to be) performed; consent must be valid on it'),
+    performedOn: RecordDate.describe(
+      'The day the effort is (to be) performed; consent must be valid on it. A done effort’s is not after today (400)',
+    ),
     status: EffortStatusSchema,
     note: Note.optional(),
   })

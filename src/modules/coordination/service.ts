@@ -58,6 +58,7 @@ export class CoordinationService {
 
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
     assertRole(actor, STAFF);
+    assertDoneOnADayThatHasCome(body.status, body.performedOn);
     await this.units.assertActsAt(actor, body.unitId, 'write');
     return this.database.db.transaction(async (tx) => {
       await this.units.claimUnits(actor, [body.unitId], tx);
@@ -116,6 +117,7 @@ export class CoordinationService {
       const to = patch.status ?? from;
       const note = patch.note === undefined ? current.note : patch.note;
       const performedOn = patch.performedOn ?? current.performedOn;
+      assertDoneOnADayThatHasCome(to, performedOn);
       // Nothing to change: answered as it is, without a new version (a client's retry of a PATCH that was done).
       if (to === from && note === current.note && performedOn === current.performedOn) {
         await this.audit.record(actor, [effortEntry('read', current)], tx);
@@ -265,6 +267,19 @@ export class CoordinationService {
     assertOwnCareGiver(actor, row.careGiverId, 'coordination effort');
     assertActsFor(actor, row.unitId);
     return row;
+  }
+}
+
+/**
+ * Done records what was given, as a coordination status records what was done: not on a day still to come (an effort
+ * done next week is a typo in the day or the status). Planned, and under way, may lie ahead.
+ */
+function assertDoneOnADayThatHasCome(status: string, performedOn: string): void {
+  const today = stockholmDate();
+  if (status === 'done' && performedOn > today) {
+    throw new ValidationFailed('An effort cannot be done on a day after today', [
+      { path: 'performedOn', message: `must not be after today (${today}) for a done effort` },
+    ]);
   }
 }
 

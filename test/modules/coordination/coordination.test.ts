@@ -230,6 +230,33 @@ describe('updating an effort', () => {
     expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(0);
   });
 
+  it('an effort is done only on a day that has come: done after today is 400, on create and on update', async () => {
+    await givenConsent();
+    const today = stockholmDate();
+    const tomorrow = addDays(today, 1);
+    const created = await post('/v1/coordination-efforts', effort({ status: 'done', performedOn: tomorrow }));
+    expect(created.statusCode).toBe(400);
+    expect(created.json().errors).toEqual([
+      { path: 'performedOn', message: `must not be after today (${today}) for a done effort` },
+    ]);
+    expect(await count('coordination_efforts')).toBe(0);
+    // Planned for tomorrow is fine, and it can be started; it is done once the day has come.
+    const planned = await givenEffort({ performedOn: tomorrow });
+    expect((await patch(planned.id, { status: 'in_progress' })).statusCode).toBe(200);
+    const early = await patch(planned.id, { status: 'done' });
+    expect(early.statusCode).toBe(400);
+    expect(early.json().errors).toEqual([
+      { path: 'performedOn', message: expect.stringMatching(/^must not be after today/) },
+    ]);
+    expect((await patch(planned.id, { status: 'done', performedOn: today })).json()).toMatchObject({ status: 'done' });
+    // Nor can a done effort be moved ahead.
+    expect((await patch(planned.id, { performedOn: tomorrow })).statusCode).toBe(400);
+    expect((await get(`/v1/coordination-efforts/${planned.id}`)).json()).toMatchObject({
+      performedOn: today,
+      version: 3,
+    });
+  });
+
   it('a patch that changes nothing keeps the version and is audited as a read, not an update', async () => {
     await givenConsent();
     const { id } = await givenEffort({ note: 'Same' });
