@@ -12,7 +12,9 @@ import {
 } from './schemas.js';
 
 const closedResponse = {
-  409: Problem.describe('The consent is already revoked or voided (type …/consent-closed); both are final'),
+  409: Problem.describe(
+    'The consent is already closed the other way: voiding a revoked one or revoking a voided one (type …/consent-closed); both are final. The same closing again answers the first one unchanged (200)',
+  ),
 };
 
 export const consentsRoutes: FastifyPluginAsyncZod = async (app) => {

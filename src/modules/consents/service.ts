@@ -199,8 +199,15 @@ export class ConsentService {
     await this.units.assertUnitsOfCareGiver(actor, [unitId]);
     return this.database.db.transaction(async (tx) => {
       const row = this.visible(actor, await findConsent(tx, id, true));
-      if (row.voidedAt) throw new Conflict('The consent is voided; that is final', 'consent-closed');
-      if (row.revokedAt) throw new Conflict('The consent is already revoked; that is final', 'consent-closed');
+      // The same closing again is a client's retry: answered with the first one unchanged (as revoking a
+      // certificate again is), and audited as the read it is. The other closing contradicts the first: 409.
+      const closedAs = row.voidedAt ? 'void' : row.revokedAt ? 'revoke' : undefined;
+      if (closedAs === action) {
+        await this.audit.record(actor, [this.entry('read', row)], tx);
+        return toConsent(row, actor);
+      }
+      if (closedAs === 'void') throw new Conflict('The consent is voided; that is final', 'consent-closed');
+      if (closedAs === 'revoke') throw new Conflict('The consent is already revoked; that is final', 'consent-closed');
       const closed =
         action === 'revoke' ? await markRevoked(tx, id, actor.id, reason) : await markVoided(tx, id, actor.id, reason);
       await this.audit.record(actor, [this.entry(action, closed)], tx);
