@@ -431,7 +431,9 @@ export class CertificateService {
    * Each certificate's own errors (answered per certificate): a target of another patient, stored or earlier in the
    * same batch, would never stop counting while the issuing system, answered 201, believed it replaced; and a target
    * that itself replaces this certificate would make two that take each other out of counting, so the patient's
-   * sick leave vanished. A certificate already stored with this content is a re-post, answered as stored.
+   * sick leave vanished (so would a longer loop). An extension of another patient's certificate is refused the same
+   * way, where the target is at a unit of the token or in the batch. A certificate already stored with this content
+   * is a re-post, answered as stored.
    */
   private async relationErrors(
     actor: Actor,
@@ -439,9 +441,12 @@ export class CertificateService {
     prefix: (index: number) => string = () => '',
   ): Promise<(FieldError | undefined)[]> {
     const targets = supersededTargets(writes.map((w) => w.content));
-    if (targets.length === 0) return writes.map(() => undefined);
+    const extended = writes.flatMap(({ content: c }) =>
+      c.relation?.kind === 'extends' ? [{ careGiverId: c.careGiver.id, id: c.relation.certificateId }] : [],
+    );
+    if (targets.length === 0 && extended.length === 0) return writes.map(() => undefined);
     const [stored, storedLinks] = await Promise.all([
-      relationFactsOf(this.database.db, [...targets, ...writes.map((w) => keyOfContent(w.content))]),
+      relationFactsOf(this.database.db, [...targets, ...extended, ...writes.map((w) => keyOfContent(w.content))]),
       supersessionLinksFrom(this.database.db, targets),
     ]);
     // The batch's own certificates, by id (the first occurrence is the one stored), for targets posted with them.
@@ -456,10 +461,13 @@ export class CertificateService {
       storedLinks.get(keyOf(careGiverId, id)) ?? batchLinks.get(id);
     return writes.map(({ content, hash }, i) => {
       const relation = content.relation;
-      if (!relation || !SUPERSEDING_KINDS.includes(relation.kind)) return undefined;
+      if (!relation) return undefined;
       const ownKey = keyOf(content.careGiver.id, content.id);
       if (stored.get(ownKey)?.contentHash === hash) return undefined;
+      const supersedes = SUPERSEDING_KINDS.includes(relation.kind);
       const target = stored.get(keyOf(content.careGiver.id, relation.certificateId));
+      // An extension may chain to another unit's certificate; what that one is (whose) is not told to this unit.
+      if (!supersedes && target && !actor.units.includes(target.unitId)) return undefined;
       if (target && !actor.units.includes(target.unitId)) {
         throw new Forbidden(
           `${prefix(i)}relation.certificateId names a certificate of a unit that is not in the token; replacing or supplementing it is for that unit`,
@@ -470,6 +478,7 @@ export class CertificateService {
       if (targetPatient !== undefined && targetPatient !== content.patient.id) {
         return { path: 'relation.certificateId', message: 'is a certificate of another patient' };
       }
+      if (!supersedes) return undefined;
       const through = loopThrough(relation.certificateId, content.id, (id) => supersededBy(content.careGiver.id, id));
       if (through) {
         return {

@@ -297,6 +297,19 @@ describe('relations', () => {
     expect(await rows()).toEqual({ a: { counts: true, supersededBy: null }, d: { counts: true, supersededBy: null } });
   });
 
+  it('an extension of another patient’s certificate is 400 too (stored at a unit of the token, or in the batch)', async () => {
+    const other = { patient: { id: '200001012384' } };
+    await postCertificate(ctx.app, certificateBody({ id: 'first' }));
+    const res = await postCertificate(ctx.app, related('ext', 'extends', 'first', other));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { path: 'relation.certificateId', message: 'is a certificate of another patient' },
+    ]);
+    const batch = await postBatch(ctx.app, [certificateBody({ id: 'a' }), related('b', 'extends', 'a', other)]);
+    expect(batch.json().results.map((r: { status: string }) => r.status)).toEqual(['created', 'invalid']);
+    expect((await postCertificate(ctx.app, related('ext', 'extends', 'first'))).statusCode).toBe(201);
+  });
+
   it('two certificates that would replace each other: the second is refused, and the first one’s target counts on', async () => {
     // Single posts: b replaces a (not stored yet), then a replacing b is refused (neither would count).
     expect((await postCertificate(ctx.app, related('b', 'replaces', 'a'))).statusCode).toBe(201);
