@@ -9,16 +9,45 @@ import { loadConfig } from '../src/config.js';
 import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../src/domain/hsa-id.js';
 import { ROLES } from '../src/lib/actor.js';
 
-const { values } = parseArgs({
-  options: {
-    role: { type: 'string', default: 'coordinator' },
-    sub: { type: 'string', default: 'SE2321000016-P001' },
-    'care-giver': { type: 'string', default: 'SE2321000016-CG01' },
-    unit: { type: 'string', multiple: true, default: ['SE2321000016-U001'] },
-    name: { type: 'string' },
-    'expires-in': { type: 'string', default: '8h' },
-  },
-});
+const USAGE = `Prints a signed development token (signed with JWT_SECRET, or the built-in development secret).
+
+  npm run -s token -- [options]
+
+  --role <role>          ${ROLES.join(' | ')} (default coordinator)
+  --sub <hsa-id>         the user's HSA-id (default SE2321000016-P001)
+  --care-giver <hsa-id>  the care giver (default SE2321000016-CG01)
+  --unit <hsa-id>        a unit of the token; repeat for several (default SE2321000016-U001)
+  --name <text>          the user's name (optional)
+  --expires-in <span>    e.g. 8h, 30m (default 8h)
+  --help                 this text
+`;
+
+const parse = () =>
+  parseArgs({
+    options: {
+      role: { type: 'string', default: 'coordinator' },
+      sub: { type: 'string', default: 'SE2321000016-P001' },
+      'care-giver': { type: 'string', default: 'SE2321000016-CG01' },
+      unit: { type: 'string', multiple: true, default: ['SE2321000016-U001'] },
+      name: { type: 'string' },
+      'expires-in': { type: 'string', default: '8h' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+
+// An unknown or malformed option is answered with the usage, not a stack trace.
+let parsed: ReturnType<typeof parse>;
+try {
+  parsed = parse();
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+  process.exit(1);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 // A token the service would refuse (401) is refused here, with the reason, instead of printed.
 const role = values.role ?? 'coordinator';

@@ -138,7 +138,14 @@ export class AuditService {
       ]);
     }
     // A cursor pages the list it came from: the same filters and window (the list and the search are two lists).
-    const bound = { list: at === '' ? 'search' : 'list', ...filter, from: page.from, to: page.to };
+    // And the care giver whose log it pages: another care giver's auditor is refused it, not paged from its id.
+    const bound = {
+      list: at === '' ? 'search' : 'list',
+      careGiverId: actor.careGiverId,
+      ...filter,
+      from: page.from,
+      to: page.to,
+    };
     const events = await findAuditEvents(this.db, {
       careGiverId: actor.careGiverId,
       ...filter,

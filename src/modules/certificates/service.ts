@@ -374,7 +374,7 @@ export class CertificateService {
   async claimUnits(actor: Actor, unitIds: readonly string[], ex: Executor): Promise<void> {
     const open = [...new Set(unitIds)].filter((id) => this.unitOwners.get(id) !== actor.careGiverId);
     for (const [unitId, careGiverId] of await claimUnits(ex, actor.careGiverId, open)) {
-      if (careGiverId !== actor.careGiverId) throw new Forbidden(`unit.id ${unitId} is a unit of another care giver`);
+      if (careGiverId !== actor.careGiverId) throw new Forbidden(`Unit ${unitId} is a unit of another care giver`);
     }
     // Not put into the owners cache: the transaction may still roll the claim back. The next lookup finds it.
   }
@@ -417,7 +417,7 @@ export class CertificateService {
     for (const unitId of unitIds) {
       const owner = this.unitOwners.get(unitId);
       if (owner !== undefined && owner !== NO_OWNER && owner !== actor.careGiverId) {
-        throw new Forbidden(`unit.id ${unitId} is a unit of another care giver`);
+        throw new Forbidden(`Unit ${unitId} is a unit of another care giver`);
       }
     }
   }

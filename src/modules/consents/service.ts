@@ -134,11 +134,10 @@ export class ConsentService {
     assertRole(actor, STAFF);
     await this.units.assertActsAt(actor, body.unitId);
     const rows = await findPatientConsents(this.database.db, actor.careGiverId, body.patientId);
-    if (rows.length > 0) {
-      await this.audit.record(actor, [
-        { action: 'read', resource: RESOURCE, unitId: body.unitId, patientId: body.patientId },
-      ]);
-    }
+    // Logged also when it finds nothing, as every lookup that names a patient: that there is none tells of them too.
+    await this.audit.record(actor, [
+      { action: 'read', resource: RESOURCE, unitId: body.unitId, patientId: body.patientId },
+    ]);
     return { items: rows.map((row) => toConsent(row, actor)) };
   }
 

@@ -202,7 +202,8 @@ export class CoordinationService {
     assertRole(actor, STAFF);
     await this.units.assertActsAt(actor, body.unitId);
     const rows = await findPatientEfforts(this.database.db, actor.careGiverId, body.unitId, body.patientId);
-    if (rows.length > 0) await this.audit.readPatients(actor, body.unitId, EFFORT, [body.patientId]);
+    // Logged also when it finds nothing (it names the patient), as the history and the audit search are.
+    await this.audit.readPatients(actor, body.unitId, EFFORT, [body.patientId]);
     return { items: rows.map(toEffort) };
   }
 
@@ -241,7 +242,8 @@ export class CoordinationService {
     assertRole(actor, STAFF);
     await this.units.assertActsAt(actor, body.unitId);
     const rows = await findStatusHistory(this.database.db, actor.careGiverId, body.unitId, body.patientId);
-    if (rows.length > 0) await this.audit.readPatients(actor, body.unitId, STATUS, [body.patientId]);
+    // Logged also when it finds nothing (it names the patient), as the history and the audit search are.
+    await this.audit.readPatients(actor, body.unitId, STATUS, [body.patientId]);
     return { items: rows.map(toStatus) };
   }
 

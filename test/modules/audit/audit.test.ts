@@ -206,6 +206,13 @@ describe('audit trail', () => {
     });
     expect(search.statusCode).toBe(400);
     expect(search.json().errors[0].path).toBe('cursor');
+    // Nor does it page another care giver's log: an auditor there is refused it, not shown a page of their own.
+    const elsewhere = await ctx.app.inject({
+      url: `/v1/audit-events?limit=2&cursor=${page1.nextCursor}`,
+      headers: bearer({ role: 'auditor', careGiverId: OTHER_CARE_GIVER }),
+    });
+    expect(elsewhere.statusCode).toBe(400);
+    expect(elsewhere.json().errors[0].path).toBe('query.cursor');
   });
 
   it('answers a patient’s access-log search and logs the auditor’s own read', async () => {

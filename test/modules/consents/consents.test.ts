@@ -350,6 +350,12 @@ describe('reading consents', () => {
     });
   });
 
+  it('a patient’s consent list that finds nothing is logged too (it names the patient)', async () => {
+    const res = await post('/v1/patients/consents', { patientId: '196408233234', unitId: UNIT });
+    expect(res.json()).toEqual({ items: [] });
+    expect((await auditEvents()).map((e) => [e.action, e.patient_id])).toEqual([['read', '196408233234']]);
+  });
+
   it('lists the patient’s consents at every unit of the care giver, history included, free text only for own units', async () => {
     const both = bearer({ role: 'coordinator', units: [UNIT, OTHER_UNIT] });
     const revoked = await givenConsent({ givenOn: '2026-01-05', purpose: 'Old' });

@@ -448,6 +448,17 @@ describe('listing efforts', () => {
       patient_id: PATIENT,
     });
   });
+
+  it('a patient lookup that finds nothing is logged too (it names the patient): efforts and status history', async () => {
+    for (const url of ['/v1/patients/coordination-efforts', '/v1/patients/coordination-status/history']) {
+      const res = await post(url, { patientId: THIRD_PATIENT, unitId: UNIT });
+      expect(res.json(), url).toEqual({ items: [] });
+    }
+    expect(await auditEvents()).toEqual([
+      { action: 'read', resource: 'coordination_effort', resource_id: null, patient_id: THIRD_PATIENT },
+      { action: 'read', resource: 'coordination_status', resource_id: null, patient_id: THIRD_PATIENT },
+    ]);
+  });
 });
 
 describe('coordinator status', () => {
