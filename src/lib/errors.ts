@@ -24,6 +24,32 @@ export function boundedFieldErrors(errors: readonly FieldError[]): FieldError[] 
   return shown;
 }
 
+/** What a zod issue, or fastify's validation entry made of one, gives of itself here. */
+export interface IssueLike {
+  path: readonly PropertyKey[];
+  code?: string;
+  message: string;
+  keys?: readonly string[];
+}
+
+/**
+ * One issue as field errors, each path prefixed (`query.`, or '' for a body). An unknown key is named at its own path
+ * (`patient.foo`, one error per key): zod reports it at the object holding it, which told a client only `patient`.
+ * Zod's own wording of it is replaced; a schema's own message (such as where a parameter belongs instead) is kept.
+ */
+export function issueFieldErrors(issue: IssueLike, prefix: string): FieldError[] {
+  const at = (path: readonly PropertyKey[]) => (prefix + path.map(String).join('.')).replace(/\.$/, '');
+  if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0) {
+    const message = /^Unrecognized keys?:/.test(issue.message)
+      ? prefix === 'query.'
+        ? 'is not a parameter of this operation'
+        : 'is not a field of this request'
+      : issue.message;
+    return issue.keys.map((key) => ({ path: at([...issue.path, key]), message }));
+  }
+  return [{ path: at(issue.path), message: issue.message }];
+}
+
 export class AppError extends Error {
   constructor(
     public readonly status: number,

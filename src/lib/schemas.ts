@@ -27,11 +27,10 @@ export const UnitParams = z.object({ unitId: HsaId });
  * would otherwise be ignored and the unfiltered answer given); `explain` may say more about some keys.
  */
 export function unknownParameters(explain: (keys: string[]) => string | undefined = () => undefined) {
+  // Without an explanation, zod's wording stays, which the errors plugin words as 'is not a parameter' per key.
   return {
     error: (issue: { code?: string; keys?: string[] }) =>
-      issue.code === 'unrecognized_keys'
-        ? (explain(issue.keys ?? []) ?? `not a parameter of this operation: ${(issue.keys ?? []).join(', ')}`)
-        : undefined,
+      issue.code === 'unrecognized_keys' ? explain(issue.keys ?? []) : undefined,
   };
 }
 

@@ -3,7 +3,14 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError, boundedFieldErrors, type FieldError, PROBLEM_BASE, ServiceUnavailable } from '../lib/errors.js';
+import {
+  AppError,
+  boundedFieldErrors,
+  type FieldError,
+  issueFieldErrors,
+  PROBLEM_BASE,
+  ServiceUnavailable,
+} from '../lib/errors.js';
 import { isConcurrencyConflict, isDatabaseUnavailable, isStatementTimeout } from '../db/errors.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
@@ -54,11 +61,17 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
   if (hasZodFastifySchemaValidationErrors(error)) {
     const prefix = locationPrefix(error.validationContext);
     const errors: FieldError[] = boundedFieldErrors(
-      error.validation.map((v) => ({
-        // An issue of the whole object (an unknown key) has no path of its own: 'query', not 'query.'.
-        path: (prefix + v.instancePath.replace(/^\//, '').replace(/\//g, '.')).replace(/\.$/, ''),
-        message: v.message ?? 'is not valid',
-      })),
+      error.validation.flatMap((v) =>
+        issueFieldErrors(
+          {
+            path: v.instancePath.split('/').filter((p) => p !== ''),
+            code: v.keyword,
+            message: v.message ?? 'is not valid',
+            keys: Array.isArray(v.params.keys) ? (v.params.keys as string[]) : undefined,
+          },
+          prefix,
+        ),
+      ),
     );
     return {
       type: `${PROBLEM_BASE}validation-failed`,

@@ -307,7 +307,7 @@ describe('transport oddities', () => {
       expect.soft(res.statusCode, label(op)).toBe(400);
       expect
         .soft(res.json().errors?.[0], label(op))
-        .toMatchObject({ path: 'query', message: expect.stringContaining('limitt') });
+        .toEqual({ path: 'query.limitt', message: 'is not a parameter of this operation' });
     }
     expect(await tableCounts(ctx.database)).toEqual(before);
   });

@@ -9,6 +9,7 @@ import {
   Conflict,
   type FieldError,
   Forbidden,
+  issueFieldErrors,
   NotFound,
   ValidationFailed,
 } from '../../lib/errors.js';
@@ -227,9 +228,7 @@ export class CertificateService {
       if (scopeError) throw new Forbidden(`Certificate ${index}: ${scopeError.path} ${scopeError.message}`);
       const parsed = CertificateInput.safeParse(item);
       if (!parsed.success) {
-        const errors = boundedFieldErrors(
-          parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
-        );
+        const errors = boundedFieldErrors(parsed.error.issues.flatMap((i) => issueFieldErrors(i, '')));
         results.push({ id, status: 'invalid', errors });
         return;
       }

@@ -141,7 +141,12 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     );
   });
   it('unknown fields are refused rather than silently dropped', async () => {
-    await expectInvalid(certificateBody({ infectioncontrol: true }), '', /infectioncontrol/);
+    await expectInvalid(
+      certificateBody({ infectioncontrol: true }),
+      'infectioncontrol',
+      /^is not a field of this request$/,
+    );
+    await expectInvalid(certificateBody({ patient: { id: '191212121212', nmae: 'x' } }), 'patient.nmae');
   });
   it('rule errors and shape errors are reported together', async () => {
     const res = await postCertificate(

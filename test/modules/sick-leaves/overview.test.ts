@@ -269,7 +269,7 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
         payload: { activeOn: ON },
       });
       expect(postInUrl.statusCode).toBe(400);
-      expect(postInUrl.json().errors[0]).toMatchObject({ path: 'query', message: expect.stringMatching(/body/) });
+      expect(postInUrl.json().errors[0]).toMatchObject({ path: 'query.q', message: expect.stringMatching(/body/) });
     });
 
     it('the search body takes JSON numbers as numbers, and nothing else for them', async () => {
