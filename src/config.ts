@@ -102,6 +102,14 @@ const EnvSchema = z
         });
       }
     }
+    // A standby of the embedded database cannot be: the setting would be ignored, and the operator believe it used.
+    if (env.DATABASE_READ_URL && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_READ_URL'],
+        message: 'needs DATABASE_URL (a standby is of a PostgreSQL primary, not of the embedded database)',
+      });
+    }
     // Every process behind one load balancer must open the others' cursors: a key of its own would not do.
     if (env.NODE_ENV === 'production' && env.JWT_PUBLIC_KEY && !env.JWT_SECRET && !env.CURSOR_SECRET) {
       ctx.addIssue({

@@ -2,8 +2,8 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DATA_DIR_LOCK_STALE_MS, openDatabase } from './db/client.js';
-import { runMigrations } from './db/migrate.js';
+import { DATA_DIR_LOCK_STALE_MS, openDatabase, ping } from './db/client.js';
+import { migrationsApplied, runMigrations } from './db/migrate.js';
 import { loggerOptions } from './lib/logger.js';
 
 async function main(): Promise<void> {
@@ -28,7 +28,22 @@ async function main(): Promise<void> {
     logger,
     dataDirLockWaitMs: DATA_DIR_LOCK_STALE_MS + 2_000,
   });
-  await runMigrations(database);
+  await runMigrations(database).catch((err) => {
+    throw named('DATABASE_URL', config.database.url, err);
+  });
+  if (database.hasStandby) {
+    // A standby that does not answer at start is a mistake in DATABASE_READ_URL, told now as one in DATABASE_URL is;
+    // one that fails later only sends its reads to the primary (see Database.reading).
+    await ping(database.readDb).catch((err) => {
+      throw named('DATABASE_READ_URL', config.database.readUrl, err);
+    });
+    const standbyAnswers = await migrationsApplied(database.readDb);
+    if (!standbyAnswers) {
+      logger.warn(
+        'the standby (DATABASE_READ_URL) has not replayed every migration yet: reads go to the primary until it has',
+      );
+    }
+  }
   const app = await buildApp({ config, database, logger });
 
   // SIGTERM/SIGINT: stop accepting, finish in-flight requests, close idle keep-alives, then close the database.
@@ -63,6 +78,19 @@ async function main(): Promise<void> {
     },
     `samverkan listening on ${where}${config.docsEnabled ? ` — API reference at ${where}/docs` : ''}`,
   );
+}
+
+/** A database error at start, naming the setting and where it points (the password left out). */
+function named(setting: string, url: string | undefined, err: unknown): Error {
+  if (!url) return err instanceof Error ? err : new Error(String(err));
+  let where = url;
+  try {
+    const u = new URL(url);
+    u.password = '';
+    where = `${u.host}${u.pathname}`;
+  } catch {}
+  const message = err instanceof Error ? err.message : (JSON.stringify(err) ?? String(err));
+  return new Error(`${setting} (${where}): ${message}`);
 }
 
 main().catch((err) => {

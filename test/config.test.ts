@@ -52,6 +52,13 @@ describe('config', () => {
     expect(problemsOf({ DOCS_ENABLED: 'maybe' })[0]).toMatch(/^DOCS_ENABLED:/);
   });
 
+  it('refuses a standby without a primary (DATABASE_READ_URL without DATABASE_URL would be ignored)', () => {
+    expect(problemsOf({ DATABASE_READ_URL: 'postgres://h/db' })).toEqual([
+      expect.stringMatching(/^DATABASE_READ_URL: needs DATABASE_URL/),
+    ]);
+    expect(problemsOf({ DATABASE_READ_URL: 'postgres://h/db', DATABASE_URL: 'postgres://p/db' })).toEqual([]);
+  });
+
   it('refuses a JWT_PUBLIC_KEY it cannot verify RS256 or ES256 with, naming the variable and why', () => {
     expect(problemsOf({ JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----' })).toEqual([
       'JWT_PUBLIC_KEY: is not a readable PEM public key',

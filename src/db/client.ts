@@ -8,6 +8,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import type { Logger } from 'pino';
+import { isConcurrencyConflict, isDatabaseUnavailable, isSchemaMissing } from './errors.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -26,6 +27,14 @@ export interface Database {
   db: Executor;
   /** A standby for overviews and summaries when DATABASE_READ_URL is set; otherwise the primary. */
   readDb: Executor;
+  /** Whether readDb is a standby of its own (DATABASE_READ_URL). */
+  hasStandby: boolean;
+  /**
+   * Runs a read that may lag the primary (an overview, a summary) on the standby, or on the primary when there is
+   * none or it is failing: a standby gone, unmigrated or cancelling the query costs the read its offload, not its
+   * answer (see readFromStandby).
+   */
+  reading<T>(fn: (ex: Executor) => Promise<T>): Promise<T>;
   stats(): PoolStats | undefined;
   close(): Promise<void>;
   /** Runs `fn` on one dedicated session (needed for session-level advisory locks). */
@@ -160,6 +169,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       kind: 'pg',
       db,
       readDb,
+      hasStandby: readPool !== undefined,
+      reading: readPool ? readFromStandby(readDb, db, options.logger) : (fn) => fn(db),
       stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       async close() {
         await Promise.all([pool.end(), readPool?.end()]);
@@ -192,12 +203,45 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     kind: 'pglite',
     db,
     readDb: db,
+    hasStandby: false,
+    reading: (fn) => fn(db),
     stats: () => undefined,
     async close() {
       await client.close();
       await release?.();
     },
     withSession: (fn) => fn(db),
+  };
+}
+
+/** After a standby failed for want of connection or schema, reads go to the primary this long before it is tried again. */
+export const STANDBY_RETRY_MS = 10_000;
+
+/**
+ * Reads on the standby, falling back to the primary. A standby that cannot be reached or is not migrated (its
+ * DATABASE_READ_URL wrong, or the server down) is left alone for STANDBY_RETRY_MS, so that reads neither fail nor
+ * each wait for its connection timeout; a query the standby cancelled because of replication (40001, a conflict with
+ * recovery) is run once more on the primary.
+ */
+function readFromStandby(standby: Executor, primary: Executor, logger?: Logger): Database['reading'] {
+  let avoidUntil = 0;
+  return async (fn) => {
+    if (Date.now() >= avoidUntil) {
+      try {
+        return await fn(standby);
+      } catch (err) {
+        const failing = isDatabaseUnavailable(err) || isSchemaMissing(err);
+        if (!failing && !isConcurrencyConflict(err)) throw err;
+        if (failing) avoidUntil = Date.now() + STANDBY_RETRY_MS;
+        logger?.warn(
+          { err: { message: describe(err) } },
+          failing
+            ? `the standby (DATABASE_READ_URL) is failing: reads go to the primary for ${STANDBY_RETRY_MS / 1000} s`
+            : 'the standby cancelled a read: it is run on the primary',
+        );
+      }
+    }
+    return fn(primary);
   };
 }
 

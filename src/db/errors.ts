@@ -46,6 +46,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
+ * The service's tables or functions are not there: a database recreated empty under the running service, or a
+ * standby that has not replayed the latest migration (42P01 undefined table, 42703 undefined column, 3F000 undefined
+ * schema, 42883 undefined function). The database's state, not the request: 503, and /health/ready says so.
+ */
+const SCHEMA_MISSING_SQLSTATES = new Set(['42P01', '42703', '3F000', '42883']);
+export function isSchemaMissing(error: unknown): boolean {
+  for (const { code } of causes(error)) if (code && SCHEMA_MISSING_SQLSTATES.has(code)) return true;
+  return false;
+}
+
+/**
  * PostgreSQL gave up on a statement because of a concurrent one: a deadlock (40P01) or a serialisation failure
  * (40001). Nothing of it was written and the same request sent again can succeed, so it is answered 503, not 500.
  */

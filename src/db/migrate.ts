@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { type Database, queryRows } from './client.js';
+import { type Database, type Executor, queryRows } from './client.js';
 
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -33,9 +33,9 @@ export async function runMigrations(database: Database): Promise<void> {
 }
 
 /** True when every committed migration is recorded as applied. */
-export async function migrationsApplied(database: Database): Promise<boolean> {
+export async function migrationsApplied(ex: Executor): Promise<boolean> {
   const rows = await queryRows<{ n: string | number }>(
-    database.db,
+    ex,
     sql`select count(*) as n from drizzle.__drizzle_migrations`,
   ).catch(() => [{ n: 0 }]);
   return Number(rows[0]?.n ?? 0) >= journalEntries();

@@ -11,7 +11,7 @@ import {
   PROBLEM_BASE,
   ServiceUnavailable,
 } from '../lib/errors.js';
-import { isConcurrencyConflict, isDatabaseUnavailable, isStatementTimeout } from '../db/errors.js';
+import { isConcurrencyConflict, isDatabaseUnavailable, isSchemaMissing, isStatementTimeout } from '../db/errors.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 interface ProblemBody {
@@ -88,6 +88,9 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
     if (isConcurrencyConflict(error)) request.log.warn({ code: 'concurrency-conflict' }, 'answered 503');
     // So is a statement that ran out of time: a query gone slow, or a lock held too long elsewhere.
     if (isStatementTimeout(error)) request.log.warn({ code: 'statement-timeout' }, 'answered 503');
+    // And an operator must act on this one: the database answers, but without the service's tables.
+    if (isSchemaMissing(error))
+      request.log.error({ code: 'schema-missing' }, 'answered 503: the database is not migrated');
     const problem = new ServiceUnavailable(unavailable);
     return { type: problem.type, title: problem.title, status: 503, detail: problem.message };
   }
@@ -114,6 +117,7 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
 function unavailableDetail(error: Error): string | undefined {
   if ((error as FastifyError).statusCode === 503) return 'The service is under too much load; retry shortly';
   if (isDatabaseUnavailable(error)) return 'The database is not reachable right now; retry shortly';
+  if (isSchemaMissing(error)) return 'The database is not migrated; retry shortly';
   if (isConcurrencyConflict(error)) return 'A concurrent change got in the way; retry shortly';
   if (isStatementTimeout(error)) return 'The database took too long to answer; retry shortly';
   return undefined;

@@ -7,10 +7,19 @@ import { ServiceUnavailable } from '../lib/errors.js';
 import { Problem } from '../lib/schemas.js';
 
 const Status = z.object({ status: z.literal('ok') });
-const Readiness = z.object({ status: z.literal('ready'), database: z.enum(['pg', 'pglite']) });
+const Readiness = z.object({
+  status: z.literal('ready'),
+  database: z.enum(['pg', 'pglite']),
+  standby: z
+    .enum(['ok', 'failing'])
+    .optional()
+    .describe(
+      'With DATABASE_READ_URL: whether the standby answers, migrated. A failing one leaves the process ready: its reads go to the primary',
+    ),
+});
 
 export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Database }) => {
-  let migrated = false;
+  const { database } = opts;
 
   app.get(
     '/health/live',
@@ -37,16 +46,25 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
       },
     },
     async () => {
+      let migrated: boolean;
       try {
         // Once more on failure: a pooled connection the server ended (a restart, pg_terminate_backend) fails the
         // first query on it and leaves the pool; the next one is fresh. One failed probe took a healthy process out.
-        await ping(opts.database.db).catch(() => ping(opts.database.db));
-        migrated ||= await migrationsApplied(opts.database);
+        await ping(database.db).catch(() => ping(database.db));
+        // Asked every time: a database dropped and created again empty answers the ping, and every request was a
+        // 500 while the probe, remembering an earlier answer, said ready.
+        migrated = await migrationsApplied(database.db);
       } catch {
         throw new ServiceUnavailable('The database is not reachable');
       }
-      if (!migrated) throw new ServiceUnavailable('Database migrations are not applied yet');
-      return { status: 'ready' as const, database: opts.database.kind };
+      if (!migrated) throw new ServiceUnavailable('Database migrations are not applied');
+      if (!database.hasStandby) return { status: 'ready' as const, database: database.kind };
+      const standby = await migrationsApplied(database.readDb).catch(() => false);
+      return {
+        status: 'ready' as const,
+        database: database.kind,
+        standby: standby ? ('ok' as const) : ('failing' as const),
+      };
     },
   );
 });

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { openDatabase, queryRows } from '../../src/db/client.js';
@@ -6,6 +7,7 @@ import { runMigrations } from '../../src/db/migrate.js';
 import { testConfig } from '../helpers/app.js';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../helpers/database.js';
 import { bearer } from '../helpers/tokens.js';
+import { certificateBody } from '../modules/certificates/fixtures.js';
 
 describe.skipIf(!TEST_DATABASE_URL)('a database dropped under the running service (PostgreSQL)', () => {
   it('answers 503 problem+json with Retry-After, as /health/ready does, not 500', async () => {
@@ -50,4 +52,80 @@ describe.skipIf(!TEST_DATABASE_URL)('a pooled connection the server ended (Postg
       await scratch.drop();
     }
   });
+});
+
+describe('a database emptied under the running service (its tables gone, the server up)', () => {
+  it('is not ready, and a request is 503 problem+json saying so, not 500', async () => {
+    const scratch = TEST_DATABASE_URL ? await createScratchDatabase() : undefined;
+    const database = await openDatabase(scratch ? { url: scratch.url, poolMax: 2 } : { dataDir: 'memory://' });
+    await runMigrations(database);
+    const app = await buildApp({ config: testConfig(), database });
+    await app.ready();
+    try {
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+      for (const statement of ['drop schema drizzle cascade', 'drop schema public cascade', 'create schema public']) {
+        await database.db.execute(sql.raw(statement));
+      }
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().detail).toMatch(/migrations are not applied/);
+      const res = await app.inject({ method: 'GET', url: '/v1/certificates/c-1', headers: bearer({ role: 'doctor' }) });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().detail).toMatch(/not migrated/);
+    } finally {
+      await app.close();
+      await database.close();
+      await scratch?.drop();
+    }
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('a standby (DATABASE_READ_URL) that fails (PostgreSQL)', () => {
+  const overview = (app: Awaited<ReturnType<typeof buildApp>>) =>
+    app.inject({
+      url: '/v1/units/SE2321000016-U001/sick-leaves?activeOn=2026-11-25',
+      headers: bearer({ role: 'coordinator' }),
+    });
+
+  for (const [what, standbyUrl] of [
+    ['not reachable', async () => 'postgres://postgres@127.0.0.1:1/none'],
+    ['without the schema', async () => (await createScratchDatabase()).url],
+  ] as const) {
+    it(`${what}: the overview is read from the primary, and the process stays ready, saying the standby fails`, async () => {
+      const primary = await createScratchDatabase();
+      const readUrl = await standbyUrl();
+      const database = await openDatabase({ url: primary.url, readUrl, connectTimeoutMs: 2_000, poolMax: 2 });
+      await runMigrations(database);
+      const app = await buildApp({ config: testConfig(), database });
+      await app.ready();
+      try {
+        const post = await app.inject({
+          method: 'POST',
+          url: '/v1/certificates',
+          headers: bearer({ role: 'ehr' }),
+          payload: certificateBody(),
+        });
+        expect(post.statusCode).toBe(201);
+        const res = await overview(app);
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().total).toBe(1);
+        // And again, now without trying the standby first.
+        expect((await overview(app)).json().total).toBe(1);
+        const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+        expect(ready.statusCode).toBe(200);
+        expect(ready.json()).toEqual({ status: 'ready', database: 'pg', standby: 'failing' });
+      } finally {
+        await app.close();
+        await database.close();
+        await primary.drop();
+        if (readUrl.includes('samverkan_scratch_')) {
+          const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+          await admin.connect();
+          await admin.query(`drop database if exists ${new URL(readUrl).pathname.slice(1)} with (force)`);
+          await admin.end();
+        }
+      }
+    });
+  }
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from '../../src/db/errors.js';
+import { isDatabaseUnavailable, isSchemaMissing } from '../../src/db/errors.js';
 
 const sysError = (code: string, syscall: string) => Object.assign(new Error(`${syscall} ${code}`), { code, syscall });
 // drizzle wraps the driver's error: the code is on the cause.
@@ -20,5 +20,15 @@ describe('a database that cannot be reached', () => {
     expect(isDatabaseUnavailable(wrapped(Object.assign(new Error('x'), { code: '23505' })))).toBe(false);
     expect(isDatabaseUnavailable(sysError('ENOENT', 'open'))).toBe(false);
     expect(isDatabaseUnavailable(new Error('something else'))).toBe(false);
+  });
+});
+
+describe('a database without the service’s schema', () => {
+  it('is told by undefined table, column, schema or function, and not by a query’s own error', () => {
+    for (const code of ['42P01', '42703', '3F000', '42883']) {
+      expect(isSchemaMissing(wrapped(Object.assign(new Error('x'), { code }))), code).toBe(true);
+    }
+    expect(isSchemaMissing(wrapped(Object.assign(new Error('x'), { code: '23505' })))).toBe(false);
+    expect(isSchemaMissing(new Error('relation does not exist'))).toBe(false);
   });
 });

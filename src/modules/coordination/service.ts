@@ -257,9 +257,11 @@ export class CoordinationService {
     careGiverId: string,
     unitId: string,
     cases: readonly { patientId: string; start: string; end: string }[],
-    ex: Executor = this.database.readDb,
+    ex?: Executor,
   ): Promise<Map<string, string>> {
-    const rows = await findLatestStatuses(ex, careGiverId, unitId, cases);
+    const rows = ex
+      ? await findLatestStatuses(ex, careGiverId, unitId, cases)
+      : await this.database.reading((readDb) => findLatestStatuses(readDb, careGiverId, unitId, cases));
     return new Map(rows.map((r) => [r.patient_id, r.status]));
   }
 

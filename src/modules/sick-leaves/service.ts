@@ -1,4 +1,4 @@
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { addDays, type LocalDate, stockholmDate } from '../../domain/calendar.js';
 import { chapterOf } from '../../domain/icd10.js';
 import { ageOn, birthDateOf, genderOf } from '../../domain/personal-identity.js';
@@ -324,7 +324,16 @@ export class SickLeaveService {
     activeOn: LocalDate,
     f: CaseFilters,
   ): Promise<UnitCases> {
-    const readDb = this.database.readDb;
+    return this.database.reading((readDb) => this.unitCasesOn(readDb, careGiverId, unitId, activeOn, f));
+  }
+
+  private async unitCasesOn(
+    readDb: Executor,
+    careGiverId: string,
+    unitId: string,
+    activeOn: LocalDate,
+    f: CaseFilters,
+  ): Promise<UnitCases> {
     const version = await unitCaseVersion(readDb, unitId);
     const key = `${careGiverId}|${unitId}|${activeOn}|${f.maxGapDays}|${f.recentlyEndedDays}`;
     const windowFrom = addDays(activeOn, -f.recentlyEndedDays);
