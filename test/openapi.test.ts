@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { generateOpenApiYaml } from '../scripts/openapi-document.js';
 import { useTestApp } from './helpers/app.js';
 
@@ -12,6 +13,13 @@ describe('openapi.yaml', () => {
 
 describe('the contract’s error answers', () => {
   const ctx = useTestApp();
+
+  it('reads the same as the served document in YAML 1.1 too (no bare on: key read as true, no date read as a date)', () => {
+    const committed = readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8');
+    const served = JSON.parse(JSON.stringify(ctx.app.swagger()));
+    expect(parse(committed, { version: '1.1' })).toEqual(served);
+    expect(parse(committed)).toEqual(served);
+  });
 
   it('are problem+json on every operation, and an operation that takes a body declares 413 and 415', () => {
     type Op = { requestBody?: unknown; responses: Record<string, { content?: Record<string, unknown> }> };
