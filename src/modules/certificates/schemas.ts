@@ -15,6 +15,7 @@ import {
   sortOccupations,
   sortPeriods,
 } from '../../domain/certificate-rules.js';
+import { addDays, stockholmToday } from '../../domain/calendar.js';
 import { CHAPTERS } from '../../domain/icd10.js';
 import { birthDateOf } from '../../domain/personal-identity.js';
 import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
@@ -175,11 +176,26 @@ const CertificateShape = z.strictObject({
   test: z.boolean().default(false).describe('Test certificate: stored, never counted'),
 });
 
+/** How far ahead of today a period may end. */
+const MAX_DAYS_AHEAD = 730;
+
 /** A posted certificate, validated by the domain rules and normalised (12-digit patient id, codes without dots). */
 export const CertificateInput = CertificateShape.superRefine(
   (c, ctx) => {
     addIssues(ctx, periodIssues(c.type, c.periods));
     addIssues(ctx, relationIssues(c.id, c.relation));
+    // A period ending years ahead is a typo in the year (2199 for 2026): counted, it stood as an active case for
+    // every day until then. Two years from today leaves any real certificate room.
+    const latestEnd = addDays(stockholmToday(), MAX_DAYS_AHEAD);
+    c.periods.forEach((p, i) => {
+      if (p.end > latestEnd) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['periods', i, 'end'],
+          message: `must not be after ${latestEnd} (two years from today)`,
+        });
+      }
+    });
     // Sick leave from work before the patient was born is a typo in a date or in the patient id.
     // The id is a string only once PatientId accepted it (as 12 digits); a refused one is already an issue.
     if (typeof c.patient?.id === 'string' && /^\d{12}$/.test(c.patient.id)) {

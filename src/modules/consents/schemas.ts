@@ -8,6 +8,7 @@ import {
   needsActors,
   needsJournalReference,
 } from '../../domain/consent-rules.js';
+import { isValidDate } from '../../domain/calendar.js';
 import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
 
 export const PURPOSE_MAX = 1_000;
@@ -85,7 +86,9 @@ export const NewConsentSchema = z
     kind: ConsentKindSchema,
     form: ConsentFormSchema,
     givenOn: RecordDate.describe('The day the patient gave the consent; not in the future'),
-    validFrom: RecordDate.optional().describe('First valid day (inclusive); default `givenOn`; not before `givenOn`'),
+    validFrom: RecordDate.optional().describe(
+      'First valid day (inclusive); default `givenOn`; not before `givenOn`, nor more than a year after it',
+    ),
     validUntil: RecordDate.optional().describe(
       'Last valid day (inclusive). Validity is at most one year: default and latest allowed is the day before the ' +
         'one-year anniversary of `validFrom` (from 2026-03-10 → until 2027-03-09; from 29 February → 28 February)',
@@ -121,9 +124,18 @@ export const NewConsentSchema = z
         message: 'must be empty for a coordination consent (actors are for information_sharing)',
       });
     }
+    // The date rules need real dates: a field that is not one has its own issue already (and no anniversary).
     const validFrom = body.validFrom ?? body.givenOn;
+    if (!isValidDate(body.givenOn) || !isValidDate(validFrom)) return;
     if (validFrom < body.givenOn) {
       ctx.addIssue({ code: 'custom', path: ['validFrom'], message: 'must not be before givenOn' });
+    } else if (validFrom > latestValidUntil(body.givenOn)) {
+      // A consent is given for what lies ahead within its year: one given now for a year far ahead is a typo.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['validFrom'],
+        message: `must be at most one year after givenOn (at the latest ${latestValidUntil(body.givenOn)})`,
+      });
     }
     if (body.validUntil !== undefined) {
       if (body.validUntil < validFrom) {

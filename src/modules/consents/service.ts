@@ -1,6 +1,5 @@
 import type { Database, Executor } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
-import { birthDateOf } from '../../domain/personal-identity.js';
 import {
   type ConsentActor,
   type ConsentCheckResult,
@@ -19,6 +18,7 @@ import {
 } from '../../lib/actor.js';
 import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib/errors.js';
 import { fulfilled, Batcher } from '../../lib/batcher.js';
+import { assertNotBeforeBirth } from '../../lib/patient-dates.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
 import {
   type ConsentCheckRow,
@@ -86,12 +86,7 @@ export class ConsentService {
       ]);
     }
     // Nor before the patient was born (a typo in the date or the id): a check on such a day answered allowed.
-    const born = birthDateOf(body.patientId);
-    if (body.givenOn < born) {
-      throw new ValidationFailed('A consent cannot be given before the patient was born', [
-        { path: 'givenOn', message: `must not be before the patient’s birth (${born})` },
-      ]);
-    }
+    assertNotBeforeBirth(body.patientId, body.givenOn, 'givenOn', 'A consent cannot be given');
     const validFrom = body.validFrom ?? body.givenOn;
     return this.database.db.transaction(async (tx) => {
       await this.units.claimUnits(actor, [body.unitId], tx);

@@ -10,6 +10,7 @@ import {
   type UnitOwners,
 } from '../../lib/actor.js';
 import { ifMatchAllows } from '../../lib/etag.js';
+import { assertNotBeforeBirth } from '../../lib/patient-dates.js';
 import { Conflict, NotFound, PreconditionFailed, ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
@@ -59,6 +60,7 @@ export class CoordinationService {
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
     assertRole(actor, STAFF);
     assertDoneOnADayThatHasCome(body.status, body.performedOn);
+    assertNotBeforeBirth(body.patientId, body.performedOn, 'performedOn', 'An effort cannot be performed');
     await this.units.assertActsAt(actor, body.unitId, 'write');
     return this.database.db.transaction(async (tx) => {
       await this.units.claimUnits(actor, [body.unitId], tx);
@@ -118,6 +120,7 @@ export class CoordinationService {
       const note = patch.note === undefined ? current.note : patch.note;
       const performedOn = patch.performedOn ?? current.performedOn;
       assertDoneOnADayThatHasCome(to, performedOn);
+      assertNotBeforeBirth(current.patientId, performedOn, 'performedOn', 'An effort cannot be performed');
       // Nothing to change: answered as it is, without a new version (a client's retry of a PATCH that was done).
       if (to === from && note === current.note && performedOn === current.performedOn) {
         await this.audit.record(actor, [effortEntry('read', current)], tx);
@@ -219,6 +222,8 @@ export class CoordinationService {
         { path: 'on', message: `must not be after today (${today})` },
       ]);
     }
+    if (body.on !== undefined)
+      assertNotBeforeBirth(body.patientId, body.on, 'on', 'A coordination status cannot be set');
     return this.database.db.transaction(async (tx) => {
       await this.units.claimUnits(actor, [body.unitId], tx);
       const row = await insertStatus(tx, {

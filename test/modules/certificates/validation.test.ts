@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
+import { addDays, stockholmToday } from '../../../src/domain/calendar.js';
 import { useTestApp } from '../../helpers/app.js';
 import { CertificateInput } from '../../../src/modules/certificates/schemas.js';
 import { certificateBody, postCertificate } from './fixtures.js';
@@ -62,6 +63,17 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
       'periods.0.start',
       /birth \(2000-01-01\)/,
     );
+  });
+  it('periods: none ending more than two years after today (a typo in the year)', async () => {
+    const today = stockholmToday();
+    const limit = addDays(today, 730);
+    await expectInvalid(
+      certificateBody({ periods: [period(100, '2026-11-20', '2199-12-31')] }),
+      'periods.0.end',
+      new RegExp(`^must not be after ${limit} \\(two years from today\\)$`),
+    );
+    const atLimit = await postCertificate(ctx.app, certificateBody({ periods: [period(100, '2026-11-20', limit)] }));
+    expect(atLimit.statusCode, atLimit.body).toBe(201);
   });
   it('signedAt: not in the future, beyond 5 minutes of clock skew', async () => {
     const ahead = (ms: number) => new Date(Date.now() + ms).toISOString();

@@ -124,6 +124,18 @@ describe('recording a consent', () => {
     expect(await consentCount()).toBe(0);
   });
 
+  it('refuses a validity that starts more than a year after the consent was given', async () => {
+    const late = await post('/v1/consents', written({ givenOn: '2026-03-10', validFrom: '2027-03-10' }));
+    expect(late.statusCode).toBe(400);
+    expect(late.json().errors).toEqual([
+      { path: 'validFrom', message: 'must be at most one year after givenOn (at the latest 2027-03-09)' },
+    ]);
+    expect(await consentCount()).toBe(0);
+    expect((await post('/v1/consents', written({ givenOn: '2026-03-10', validFrom: '2027-03-09' }))).statusCode).toBe(
+      201,
+    );
+  });
+
   it('refuses actors on a coordination consent, which allows no sharing', async () => {
     const res = await post('/v1/consents', written({ actors: ['employer'] }));
     expect(res.statusCode).toBe(400);

@@ -257,6 +257,23 @@ describe('updating an effort', () => {
     });
   });
 
+  it('an effort is not performed before the patient was born: 400 naming performedOn, on create and on update', async () => {
+    await givenConsent({ patientId: OTHER_PATIENT, givenOn: '2000-01-01', validFrom: '2000-01-01' });
+    const before = await post(
+      '/v1/coordination-efforts',
+      effort({ patientId: OTHER_PATIENT, performedOn: '1999-12-31' }),
+    );
+    expect(before.statusCode).toBe(400);
+    expect(before.json().errors).toEqual([
+      { path: 'performedOn', message: 'must not be before the patient’s birth (2000-01-01)' },
+    ]);
+    expect(await count('coordination_efforts')).toBe(0);
+    const { id } = await givenEffort({ patientId: OTHER_PATIENT, performedOn: '2000-01-01' });
+    const moved = await patch(id, { performedOn: '1999-12-31' });
+    expect(moved.statusCode).toBe(400);
+    expect(moved.json().errors[0].path).toBe('performedOn');
+  });
+
   it('a patch that changes nothing keeps the version and is audited as a read, not an update', async () => {
     await givenConsent();
     const { id } = await givenEffort({ note: 'Same' });
@@ -480,6 +497,19 @@ describe('coordinator status', () => {
       on: stockholmDate(),
     });
     expect(today.statusCode).toBe(201);
+  });
+
+  it('cannot be set for a day before the patient was born: 400 naming on', async () => {
+    // OTHER_PATIENT (200001012384) was born on 2000-01-01.
+    const res = await post('/v1/patients/coordination-status', {
+      patientId: OTHER_PATIENT,
+      unitId: UNIT,
+      status: 'contacted',
+      on: '1999-12-31',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ path: 'on', message: 'must not be before the patient’s birth (2000-01-01)' }]);
+    expect(await count('coordination_statuses')).toBe(0);
   });
 
   it('a coordinator sets it (append-only); a doctor may read the history but not set it', async () => {
