@@ -38,5 +38,9 @@ describe('the contract’s error answers', () => {
       }
     }
     expect(bodies).toBeGreaterThanOrEqual(10);
+    // A body is required, but for a certificate's revocation, whose reason is optional.
+    const required = (path: string) => (paths[path]?.post?.requestBody as { required?: boolean } | undefined)?.required;
+    expect(required('/v1/certificates/{id}/revoke')).toBe(false);
+    expect(required('/v1/consents/{id}/revoke')).toBe(true);
   });
 });

@@ -20,7 +20,9 @@ export type RelationKind = (typeof RELATION_KINDS)[number];
 /** A replacing or supplementing certificate takes its target out of counting (unless it is itself revoked). */
 export const SUPERSEDING_KINDS: readonly RelationKind[] = ['replaces', 'supplements'];
 
-export const CERTIFICATE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+// Neither `.` nor `..`: dot segments of a path, which clients and proxies resolve away (/v1/certificates/../revoke
+// is /v1/revoke), so such a certificate could never be read or revoked.
+export const CERTIFICATE_ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._:-]{1,64}$/;
 export const MAX_PERIODS = 4;
 export const MAX_DIAGNOSES = 3;
 export const STANDARD_DEGREES = [25, 50, 75, 100] as const;

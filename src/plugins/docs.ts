@@ -50,7 +50,13 @@ function withoutUnusedSchemas(doc: OpenApiDocument): OpenApiDocument {
 }
 
 type Responses = Record<string, { description?: string; content?: Record<string, unknown> }>;
-type Operation = { requestBody?: unknown; responses?: Responses };
+type Operation = { requestBody?: { required?: boolean }; responses?: Responses; [OPTIONAL_BODY]?: boolean };
+
+/**
+ * A route schema's mark for a body that may be left out (`schema: { [OPTIONAL_BODY]: true }`): @fastify/swagger
+ * declares every body required, and copies x- keys onto the operation, where withProblemResponses reads it.
+ */
+export const OPTIONAL_BODY = 'x-optional-body';
 
 /**
  * Error answers as the service sends them: the zod transform declares every response `application/json`, while every
@@ -61,6 +67,10 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Operation>>;
   for (const operations of Object.values(paths)) {
     for (const operation of Object.values(operations)) {
+      if (operation[OPTIONAL_BODY]) {
+        if (operation.requestBody) operation.requestBody.required = false;
+        delete operation[OPTIONAL_BODY];
+      }
       const responses = operation.responses;
       if (!responses) continue;
       for (const [status, response] of Object.entries(responses)) {

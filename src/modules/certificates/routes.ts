@@ -1,3 +1,4 @@
+import { OPTIONAL_BODY } from '../../plugins/docs.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { notFoundResponse, Problem, problemResponses } from '../../lib/schemas.js';
 import {
@@ -74,6 +75,8 @@ export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
         security,
         params: CertificateParams,
         body: RevokeBody.nullish(),
+        // A revocation needs no reason: the body may be left out.
+        [OPTIONAL_BODY]: true,
         response: { 200: CertificateSchema, ...problemResponses, ...notFoundResponse },
       },
       preHandler: ehr,

@@ -22,7 +22,7 @@ import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
 
 export const CertificateId = z
   .string()
-  .regex(CERTIFICATE_ID_PATTERN, 'must be 1–64 characters of A–Z, a–z, 0–9, . _ : -')
+  .regex(CERTIFICATE_ID_PATTERN, 'must be 1–64 characters of A–Z, a–z, 0–9, . _ : -, and neither . nor ..')
   .meta({
     description:
       'The certificate’s id in the issuing system; unique within the care giver (another care giver may use it too)',

@@ -64,6 +64,10 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
       /birth \(2000-01-01\)/,
     );
   });
+  it('id: neither . nor .. (dot segments no URL can carry), though dots within an id are fine', async () => {
+    for (const id of ['.', '..']) await expectInvalid(certificateBody({ id }), 'id', /neither \. nor \.\./);
+    expect((await postCertificate(ctx.app, certificateBody({ id: '...' }))).statusCode).toBe(201);
+  });
   it('periods: none ending more than two years after today (a typo in the year)', async () => {
     const today = stockholmToday();
     const limit = addDays(today, 730);
