@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const where = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   logger.info(
     {
-      database: database.kind === 'pg' ? 'postgresql' : `pglite (${config.database.dataDir})`,
+      database: database.kind === 'pg' ? 'pg' : `pglite (${config.database.dataDir})`,
       readyMs: Math.round(performance.now() - startedAt),
     },
     `samverkan listening on ${where}${config.docsEnabled ? ` — API reference at ${where}/docs` : ''}`,

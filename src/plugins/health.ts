@@ -32,6 +32,8 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
       // Never shed: a liveness probe that failed under load would get a busy, healthy process restarted. Readiness
       // is shed, which takes an overloaded process out of the balancer's rotation instead.
       config: { pressureHandler: () => undefined },
+      // A monitor may probe with HEAD; the probes show no patient data (the app turns implicit HEAD routes off).
+      exposeHeadRoute: true,
     },
     async () => ({ status: 'ok' as const }),
   );
@@ -44,6 +46,7 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
         summary: 'The database is reachable and every migration is applied',
         response: { 200: Readiness, 503: Problem },
       },
+      exposeHeadRoute: true,
     },
     async () => {
       let migrated: boolean;

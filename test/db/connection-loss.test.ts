@@ -69,6 +69,7 @@ describe('a database emptied under the running service (its tables gone, the ser
       const ready = await app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(503);
       expect(ready.json().detail).toMatch(/migrations are not applied/);
+      expect(ready.headers['retry-after']).toBe('2');
       const res = await app.inject({ method: 'GET', url: '/v1/certificates/c-1', headers: bearer({ role: 'doctor' }) });
       expect(res.statusCode).toBe(503);
       expect(res.headers['content-type']).toContain('application/problem+json');

@@ -46,6 +46,14 @@ describe('HTTP behaviour shared by every route', () => {
     expect(res.headers.allow).toBe('GET');
   });
 
+  it('answers HEAD on the health probes, which show no patient data (monitors probe with HEAD)', async () => {
+    for (const url of ['/health/live', '/health/ready']) {
+      const res = await ctx.app.inject({ method: 'HEAD', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.body, url).toBe('');
+    }
+  });
+
   it('400 naming the field for a NUL character anywhere in a body, before any module sees it', async () => {
     const res = await ctx.app.inject({
       method: 'POST',
