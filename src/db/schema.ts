@@ -136,7 +136,7 @@ export const certificateRelations = pgTable(
   ],
 );
 
-/** Coordinator status of a patient's case at a unit; append-only, the latest inside the case's dates applies. */
+/** Coordinator status of a patient's case at a unit; append-only, the latest from the case's start to the day shown applies. */
 export const coordinationStatuses = pgTable(
   'coordination_statuses',
   {

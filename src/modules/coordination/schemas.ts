@@ -127,7 +127,7 @@ export const NewStatusSchema = z
     status: CoordinatorStatusSchema,
     on: RecordDate.optional().describe(
       'The day the status applies from; default today (Europe/Stockholm), not after it. The overview shows the ' +
-        'latest status set on a day inside the case’s dates (for a recently ended case, up to activeOn)',
+        'status as of activeOn: the latest set on a day from the case’s start up to activeOn',
     ),
   })
   .meta({ id: 'NewCoordinationStatus' });

@@ -254,7 +254,7 @@ export class CoordinationService {
 
   /**
    * For the sick-leave overview, in ONE query: per patient, the latest status (by set_at) at the unit whose set_on
-   * lies within [start, end] of that patient's case. Patients without one are absent from the map. The caller
+   * lies within [start, end] (the overview passes the case's start and activeOn). Patients without one are absent from the map. The caller
    * scopes and audits (the overview's own read events cover it). Merged with the sick-leaves module's first version:
    * same signature, the query now lives in the repository.
    */

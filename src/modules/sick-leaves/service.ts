@@ -371,16 +371,13 @@ export class SickLeaveService {
     rows: readonly Row[],
   ): Promise<Map<string, CoordinationStatus>> {
     if (rows.length === 0) return new Map();
-    // A recently ended case shows a status set after its end too, up to activeOn: closing a case that has just ended
-    // is what such cases are shown for (a `closed` set the day after the end was not seen).
+    // The status as of activeOn: one set from the case's start up to activeOn. An active case's later days are not
+    // seen on an earlier day's overview (a `closed` set on the 20th showed on the 11th). A recently ended case shows
+    // one set after its end too, up to activeOn: closing a case that has just ended is what such cases are shown for.
     const statuses = await this.coordination.latestStatuses(
       actor.careGiverId,
       unitId,
-      rows.map((r) => ({
-        patientId: r.c.patientId,
-        start: r.c.start,
-        end: r.c.status === 'ended' && activeOn > r.c.end ? activeOn : r.c.end,
-      })),
+      rows.map((r) => ({ patientId: r.c.patientId, start: r.c.start, end: activeOn })),
     );
     return statuses as Map<string, CoordinationStatus>;
   }

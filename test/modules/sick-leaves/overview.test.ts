@@ -408,6 +408,22 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       ]);
     });
 
+    it('coordinationStatus as of activeOn: a status set on a later day of the case is not yet seen', async () => {
+      const db = ctx.database.db;
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-01', '2026-04-30']] });
+      const set = (status: string, setOn: string) =>
+        givenCoordinationStatus(db, { patientId: TOLVAN, status, setOn, setAt: `${setOn}T10:00:00Z` });
+      await set('contacted', '2026-03-10');
+      await set('closed', '2026-03-20');
+      const items: Item[] = (await list('')).json().items;
+      expect(items.map((i) => [i.patient.id, i.coordinationStatus])).toEqual([[TOLVAN, 'contacted']]);
+      expect(await ids('coordinationStatus=closed')).toEqual([]);
+      const later: Item[] = (
+        await ctx.app.inject({ url: `/v1/units/${UNIT}/sick-leaves?activeOn=2026-03-20`, headers: coordinator })
+      ).json().items;
+      expect(later.map((i) => i.coordinationStatus)).toEqual(['closed']);
+    });
+
     it('coordinationStatus of a recently ended case: also one set after its end, up to activeOn', async () => {
       const db = ctx.database.db;
       await givenCertificate(db, { patientId: BERTIL, periods: [[100, '2026-02-20', '2026-03-12']] });
