@@ -19,7 +19,7 @@ import { sickLeavesRoutes } from './modules/sick-leaves/routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
 import { clientErrorHandler, errorsPlugin, frameworkErrors, notFound, RouteMethods } from './plugins/errors.js';
-import { ServiceUnavailable, ValidationFailed } from './lib/errors.js';
+import { describeError, ServiceUnavailable, ValidationFailed } from './lib/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -83,7 +83,16 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   app.decorate(
     'services',
     createServices(database, config, (err) =>
-      app.log.warn({ err: { message: (err as Error).message } }, 'audit sealing failed; retrying'),
+      // The message and the driver's SQLSTATE (on drizzle's error or its cause): what an operator needs, no rows.
+      app.log.warn(
+        {
+          err: {
+            message: describeError(err),
+            code: (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code,
+          },
+        },
+        'audit sealing failed; retrying',
+      ),
     ),
   );
   // Audit events are sealed into their hash chain in the background; on close the rest is sealed before the database closes.

@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DATA_DIR_LOCK_STALE_MS, openDatabase, ping } from './db/client.js';
 import { migrationsApplied, runMigrations } from './db/migrate.js';
+import { describeError } from './lib/errors.js';
 import { loggerOptions } from './lib/logger.js';
 
 async function main(): Promise<void> {
@@ -89,13 +90,10 @@ function named(setting: string, url: string | undefined, err: unknown): Error {
     u.password = '';
     where = `${u.host}${u.pathname}`;
   } catch {}
-  const message = err instanceof Error ? err.message : (JSON.stringify(err) ?? String(err));
-  return new Error(`${setting} (${where}): ${message}`);
+  return new Error(`${setting} (${where}): ${describeError(err)}`);
 }
 
 main().catch((err) => {
-  // Some libraries throw bare objects, which String() prints as [object Object].
-  const message = err instanceof Error ? err.message : (JSON.stringify(err) ?? String(err));
-  process.stderr.write(`samverkan failed to start: ${message}\n`);
+  process.stderr.write(`samverkan failed to start: ${describeError(err)}\n`);
   process.exit(1);
 });

@@ -9,6 +9,7 @@ import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import type { Logger } from 'pino';
 import { isConcurrencyConflict, isDatabaseUnavailable, isSchemaMissing } from './errors.js';
+import { describeError } from '../lib/errors.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -68,7 +69,7 @@ async function holdDataDir(dataDir: string, waitMs: number): Promise<() => Promi
   try {
     makeDirectory(path.resolve(dataDir));
   } catch (err) {
-    throw new Error(`DATA_DIR ${dataDir} cannot be created or is not a directory (${describe(err)})`);
+    throw new Error(`DATA_DIR ${dataDir} cannot be created or is not a directory (${describeError(err)})`);
   }
   const tries = Math.ceil(waitMs / 1_000);
   try {
@@ -86,7 +87,7 @@ async function holdDataDir(dataDir: string, waitMs: number): Promise<() => Promi
           `is held); stop that one, or give this one another DATA_DIR or a DATABASE_URL`,
       );
     }
-    throw new Error(`DATA_DIR ${dataDir} cannot be written (${describe(err)})`);
+    throw new Error(`DATA_DIR ${dataDir} cannot be written (${describeError(err)})`);
   }
 }
 
@@ -102,15 +103,6 @@ function makeDirectory(dir: string): void {
   const parent = path.dirname(dir);
   if (parent !== dir) makeDirectory(parent);
   mkdirSync(dir);
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  try {
-    return JSON.stringify(err);
-  } catch {
-    return String(err);
-  }
 }
 
 /** Raw SQL through any executor; both drivers answer `{ rows }` and keep dates and timestamps as strings. */
@@ -195,7 +187,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   } catch (err) {
     await release?.();
     // PGlite's own errors name neither the directory nor the setting (one was seen thrown as a bare object).
-    throw new Error(`DATA_DIR ${dataDir ?? 'memory://'}: the embedded database does not open (${describe(err)})`);
+    throw new Error(`DATA_DIR ${dataDir ?? 'memory://'}: the embedded database does not open (${describeError(err)})`);
   }
   const db = drizzlePglite(client, { schema }) as unknown as Executor;
   // PGlite is one connection: queries queue inside it, so there is no pool to measure.
@@ -234,7 +226,7 @@ function readFromStandby(standby: Executor, primary: Executor, logger?: Logger):
         if (!failing && !isConcurrencyConflict(err)) throw err;
         if (failing) avoidUntil = Date.now() + STANDBY_RETRY_MS;
         logger?.warn(
-          { err: { message: describe(err) } },
+          { err: { message: describeError(err) } },
           failing
             ? `the standby (DATABASE_READ_URL) is failing: reads go to the primary for ${STANDBY_RETRY_MS / 1000} s`
             : 'the standby cancelled a read: it is run on the primary',

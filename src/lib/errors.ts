@@ -132,3 +132,13 @@ export class ServiceUnavailable extends AppError {
     super(503, 'service-unavailable', 'Service unavailable', detail);
   }
 }
+
+/** An error's message for an operator: some libraries throw bare objects, which String() prints as [object Object]. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return JSON.stringify(err) ?? String(err);
+  } catch {
+    return String(err);
+  }
+}
