@@ -202,7 +202,13 @@ export class RouteMethods {
 
   add(url: string, method: string | string[]): void {
     const route = this.routes.get(url) ?? {
-      pattern: new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}$`),
+      // A parameter is one segment; a trailing * (the API reference's static files) is any rest of the path.
+      pattern: new RegExp(
+        `^${url
+          .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/:[A-Za-z]+/g, '[^/]+')
+          .replace(/\\\*$/, '.*')}$`,
+      ),
       methods: new Set<string>(),
     };
     for (const m of Array.isArray(method) ? method : [method]) route.methods.add(m);

@@ -46,6 +46,13 @@ describe('HTTP behaviour shared by every route', () => {
     expect(res.headers.allow).toBe('GET');
   });
 
+  it('405 with Allow on a path under a wildcard route too (the API reference’s files)', async () => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/docs/static/index.html' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toMatch(/GET/);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
   it('answers HEAD on the health probes, which show no patient data (monitors probe with HEAD)', async () => {
     for (const url of ['/health/live', '/health/ready']) {
       const res = await ctx.app.inject({ method: 'HEAD', url });
