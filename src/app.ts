@@ -64,6 +64,17 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // A request must have arrived whole within REQUEST_TIMEOUT_MS (408), else a client sending a body a byte at a
+    // time held its socket for ever: Fastify turns Node's timeout off by default. Node checks for it only every
+    // connectionsCheckingInterval (30 s by default), so that is bounded too; headers are a part of the request.
+    requestTimeout: config.requestTimeoutMs,
+    // (Passed to http.createServer; FastifyServerOptions does not type it for a plain HTTP server.)
+    ...({
+      http: {
+        connectionsCheckingInterval: Math.min(5_000, config.requestTimeoutMs),
+        headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      },
+    } as object),
     frameworkErrors,
     clientErrorHandler,
   };

@@ -85,6 +85,7 @@ const EnvSchema = z
     MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
     SICK_LEAVE_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000).default(64),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
@@ -146,6 +147,8 @@ export interface Config {
   rateLimit: { max: number; windowMs: number };
   maxEventLoopDelayMs: number;
   shutdownGraceMs: number;
+  /** How long a whole request (headers and body) may take to arrive: a slow body holds a socket only this long. */
+  requestTimeoutMs: number;
   /** Built case lists kept per process (unit × day × gap); 0 turns the cache off, e.g. to measure the cold path. */
   sickLeaveCacheEntries: number;
 }
@@ -219,6 +222,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     sickLeaveCacheEntries: env.SICK_LEAVE_CACHE_ENTRIES,
   });
 }
