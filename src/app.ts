@@ -186,11 +186,15 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   });
   // A parameter given as nothing (`maxDays=`, as a form or a template sends an empty field) counts as not given, as an
   // empty environment variable does: read as a number it was 0, and `maxDays=` answered an empty list.
+  // Only a parameter the operation has: one it does not have stays, to be refused as any unknown one is (an empty
+  // `?191212121212` or `?q=%20` on the GET was dropped and the unfiltered answer given, a personnummer in its URL).
   app.addHook('preValidation', (request, _reply, done) => {
     const query = request.query as Record<string, unknown> | undefined;
-    if (query && typeof query === 'object') {
+    const declared = (request.routeOptions.schema?.querystring as { shape?: Record<string, unknown> } | undefined)
+      ?.shape;
+    if (query && typeof query === 'object' && declared) {
       for (const [name, value] of Object.entries(query))
-        if (typeof value === 'string' && value.trim() === '') delete query[name];
+        if (typeof value === 'string' && value.trim() === '' && Object.hasOwn(declared, name)) delete query[name];
     }
     done();
   });
