@@ -46,6 +46,7 @@ export interface AppOptions {
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const NO_QUERY = z.strictObject({}, unknownParameters());
+const UNLIMITED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 const URI_TOO_LONG = Problem.describe('A path parameter is longer than 200 characters (type …/uri-too-long)');
 
 /** Builds the whole app from config and a database; it neither listens nor reads the environment. */
@@ -158,7 +159,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
     // Probes and the metrics scraper are not limited: a scraper behind the same NAT as busy clients lost its scrapes.
-    allowList: (request) => request.url.startsWith('/health/') || request.url.split('?')[0] === '/metrics',
+    // Exactly these paths: any other under /health/ is a probe for routes, which counts.
+    allowList: (request) => UNLIMITED_PATHS.has(request.url.split('?')[0] ?? ''),
   });
   // Fastify's not-found handler skips the plugin's hook: without this, probing for routes cost nothing.
   const routeMethods = new RouteMethods();
