@@ -213,7 +213,7 @@ export class SickLeaveService {
     // Every summary is logged for the unit; the patients of one of at most SMALL_SUMMARY cases as read, each.
     const small = rows.length <= SMALL_SUMMARY ? rows.map((r) => r.c.patientId) : [];
     await this.audit.record(actor, [
-      { action: 'read', resource: SUMMARY_RESOURCE, unitId },
+      { action: 'read', resource: SUMMARY_RESOURCE, resourceId: summaryQuery(activeOn, query), unitId },
       ...[...new Set(small)].map((patientId) => ({
         action: 'read' as const,
         resource: SUMMARY_RESOURCE,
@@ -381,6 +381,18 @@ export class SickLeaveService {
     );
     return statuses as Map<string, CoordinationStatus>;
   }
+}
+
+/**
+ * The summary's day and filters as its audit event's resource id (`activeOn=…&maxAge=66&…`, keys sorted): counts are
+ * not patients, but two summaries that differ by one filter can single one out (maxAge=66 less maxAge=65), and an
+ * auditor can see that only from what each counted. Filters are numbers, dates, enums and HSA-ids, never a name.
+ */
+function summaryQuery(activeOn: LocalDate, query: CaseFilters): string {
+  const given = Object.entries({ ...query, activeOn, q: undefined })
+    .filter(([, value]) => value !== undefined && value !== null)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return given.map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`).join('&');
 }
 
 /** A doctor sees the cases whose active certificate they signed; a coordinator sees every case of the unit. */

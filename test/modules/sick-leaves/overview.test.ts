@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
 import {
   bearer,
@@ -649,6 +651,16 @@ describe('GET /v1/units/{unitId}/sick-leaves/summary', () => {
     await summary('');
     const six = (await auditReads(ctx.database.db)).slice(one.length);
     expect(six).toEqual([{ action: 'read', resource: 'sick_leave_summary', patient_id: null }]);
+  });
+
+  it('names in its audit event the day and filters it counted, so that two summaries an auditor sees can be compared', async () => {
+    await givenThreeCases();
+    await summary('maxAge=66&gender=F');
+    const [row] = await queryRows<{ resource_id: string | null }>(
+      ctx.database.db,
+      sql`select resource_id from audit_events where resource = 'sick_leave_summary' and patient_id is null`,
+    );
+    expect(row?.resource_id).toBe(`activeOn=${ON}&gender=F&maxAge=66&maxGapDays=5&recentlyEndedDays=0`);
   });
 
   it('is scoped to the caller’s care giver', async () => {
