@@ -27,7 +27,12 @@ export const AuditEventSchema = z
     patientId: z.string().nullable().describe('12-digit personal identity number, when the event concerns a patient'),
     action: z.enum(ACTIONS),
     resource: z.string().describe('certificate, sick_leave, consent, consent_check, coordination_effort, …'),
-    resourceId: z.string().nullable(),
+    resourceId: z
+      .string()
+      .nullable()
+      .describe(
+        'The resource’s id (a certificate, consent or effort); for a sick_leave_summary, the day and filters it counted (activeOn=…&maxAge=…)',
+      ),
     requestId: z.string().nullable(),
     purpose: z.string().describe('care_and_treatment, or audit_follow_up for the auditor’s own reads'),
   })
