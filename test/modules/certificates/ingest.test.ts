@@ -209,6 +209,23 @@ describe('posting a batch', () => {
     expect(await auditEvents()).toEqual([]);
   });
 
+  it('bounds the errors one answer lists: 10 per item, and items past 500 errors in all get one line each', async () => {
+    const res = await postBatch(
+      ctx.app,
+      Array.from({ length: 1000 }, () => ({})),
+    );
+    expect(res.statusCode).toBe(200);
+    const results: { status: string; errors: { path: string; message: string }[] }[] = res.json().results;
+    expect(results.every((r) => r.status === 'invalid')).toBe(true);
+    expect(Math.max(...results.map((r) => r.errors.length))).toBeLessThanOrEqual(11);
+    const listed = results.flatMap((r) => r.errors).filter((e) => !/^not listed/.test(e.message));
+    expect(listed.length).toBeLessThanOrEqual(510);
+    expect(results.at(-1)?.errors).toEqual([{ path: '', message: 'not listed (500 errors listed already)' }]);
+    // A 4 KB request no longer answers close to a megabyte.
+    expect(res.body.length).toBeLessThan(150_000);
+    expect(await count('certificates')).toBe(0);
+  });
+
   it('stores a thousand certificates in one call', async () => {
     const items = Array.from({ length: 1000 }, (_, i) => certificateBody({ id: `bulk-${i}` }));
     const res = await postBatch(ctx.app, items);
