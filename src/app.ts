@@ -171,8 +171,9 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     retryAfter: 2,
     exposeStatusRoute: false,
   });
-  await app.register(metricsPlugin, { database });
+  // The contract first: it sees only routes declared after it (/metrics was missing from it).
   await app.register(docsPlugin, { enabled: config.docsEnabled });
+  await app.register(metricsPlugin, { database });
   await app.register(authPlugin, { jwt: config.jwt });
   await app.register(healthPlugin, { database });
 

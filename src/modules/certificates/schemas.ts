@@ -299,7 +299,9 @@ export const CertificateSchema = z
     revoked: Revocation.nullable().describe('Set once revoked (makulerad); revocation is final'),
     counts: z
       .boolean()
-      .describe('Whether it counts in sick-leave cases: FK type, not revoked, test, infection control or superseded'),
+      .describe(
+        'Whether it counts in sick-leave cases: an FK type, and neither revoked, a test, infection control nor superseded',
+      ),
     createdAt: z.string().meta({ format: 'date-time' }).describe('When this service first stored it'),
   })
   .meta({ id: 'Certificate' });

@@ -5,6 +5,7 @@ import {
   CONSENT_KINDS,
   CONSENT_REFUSALS,
   latestValidUntil,
+  oneYearAfter,
   needsActors,
   needsJournalReference,
 } from '../../domain/consent-rules.js';
@@ -129,12 +130,12 @@ export const NewConsentSchema = z
     if (!isValidDate(body.givenOn) || !isValidDate(validFrom)) return;
     if (validFrom < body.givenOn) {
       ctx.addIssue({ code: 'custom', path: ['validFrom'], message: 'must not be before givenOn' });
-    } else if (validFrom > latestValidUntil(body.givenOn)) {
+    } else if (validFrom > oneYearAfter(body.givenOn)) {
       // A consent is given for what lies ahead within its year: one given now for a year far ahead is a typo.
       ctx.addIssue({
         code: 'custom',
         path: ['validFrom'],
-        message: `must be at most one year after givenOn (at the latest ${latestValidUntil(body.givenOn)})`,
+        message: `must be at most one year after givenOn (at the latest ${oneYearAfter(body.givenOn)})`,
       });
     }
     if (body.validUntil !== undefined) {

@@ -42,7 +42,9 @@ function caseFilters(form: Form) {
     recentlyEndedDays: int(form, 0, MAX_RECENTLY_ENDED_DAYS, 0).describe(
       'Also show cases that ended at most this many days before activeOn, as ended (0–14)',
     ),
-    doctorId: HsaId.optional().describe('Only cases whose active certificate this doctor signed'),
+    doctorId: HsaId.optional()
+      .describe('Only cases whose active certificate this doctor signed')
+      .meta({ example: 'SE2321000016-D001' }),
     diagnosisChapter: z.enum(CHAPTERS).optional().describe('ICD-10-SE chapter of the main diagnosis, e.g. F00-F99'),
     minDays: int(form, 0, 100_000).optional().describe('Shortest case length in days (inclusive)'),
     maxDays: int(form, 0, 100_000).optional().describe('Longest case length in days (inclusive)'),
@@ -52,7 +54,10 @@ function caseFilters(form: Form) {
     degree: (form === 'query' ? z.enum(DEGREES).transform(Number) : z.literal([25, 50, 75, 100]))
       .optional()
       .describe('Current degree (reduction of work capacity, percent)'),
-    coordinationStatus: z.enum(COORDINATION_STATUSES).optional().describe('The case’s latest coordinator status'),
+    coordinationStatus: z
+      .enum(COORDINATION_STATUSES)
+      .optional()
+      .describe('The case’s coordinator status as of activeOn (the latest set from its start up to activeOn)'),
   };
 }
 
@@ -128,7 +133,10 @@ export const SickLeaveItemSchema = z
     patient: PatientSchema,
     ...CaseFields,
     status: z.enum(['active', 'ended']),
-    coordinationStatus: z.enum(COORDINATION_STATUSES).optional().describe('Latest coordinator status in the case'),
+    coordinationStatus: z
+      .enum(COORDINATION_STATUSES)
+      .optional()
+      .describe('The coordinator status as of activeOn: the latest set from the case’s start up to activeOn'),
   })
   .meta({ id: 'SickLeaveCase' });
 

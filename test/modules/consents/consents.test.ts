@@ -125,13 +125,14 @@ describe('recording a consent', () => {
   });
 
   it('refuses a validity that starts more than a year after the consent was given', async () => {
-    const late = await post('/v1/consents', written({ givenOn: '2026-03-10', validFrom: '2027-03-10' }));
+    const late = await post('/v1/consents', written({ givenOn: '2026-03-10', validFrom: '2027-03-11' }));
     expect(late.statusCode).toBe(400);
     expect(late.json().errors).toEqual([
-      { path: 'validFrom', message: 'must be at most one year after givenOn (at the latest 2027-03-09)' },
+      { path: 'validFrom', message: 'must be at most one year after givenOn (at the latest 2027-03-10)' },
     ]);
     expect(await consentCount()).toBe(0);
-    expect((await post('/v1/consents', written({ givenOn: '2026-03-10', validFrom: '2027-03-09' }))).statusCode).toBe(
+    // Exactly one year after is at most one year after.
+    expect((await post('/v1/consents', written({ givenOn: '2026-03-10', validFrom: '2027-03-10' }))).statusCode).toBe(
       201,
     );
   });
