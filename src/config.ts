@@ -84,6 +84,7 @@ const EnvSchema = z
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
     MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
     SICK_LEAVE_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000).default(64),
+    SICK_LEAVE_CACHE_CASES: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   })
@@ -151,6 +152,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Built case lists kept per process (unit × day × gap); 0 turns the cache off, e.g. to measure the cold path. */
   sickLeaveCacheEntries: number;
+  /** The most cases the cached lists hold in all (about 3 KB of heap each). */
+  sickLeaveCacheCases: number;
 }
 
 export class ConfigError extends Error {
@@ -224,5 +227,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     sickLeaveCacheEntries: env.SICK_LEAVE_CACHE_ENTRIES,
+    sickLeaveCacheCases: env.SICK_LEAVE_CACHE_CASES,
   });
 }

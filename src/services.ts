@@ -28,6 +28,7 @@ export function createServices(
   const coordination = new CoordinationService(database, audit, consents, cursors, certificates);
   const sickLeaves = new SickLeaveService(database, audit, certificates, coordination, cursors, {
     cacheEntries: config.sickLeaveCacheEntries,
+    cacheCases: config.sickLeaveCacheCases,
   });
   return { audit, certificates, consents, coordination, sickLeaves };
 }

@@ -139,9 +139,12 @@ export class SickLeaveService {
     readonly certificates: CertificateService,
     readonly coordination: CoordinationService,
     private readonly cursors: PageCursors,
-    options: { cacheEntries?: number } = {},
+    options: { cacheEntries?: number; cacheCases?: number } = {},
   ) {
-    this.caseCache = new CaseCache<UnitCases>(options.cacheEntries ?? 64);
+    this.caseCache = new CaseCache<UnitCases>(options.cacheEntries ?? 64, {
+      maxSize: options.cacheCases ?? 100_000,
+      sizeOf: (cases) => cases.rows.length,
+    });
   }
 
   /**

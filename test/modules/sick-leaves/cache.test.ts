@@ -309,6 +309,21 @@ describe('CaseCache', () => {
     expect(await cache.get('b', '1', async () => 'b rebuilt')).toBe('b rebuilt');
   });
 
+  it('bounds the cases it holds in all, evicting the least recently used: memory follows cases, not keys', async () => {
+    // Entries are sized by their value's length here (the service sizes a case list by its cases).
+    const cache = new CaseCache<string>(10, { maxSize: 10, sizeOf: (v) => v.length });
+    await cache.get('a', '1', async () => 'aaaa');
+    await cache.get('b', '1', async () => 'bbbb');
+    expect(cache.heldSize).toBe(8);
+    await cache.get('c', '1', async () => 'cccc'); // 12 > 10: a, the least recent, goes
+    expect(cache.heldSize).toBe(8);
+    expect(await cache.get('a', '1', async () => 'a rebuilt')).toBe('a rebuilt');
+    // One value larger than the whole bound is answered, not kept.
+    expect(await cache.get('huge', '1', async () => 'x'.repeat(11))).toHaveLength(11);
+    expect(await cache.get('huge', '1', async () => 'rebuilt')).toBe('rebuilt');
+    expect(cache.heldSize).toBeLessThanOrEqual(10);
+  });
+
   it('forgets a failed build', async () => {
     const cache = new CaseCache<string>(2);
     await expect(cache.get('k', '1', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
