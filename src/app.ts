@@ -160,7 +160,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     timeWindow: config.rateLimit.windowMs,
     // Probes and the metrics scraper are not limited: a scraper behind the same NAT as busy clients lost its scrapes.
     // Exactly these paths: any other under /health/ is a probe for routes, which counts.
-    allowList: (request) => UNLIMITED_PATHS.has(request.url.split('?')[0] ?? ''),
+    allowList: (request) =>
+      (request.method === 'GET' || request.method === 'HEAD') && UNLIMITED_PATHS.has(request.url.split('?')[0] ?? ''),
   });
   // Fastify's not-found handler skips the plugin's hook: without this, probing for routes cost nothing.
   const routeMethods = new RouteMethods();

@@ -36,6 +36,8 @@ export interface Database {
    * answer (see readFromStandby).
    */
   reading<T>(fn: (ex: Executor) => Promise<T>): Promise<T>;
+  /** Whether reads are being sent to the primary because the standby failed within STANDBY_RETRY_MS. */
+  standbyFailing(): boolean;
   stats(): PoolStats | undefined;
   close(): Promise<void>;
   /** Runs `fn` on one dedicated session (needed for session-level advisory locks). */
@@ -159,12 +161,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const readPool = options.readUrl ? createPool(options.readUrl, options) : undefined;
     const db = drizzlePg(pool, { schema }) as unknown as Executor;
     const readDb = readPool ? (drizzlePg(readPool, { schema }) as unknown as Executor) : db;
+    const standby = readPool ? readFromStandby(readDb, db, options.logger) : undefined;
     return {
       kind: 'pg',
       db,
       readDb,
       hasStandby: readPool !== undefined,
-      reading: readPool ? readFromStandby(readDb, db, options.logger) : (fn) => fn(db),
+      reading: standby ? standby.reading : (fn) => fn(db),
+      standbyFailing: () => standby?.failing() ?? false,
       stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       async close() {
         await Promise.all([pool.end(), readPool?.end()]);
@@ -200,6 +204,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     readDb: db,
     hasStandby: false,
     reading: (fn) => fn(db),
+    standbyFailing: () => false,
     stats: () => undefined,
     async close() {
       await stopAnalyzing();
@@ -257,9 +262,14 @@ export const STANDBY_RETRY_MS = 10_000;
  * each wait for its connection timeout; a query the standby cancelled because of replication (40001, a conflict with
  * recovery) is run once more on the primary.
  */
-function readFromStandby(standby: Executor, primary: Executor, logger?: Logger): Database['reading'] {
+function readFromStandby(
+  standby: Executor,
+  primary: Executor,
+  logger?: Logger,
+): { reading: Database['reading']; failing: () => boolean } {
   let avoidUntil = 0;
-  return async (fn) => {
+  const failing = () => Date.now() < avoidUntil;
+  const reading: Database['reading'] = async (fn) => {
     if (Date.now() >= avoidUntil) {
       try {
         return await fn(standby);
@@ -277,6 +287,7 @@ function readFromStandby(standby: Executor, primary: Executor, logger?: Logger):
     }
     return fn(primary);
   };
+  return { reading, failing };
 }
 
 export async function ping(db: Executor): Promise<void> {

@@ -133,8 +133,15 @@ export class ServiceUnavailable extends AppError {
   }
 }
 
-/** An error's message for an operator: some libraries throw bare objects, which String() prints as [object Object]. */
+/**
+ * An error's message for an operator: some libraries throw bare objects, which String() prints as [object Object].
+ * Drizzle's "Failed query: <sql> params: <values>" is replaced by its cause, the driver's own error: the values may
+ * be patient ids, and the cause is what tells what went wrong (connect ECONNREFUSED, relation does not exist).
+ */
 export function describeError(err: unknown): string {
+  if (err instanceof Error && err.message.startsWith('Failed query:')) {
+    return err.cause !== undefined ? describeError(err.cause) : 'a query failed';
+  }
   if (err instanceof Error) return err.message;
   try {
     return JSON.stringify(err) ?? String(err);

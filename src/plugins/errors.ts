@@ -47,6 +47,13 @@ const SLUGS: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad-request',
 };
 
+const VALIDATION_DETAIL: Record<string, string> = {
+  body: 'The request body is not valid',
+  querystring: 'The request querystring is not valid',
+  params: 'The path parameters are not valid',
+  headers: 'The request headers are not valid',
+};
+
 function locationPrefix(context: string | undefined): string {
   if (context === 'querystring') return 'query.';
   if (context === 'params') return 'params.';
@@ -77,7 +84,7 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
       type: `${PROBLEM_BASE}validation-failed`,
       title: 'Validation failed',
       status: 400,
-      detail: `The request ${error.validationContext ?? 'body'} is not valid`,
+      detail: VALIDATION_DETAIL[error.validationContext ?? 'body'] ?? 'The request is not valid',
       errors,
     };
   }

@@ -92,6 +92,17 @@ describe.skipIf(!TEST_DATABASE_URL)('a standby (DATABASE_READ_URL) that fails (P
   for (const [what, standbyUrl] of [
     ['not reachable', async () => 'postgres://postgres@127.0.0.1:1/none'],
     ['without the schema', async () => (await createScratchDatabase()).url],
+    [
+      'migrated but missing a table',
+      async () => {
+        const { url } = await createScratchDatabase();
+        const standby = await openDatabase({ url, poolMax: 1 });
+        await runMigrations(standby);
+        await standby.db.execute(sql`alter table unit_case_versions rename to gone`);
+        await standby.close();
+        return url;
+      },
+    ],
   ] as const) {
     it(`${what}: the overview is read from the primary, and the process stays ready, saying the standby fails`, async () => {
       const primary = await createScratchDatabase();

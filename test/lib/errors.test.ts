@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { issueFieldErrors } from '../../src/lib/errors.js';
+import { describeError, issueFieldErrors } from '../../src/lib/errors.js';
 
 const errorsOf = (schema: z.ZodType, value: unknown, prefix = '') => {
   const parsed = schema.safeParse(value);
@@ -34,5 +34,18 @@ describe('field errors of zod issues', () => {
     expect(errorsOf(z.strictObject({}), 'text', 'query.')).toEqual([
       { path: 'query', message: expect.stringMatching(/object/) },
     ]);
+  });
+});
+
+describe('describeError', () => {
+  it('tells a driver’s error through drizzle’s wrapping, without the query’s values', () => {
+    const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const wrapped = new Error('Failed query: select * from certificates where patient_id = $1\nparams: 191212121212', {
+      cause,
+    });
+    expect(describeError(wrapped)).toBe('connect ECONNREFUSED 127.0.0.1:1');
+    expect(describeError(new Error('Failed query: select 1\nparams: '))).toBe('a query failed');
+    expect(describeError({ code: 'x' })).toBe('{"code":"x"}');
+    expect(describeError(new Error('plain'))).toBe('plain');
   });
 });

@@ -35,5 +35,7 @@ describe('rate limiting', () => {
       expect((await ctx.app.inject({ url: '/health/live', ...from })).statusCode).toBe(200);
       expect((await ctx.app.inject({ url: '/metrics', ...from })).statusCode).toBe(200);
     }
+    // Only their GET (and HEAD): a POST to a probe is a 405 that counts, as any other refused request.
+    expect((await ctx.app.inject({ method: 'POST', url: '/health/ready', ...from })).statusCode).toBe(429);
   });
 });

@@ -380,7 +380,9 @@ const MAX_CHAIN_LINKS = 64;
 
 /**
  * The stored replaces / supplements links reachable from these certificates, each certificate's key to the id it
- * supersedes: what a new link is checked against for a loop (a → b → c → a, where none would count).
+ * supersedes: what a new link is checked against for a loop (a → b → c → a, where none would count). Only links
+ * that take a counted certificate out of counting: not a revoked certificate's, nor an AG, test or infection-control
+ * certificate's (which supersede only their own kind, never a counted one).
  */
 export async function supersessionLinksFrom(
   ex: Executor,
@@ -390,13 +392,19 @@ export async function supersessionLinksFrom(
   const rows = await queryPrepared<{ care_giver_id: string; certificate_id: string; target_id: string }>(
     ex,
     'certificate_supersession_links_from',
-    sql`with recursive link(care_giver_id, certificate_id, target_id, depth) as (
-          select r.care_giver_id, r.certificate_id, r.target_id, 1 from certificate_relations r
-          where (r.care_giver_id, r.certificate_id) in ${keyList(keys)} and r.kind = any(${textArray(SUPERSEDING_KINDS)})
+    sql`with recursive superseding as (
+          select r.care_giver_id, r.certificate_id, r.target_id from certificate_relations r
+          join certificates c on c.care_giver_id = r.care_giver_id and c.id = r.certificate_id
+          where r.kind = any(${textArray(SUPERSEDING_KINDS)}) and c.revoked_at is null and not c.test
+            and not c.infection_control and c.type = any(${textArray(COUNTED_TYPES)})
+        ),
+        link(care_giver_id, certificate_id, target_id, depth) as (
+          select s.care_giver_id, s.certificate_id, s.target_id, 1 from superseding s
+          where (s.care_giver_id, s.certificate_id) in ${keyList(keys)}
           union
-          select r.care_giver_id, r.certificate_id, r.target_id, l.depth + 1 from link l
-          join certificate_relations r on r.care_giver_id = l.care_giver_id and r.certificate_id = l.target_id
-          where r.kind = any(${textArray(SUPERSEDING_KINDS)}) and l.depth < ${MAX_CHAIN_LINKS})
+          select s.care_giver_id, s.certificate_id, s.target_id, l.depth + 1 from link l
+          join superseding s on s.care_giver_id = l.care_giver_id and s.certificate_id = l.target_id
+          where l.depth < ${MAX_CHAIN_LINKS})
         select distinct care_giver_id, certificate_id, target_id from link`,
   );
   return new Map(rows.map((r) => [keyOf(r.care_giver_id, r.certificate_id), r.target_id]));

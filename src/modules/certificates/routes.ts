@@ -54,6 +54,10 @@ export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['certificates'],
         summary: 'Store up to 1,000 certificates; each stands or falls alone',
+        description:
+          'An item for a unit or care giver outside the token refuses the whole batch (403). An invalid item lists at ' +
+          'most 10 errors (then "and N more"); once the answer lists 500, each further invalid item gets one line, ' +
+          '"not listed (500 errors listed already)".',
         security,
         body: BatchBody,
         response: { 200: BatchResultSchema, ...problemResponses },

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
-import { countsFor, periodSpan, SUPERSEDING_KINDS } from '../../domain/certificate-rules.js';
+import { COUNTED_TYPES, countsFor, periodSpan, SUPERSEDING_KINDS } from '../../domain/certificate-rules.js';
 import { isHsaId } from '../../domain/hsa-id.js';
 import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
 import {
@@ -494,7 +494,8 @@ export class CertificateService {
       if (targetPatient !== undefined && targetPatient !== content.patient.id) {
         return { path: 'relation.certificateId', message: 'is a certificate of another patient' };
       }
-      if (!supersedes) return undefined;
+      // Only a certificate that could count takes a counted one out of counting (as supersessionLinksFrom follows).
+      if (!supersedes || !couldCount(content)) return undefined;
       const through = loopThrough(relation.certificateId, content.id, (id) => supersededBy(content.careGiver.id, id));
       if (through) {
         return {
@@ -720,4 +721,9 @@ function loopThrough(from: string, to: string, next: (id: string) => string | un
     path.push(id);
   }
   return undefined;
+}
+
+/** An FK certificate that is neither a test nor infection control: one that counts unless revoked or superseded. */
+function couldCount(c: CertificateContent): boolean {
+  return (COUNTED_TYPES as readonly string[]).includes(c.type) && !c.test && !c.infectionControl;
 }

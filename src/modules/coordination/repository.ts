@@ -131,6 +131,6 @@ export async function findLatestStatuses(
          and s.unit_id = ${unitId}
          and s.patient_id = c."patientId"::char(12)
          and s.set_on between c."start" and c."end"
-        order by s.patient_id, s.set_at desc, s.id desc`,
+        order by s.patient_id, s.set_on desc, s.set_at desc, s.id desc`,
   );
 }

@@ -253,9 +253,10 @@ export class CoordinationService {
   }
 
   /**
-   * For the sick-leave overview, in ONE query: per patient, the latest status (by set_at) at the unit whose set_on
-   * lies within [start, end] (the overview passes the case's start and activeOn). Patients without one are absent from the map. The caller
-   * scopes and audits (the overview's own read events cover it). Merged with the sick-leaves module's first version:
+   * For the sick-leave overview, in ONE query: per patient, the status in force: the latest by the day it applies
+   * from (set_on; then by when it was recorded) at the unit, of those whose set_on lies within [start, end] (the
+   * overview passes the case's start and activeOn). Patients without one are absent from the map. The caller scopes
+   * and audits (the overview's own read events cover it). Merged with the sick-leaves module's first version:
    * same signature, the query now lives in the repository.
    */
   async latestStatuses(

@@ -361,6 +361,23 @@ describe('relations', () => {
     ]);
   });
 
+  it('a link that supersedes nothing closes no loop: a revoked certificate’s, or an AG or test certificate’s', async () => {
+    // A revoked replacement takes its target out of counting no more.
+    expect((await postCertificate(ctx.app, related('ra', 'replaces', 'rb'))).statusCode).toBe(201);
+    expect((await revoke(ctx.app, 'ra')).statusCode).toBe(200);
+    expect((await postCertificate(ctx.app, related('rb', 'replaces', 'ra'))).statusCode).toBe(201);
+    // An AG certificate, never counted, supersedes no FK certificate; nor does a test certificate.
+    expect((await postCertificate(ctx.app, related('aga', 'replaces', 'agb', { type: 'AG7804' }))).statusCode).toBe(
+      201,
+    );
+    expect((await postCertificate(ctx.app, related('agb', 'replaces', 'aga'))).statusCode).toBe(201);
+    expect((await postCertificate(ctx.app, related('ta', 'replaces', 'tb', { test: true }))).statusCode).toBe(201);
+    expect((await postCertificate(ctx.app, related('tb', 'replaces', 'ta'))).statusCode).toBe(201);
+    // And one that supersedes nothing closes none itself.
+    expect((await postCertificate(ctx.app, related('fa', 'replaces', 'fb'))).statusCode).toBe(201);
+    expect((await postCertificate(ctx.app, related('fb', 'replaces', 'fa', { test: true }))).statusCode).toBe(201);
+  });
+
   it('an identical re-post is answered as stored, whatever its relation now finds', async () => {
     const first = await postCertificate(ctx.app, related('new', 'replaces', 'old'));
     expect(first.statusCode).toBe(201);

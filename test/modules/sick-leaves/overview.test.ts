@@ -432,6 +432,34 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       expect(later.map((i) => i.coordinationStatus)).toEqual(['closed']);
     });
 
+    it('coordinationStatus as of activeOn goes by the day each applies from, not by when it was recorded', async () => {
+      const db = ctx.database.db;
+      await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-01', '2026-04-30']] });
+      await givenCoordinationStatus(db, {
+        patientId: TOLVAN,
+        status: 'contacted',
+        setOn: '2026-03-05',
+        setAt: '2026-03-05T10:00:00Z',
+      });
+      await givenCoordinationStatus(db, {
+        patientId: TOLVAN,
+        status: 'closed',
+        setOn: '2026-03-12',
+        setAt: '2026-03-12T10:00:00Z',
+      });
+      // Recorded last, but backdated to a day before the closing: on the 15th the case is closed.
+      await givenCoordinationStatus(db, {
+        patientId: TOLVAN,
+        status: 'follow_up',
+        setOn: '2026-03-08',
+        setAt: '2026-03-14T10:00:00Z',
+      });
+      const items: Item[] = (await list('')).json().items;
+      expect(items.map((i) => i.coordinationStatus)).toEqual(['closed']);
+      expect(await ids('coordinationStatus=closed')).toEqual([TOLVAN]);
+      expect(await ids('coordinationStatus=follow_up')).toEqual([]);
+    });
+
     it('coordinationStatus of a recently ended case: also one set after its end, up to activeOn', async () => {
       const db = ctx.database.db;
       await givenCertificate(db, { patientId: BERTIL, periods: [[100, '2026-02-20', '2026-03-12']] });
