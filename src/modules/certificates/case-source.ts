@@ -67,6 +67,34 @@ export function unitPatientsFrom(windowFrom: LocalDate, maxGapDays: number): Loc
 }
 
 /**
+ * The unit's patients on `activeOn` (of those `only` keeps; `c` is the certificate): those with a counted certificate
+ * at the unit that starts by `activeOn` and ends on or after unitPatientsFrom, and those whose certificate at the
+ * unit starts after `activeOn` while another of theirs, at any unit, starts by `activeOn` and ends at most
+ * `maxGapDays` + 1 days before it: an extension filed at this unit ahead of its start can chain to a case active now
+ * (for it to, some certificate starting by `activeOn` must end that late), and the engine lists that case here.
+ */
+function unitPatients(
+  careGiverId: string,
+  unitId: string,
+  activeOn: LocalDate,
+  windowFrom: LocalDate,
+  maxGapDays: number,
+  only: SQL,
+): SQL {
+  return sql`select c.patient_id from certificates c
+    where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts and ${only}
+      and c.end_date >= ${unitPatientsFrom(windowFrom, maxGapDays)}::date and c.start_date <= ${activeOn}::date
+    union
+    -- end_date > activeOn follows from start_date > activeOn, and lets the unit window index range on it.
+    select c.patient_id from certificates c
+    where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts and ${only}
+      and c.end_date > ${activeOn}::date and c.start_date > ${activeOn}::date
+      and exists (select 1 from certificates a
+                  where a.care_giver_id = ${careGiverId} and a.patient_id = c.patient_id and a.counts
+                    and a.start_date <= ${activeOn}::date and a.end_date >= ${addDays(activeOn, -(maxGapDays + 1))}::date)`;
+}
+
+/**
  * How far before `windowFrom - maxGapDays - 1` the first load of a unit's cases reaches. A visible case that started
  * earlier sends its patient to a second query over the patient's whole history; a larger value chains more old
  * certificates of every patient.
@@ -140,9 +168,7 @@ export async function unitCaseCertificates(
   maxGapDays: number,
 ): Promise<CaseCertificate[]> {
   const loadedFrom = addDays(windowFrom, -(maxGapDays + 1 + HISTORY_WINDOW_DAYS));
-  const candidates = sql`select distinct patient_id from certificates
-    where care_giver_id = ${careGiverId} and unit_id = ${unitId} and counts
-      and end_date >= ${unitPatientsFrom(windowFrom, maxGapDays)}::date and start_date <= ${activeOn}::date`;
+  const candidates = unitPatients(careGiverId, unitId, activeOn, windowFrom, maxGapDays, sql`true`);
   const rows = await queryRows<ChainedRow>(
     ex,
     chainedCertificates(candidates, careGiverId, activeOn, windowFrom, maxGapDays, loadedFrom),
@@ -173,11 +199,15 @@ export async function patientsCaseCertificates(
   maxGapDays: number,
 ): Promise<CaseCertificate[]> {
   if (patientIds.length === 0) return [];
-  // Only the unit's patients on the day (see unitPatientsFrom): others have no case here.
-  const candidates = sql`select distinct c.patient_id from certificates c
-    where c.care_giver_id = ${careGiverId} and c.unit_id = ${unitId} and c.counts
-      and c.patient_id in (select jsonb_array_elements_text(${JSON.stringify(patientIds)}::jsonb)::char(12))
-      and c.end_date >= ${unitPatientsFrom(windowFrom, maxGapDays)}::date and c.start_date <= ${activeOn}::date`;
+  // Only the unit's patients on the day (see unitPatients): others have no case here.
+  const candidates = unitPatients(
+    careGiverId,
+    unitId,
+    activeOn,
+    windowFrom,
+    maxGapDays,
+    sql`c.patient_id in (select jsonb_array_elements_text(${JSON.stringify(patientIds)}::jsonb)::char(12))`,
+  );
   const rows = await queryRows<ChainedRow>(
     ex,
     chainedCertificates(candidates, careGiverId, activeOn, windowFrom, maxGapDays, undefined),

@@ -138,13 +138,14 @@ describe('a case across two units of one care giver', () => {
     // On 2026-11-15 the active certificate is B (OTHER_DOCTOR, U002).
     expect((await overview(U002, '2026-11-15', doctorAtU002(OTHER_DOCTOR))).total).toBe(1);
     expect((await overview(U002, '2026-11-15', doctorAtU002(DOCTOR))).total).toBe(0);
-    // On 2026-11-05 B has not started, so the patient is not yet U002's: nobody at U002 sees the case.
+    // On 2026-11-05 B has not started, but it chains to the case active then, so the case is U002's already; its
+    // active certificate is A, at U001, DOCTOR's: at U002 DOCTOR sees it, OTHER_DOCTOR does not.
     const early = async (sub: string) => (await overview(U002, '2026-11-05', doctorAtU002(sub))).total;
-    expect(await early(DOCTOR)).toBe(0);
+    expect(await early(DOCTOR)).toBe(1);
     expect(await early(OTHER_DOCTOR)).toBe(0);
-    expect((await overview(U002, '2026-11-05')).total).toBe(0);
-    // A third certificate, at U002, covering 2026-11-05 but signed before A: the patient is U002's that day, and the
-    // active certificate is A, at U001 (the one signed last), so U002's case is DOCTOR's.
+    expect((await overview(U002, '2026-11-05')).total).toBe(1);
+    // A third certificate, at U002, covering 2026-11-05 but signed before A: the active certificate is still A, at
+    // U001 (the one signed last), so U002's case stays DOCTOR's.
     const c = certificateBody({
       id: 'cert-c',
       unit: { id: U002, name: 'Vårdcentralen Söder' },
@@ -183,6 +184,28 @@ describe('a case across two units of one care giver', () => {
     expect((await overview(U001, '2026-11-15')).items[0]).toMatchObject({ start: '2026-11-12', status: 'active' });
     // Without the days back, the patient is not U002's on the day.
     expect((await overview(U002, '2026-11-15')).total).toBe(0);
+  });
+
+  it('is listed at a unit whose only certificate in it starts after activeOn (an extension filed there ahead)', async () => {
+    // A (U001) covers 11-01..10; B (U002) starts 11-11. On 11-05 the active case holds B: it is U002's too.
+    await givenCaseAcrossTwoUnits();
+    const atU002 = await overview(U002, '2026-11-05');
+    expect(
+      atU002.items.map((i: { patient: { id: string }; start: string; end: string }) => [i.patient.id, i.start, i.end]),
+    ).toEqual([[P, '2026-11-01', '2026-11-20']]);
+    expect(atU002.items).toEqual((await overview(U001, '2026-11-05')).items);
+    // A patient whose only certificate at U002 lies ahead, with nothing active now, has no case on 11-05 at all.
+    await postCertificate(
+      ctx.app,
+      certificateBody({
+        id: 'later-only',
+        patient: { id: personnummer('19800101', 42) },
+        unit: { id: U002, name: 'Vårdcentralen Söder' },
+        periods: [{ degree: 100, start: '2026-11-20', end: '2026-11-30' }],
+      }),
+      ehr,
+    );
+    expect((await overview(U002, '2026-11-05')).total).toBe(1);
   });
 
   it('is listed at every unit whose certificate it holds, also after that unit’s certificates have ended', async () => {
