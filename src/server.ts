@@ -7,6 +7,9 @@ import { migrationsApplied, runMigrations } from './db/migrate.js';
 import { describeError } from './lib/errors.js';
 import { loggerOptions } from './lib/logger.js';
 
+/** A signal this soon after the first is its echo (see the signal handlers in main), not a second one. */
+const SIGNAL_ECHO_MS = 1_000;
+
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -48,25 +51,46 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, database, logger });
 
   // SIGTERM/SIGINT: stop accepting, finish in-flight requests, close idle keep-alives, then close the database.
-  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
-    if (err) logger.error({ err }, 'shutting down after an error');
-    else logger.info({ signal }, 'shutting down');
-    // Connections still open at 80 % of the grace period are cut, so that the rest of the shutdown (the final audit
-    // seal, closing the database) runs before the process is killed. Node 20 was seen to count keep-alive
-    // connections that a client left open as busy seconds after their last answer, and then server.close() waits for
-    // them; a client that stops reading a large answer does the same.
-    const cut = setTimeout(
-      () => {
-        logger.warn('connections still open late in the grace period: closing them');
-        app.server.closeAllConnections();
-      },
-      Math.round(config.shutdownGraceMs * 0.8),
-    );
-    cut.unref();
-    await app.close();
-    clearTimeout(cut);
-    await database.close();
-  });
+  // Signals are taken here rather than by close-with-grace, which exits at once on a second one: Ctrl-C on
+  // `npm start` reaches the server twice, from the terminal (to the process group) and forwarded by npm 17 ms later,
+  // and that echo skipped the grace period, the final audit seal and closing the database. A second signal within
+  // SIGNAL_ECHO_MS is taken for the echo; a later one still forces the exit.
+  let shutdownSignal: NodeJS.Signals | undefined;
+  let firstSignalAt = 0;
+  const grace = closeWithGrace(
+    { delay: config.shutdownGraceMs, logger, skip: ['SIGINT', 'SIGTERM'] },
+    async ({ err }) => {
+      if (err) logger.error({ err }, 'shutting down after an error');
+      else logger.info({ signal: shutdownSignal }, 'shutting down');
+      // Connections still open at 80 % of the grace period are cut, so that the rest of the shutdown (the final audit
+      // seal, closing the database) runs before the process is killed. Node 20 was seen to count keep-alive
+      // connections that a client left open as busy seconds after their last answer, and then server.close() waits for
+      // them; a client that stops reading a large answer does the same.
+      const cut = setTimeout(
+        () => {
+          logger.warn('connections still open late in the grace period: closing them');
+          app.server.closeAllConnections();
+        },
+        Math.round(config.shutdownGraceMs * 0.8),
+      );
+      cut.unref();
+      await app.close();
+      clearTimeout(cut);
+      await database.close();
+    },
+  );
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (shutdownSignal === undefined) {
+        shutdownSignal = signal;
+        firstSignalAt = Date.now();
+        void grace.close();
+      } else if (Date.now() - firstSignalAt > SIGNAL_ECHO_MS) {
+        logger.error({ signal }, `second ${signal}, exiting`);
+        process.exit(1);
+      }
+    });
+  }
 
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
