@@ -40,17 +40,28 @@ function publicKeyProblem(pem: string): string | undefined {
   return `is a ${what} key: RS256 needs an RSA key, ES256 an EC key on P-256`;
 }
 
+/**
+ * A whole number in the environment: digits only. z.coerce.number reads 0x10 as 16, 1e3 as 1000 and ' 5' as 5, so a
+ * typo such as SICK_LEAVE_CACHE_CASES=0x10 started the service with 16.
+ */
+const envInt = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v, ctx) => {
+    if (typeof v !== 'string' || /^\d+$/.test(v.trim())) return v;
+    ctx.addIssue({ code: 'custom', message: 'must be a whole number in digits' });
+    return z.NEVER;
+  }, schema);
+
 const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PORT: envInt(z.coerce.number().int().min(0).max(65535)).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: optionalText.pipe(PostgresUrl.optional()),
     DATABASE_READ_URL: optionalText.pipe(PostgresUrl.optional()),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
-    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    DATABASE_POOL_MAX: envInt(z.coerce.number().int().min(1).max(200)).default(10),
+    DATABASE_CONNECT_TIMEOUT_MS: envInt(z.coerce.number().int().min(100).max(60_000)).default(3_000),
+    DATABASE_STATEMENT_TIMEOUT_MS: envInt(z.coerce.number().int().min(100).max(600_000)).default(15_000),
     DATA_DIR: z.string().min(1).default('./data'),
     JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     JWT_PUBLIC_KEY: optionalText.pipe(
@@ -66,12 +77,13 @@ const EnvSchema = z
     CURSOR_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     JWT_ISSUER: optionalText,
     JWT_AUDIENCE: optionalText,
-    JWT_MAX_LIFETIME_MS: z.coerce
-      .number()
-      .int()
-      .min(60_000)
-      .max(7 * 86_400_000)
-      .default(12 * 3_600_000),
+    JWT_MAX_LIFETIME_MS: envInt(
+      z.coerce
+        .number()
+        .int()
+        .min(60_000)
+        .max(7 * 86_400_000),
+    ).default(12 * 3_600_000),
     CORS_ORIGINS: optionalText,
     DOCS_ENABLED: flag.default(true),
     BODY_LIMIT_BYTES: z.coerce
@@ -80,13 +92,13 @@ const EnvSchema = z
       .min(1024)
       .max(64 * 1024 * 1024)
       .default(5 * 1024 * 1024),
-    RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1_000),
-    RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
-    MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
-    SICK_LEAVE_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000).default(64),
-    SICK_LEAVE_CACHE_CASES: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
-    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    RATE_LIMIT_MAX: envInt(z.coerce.number().int().min(1)).default(1_000),
+    RATE_LIMIT_WINDOW_MS: envInt(z.coerce.number().int().min(1_000)).default(60_000),
+    MAX_EVENT_LOOP_DELAY_MS: envInt(z.coerce.number().int().min(0)).default(1_000),
+    SICK_LEAVE_CACHE_ENTRIES: envInt(z.coerce.number().int().min(0).max(10_000)).default(64),
+    SICK_LEAVE_CACHE_CASES: envInt(z.coerce.number().int().min(0).max(10_000_000)).default(100_000),
+    SHUTDOWN_GRACE_MS: envInt(z.coerce.number().int().min(100).max(120_000)).default(10_000),
+    REQUEST_TIMEOUT_MS: envInt(z.coerce.number().int().min(100).max(600_000)).default(30_000),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {

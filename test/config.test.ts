@@ -52,6 +52,15 @@ describe('config', () => {
     expect(problemsOf({ DOCS_ENABLED: 'maybe' })[0]).toMatch(/^DOCS_ENABLED:/);
   });
 
+  it('reads a number setting as digits only: 0x10, 1e3 and 16.0 are refused naming the variable', () => {
+    for (const value of ['0x10', '1e3', '16.0', '+16']) {
+      expect(problemsOf({ SICK_LEAVE_CACHE_CASES: value }), value).toEqual([
+        expect.stringMatching(/^SICK_LEAVE_CACHE_CASES:/),
+      ]);
+    }
+    expect(loadConfig({ SICK_LEAVE_CACHE_CASES: ' 16 ' }).sickLeaveCacheCases).toBe(16);
+  });
+
   it('refuses a standby without a primary (DATABASE_READ_URL without DATABASE_URL would be ignored)', () => {
     expect(problemsOf({ DATABASE_READ_URL: 'postgres://h/db' })).toEqual([
       expect.stringMatching(/^DATABASE_READ_URL: needs DATABASE_URL/),
