@@ -42,5 +42,16 @@ describe('the contract’s error answers', () => {
     const required = (path: string) => (paths[path]?.post?.requestBody as { required?: boolean } | undefined)?.required;
     expect(required('/v1/certificates/{id}/revoke')).toBe(false);
     expect(required('/v1/consents/{id}/revoke')).toBe(true);
+    // The effort's answers declare the ETag they carry (a generated client would not see it otherwise).
+    type Answer = { headers?: Record<string, unknown> };
+    const answer = (path: string, method: string, status: string) =>
+      (paths[path]?.[method]?.responses as Record<string, Answer> | undefined)?.[status];
+    for (const [path, method, status] of [
+      ['/v1/coordination-efforts', 'post', '201'],
+      ['/v1/coordination-efforts/{id}', 'get', '200'],
+      ['/v1/coordination-efforts/{id}', 'patch', '200'],
+    ] as const) {
+      expect(Object.keys(answer(path, method, status)?.headers ?? {}), `${method} ${path}`).toEqual(['ETag']);
+    }
   });
 });

@@ -49,14 +49,22 @@ function withoutUnusedSchemas(doc: OpenApiDocument): OpenApiDocument {
   return { ...doc, components: { ...doc.components, schemas: Object.fromEntries(names.map((n) => [n, schemas[n]])) } };
 }
 
-type Responses = Record<string, { description?: string; content?: Record<string, unknown> }>;
-type Operation = { requestBody?: { required?: boolean }; responses?: Responses; [OPTIONAL_BODY]?: boolean };
+type Responses = Record<string, { description?: string; content?: Record<string, unknown>; headers?: unknown }>;
+type Operation = {
+  requestBody?: { required?: boolean };
+  responses?: Responses;
+  [OPTIONAL_BODY]?: boolean;
+  [ETAG_HEADER]?: boolean;
+};
 
 /**
  * A route schema's mark for a body that may be left out (`schema: { [OPTIONAL_BODY]: true }`): @fastify/swagger
  * declares every body required, and copies x- keys onto the operation, where withProblemResponses reads it.
  */
 export const OPTIONAL_BODY = 'x-optional-body';
+
+/** A route schema's mark for answers that carry the resource's version as an ETag (declared on its 2xx answers). */
+export const ETAG_HEADER = 'x-etag';
 
 /**
  * Error answers as the service sends them: the zod transform declares every response `application/json`, while every
@@ -72,6 +80,19 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
         delete operation[OPTIONAL_BODY];
       }
       const responses = operation.responses;
+      if (operation[ETAG_HEADER]) {
+        for (const [status, response] of Object.entries(responses ?? {})) {
+          if (Number(status) < 200 || Number(status) >= 300) continue;
+          response.headers = {
+            ETag: {
+              description:
+                'The version as a strong entity tag ("3"); send it back in If-Match to change it only if unchanged',
+              schema: { type: 'string', example: '"3"' },
+            },
+          };
+        }
+        delete operation[ETAG_HEADER];
+      }
       if (!responses) continue;
       for (const [status, response] of Object.entries(responses)) {
         const json = response.content?.['application/json'];

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { etagOf } from '../../lib/etag.js';
+import { ETAG_HEADER } from '../../plugins/docs.js';
 import { notFoundResponse, Problem, problemResponses, UnitParams } from '../../lib/schemas.js';
 import {
   EffortIdParams,
@@ -52,6 +53,7 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         security,
         body: NewEffortSchema,
         response: { 201: EffortSchema, ...problemResponses, ...consentRequired },
+        [ETAG_HEADER]: true,
       },
       preHandler: staff,
     },
@@ -70,6 +72,7 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         security,
         params: EffortIdParams,
         response: { 200: EffortSchema, ...problemResponses, ...notFoundResponse },
+        [ETAG_HEADER]: true,
       },
       preHandler: staff,
     },
@@ -95,6 +98,7 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         params: EffortIdParams,
         headers: IfMatchHeaders,
         body: EffortPatchSchema,
+        [ETAG_HEADER]: true,
         response: {
           200: EffortSchema,
           ...problemResponses,
