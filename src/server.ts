@@ -108,10 +108,10 @@ async function main(): Promise<void> {
 /** A database error at start, naming the setting and where it points (the password left out). */
 function named(setting: string, url: string | undefined, err: unknown): Error {
   if (!url) return err instanceof Error ? err : new Error(String(err));
-  let where = url;
+  // Host and database only: the URL may hold a password (config has checked that it parses).
+  let where = 'the URL given';
   try {
     const u = new URL(url);
-    u.password = '';
     where = `${u.host}${u.pathname}`;
   } catch {}
   return new Error(`${setting} (${where}): ${describeError(err)}`);

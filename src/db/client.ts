@@ -274,12 +274,12 @@ function readFromStandby(
       try {
         return await fn(standby);
       } catch (err) {
-        const failing = isDatabaseUnavailable(err) || isSchemaMissing(err);
-        if (!failing && !isConcurrencyConflict(err)) throw err;
-        if (failing) avoidUntil = Date.now() + STANDBY_RETRY_MS;
+        const gone = isDatabaseUnavailable(err) || isSchemaMissing(err);
+        if (!gone && !isConcurrencyConflict(err)) throw err;
+        if (gone) avoidUntil = Date.now() + STANDBY_RETRY_MS;
         logger?.warn(
           { err: { message: describeError(err) } },
-          failing
+          gone
             ? `the standby (DATABASE_READ_URL) is failing: reads go to the primary for ${STANDBY_RETRY_MS / 1000} s`
             : 'the standby cancelled a read: it is run on the primary',
         );

@@ -63,7 +63,8 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
       if (!migrated) throw new ServiceUnavailable('Database migrations are not applied');
       if (!database.hasStandby) return { status: 'ready' as const, database: database.kind };
       // Failing too while its reads go to the primary: migrated, it may still lack a table or cancel queries.
-      const standby = !database.standbyFailing() && (await migrationsApplied(database.readDb).catch(() => false));
+      // (migrationsApplied answers false for a database it cannot read.)
+      const standby = !database.standbyFailing() && (await migrationsApplied(database.readDb));
       return {
         status: 'ready' as const,
         database: database.kind,

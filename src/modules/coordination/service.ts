@@ -1,4 +1,4 @@
-import type { Database, Executor } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
 import { canTransition, type EffortStatus, givesEffort } from '../../domain/coordination-rules.js';
 import {
@@ -59,9 +59,9 @@ export class CoordinationService {
 
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
     assertRole(actor, STAFF);
+    await this.units.assertActsAt(actor, body.unitId, 'write');
     assertDoneOnADayThatHasCome(body.status, body.performedOn);
     assertNotBeforeBirth(body.patientId, body.performedOn, 'performedOn', 'An effort cannot be performed');
-    await this.units.assertActsAt(actor, body.unitId, 'write');
     return this.database.db.transaction(async (tx) => {
       await this.units.claimUnits(actor, [body.unitId], tx);
       const { consentId, sharingConsentId } = await this.consents.requireForEffort(tx, {
@@ -263,11 +263,8 @@ export class CoordinationService {
     careGiverId: string,
     unitId: string,
     cases: readonly { patientId: string; start: string; end: string }[],
-    ex?: Executor,
   ): Promise<Map<string, string>> {
-    const rows = ex
-      ? await findLatestStatuses(ex, careGiverId, unitId, cases)
-      : await this.database.reading((readDb) => findLatestStatuses(readDb, careGiverId, unitId, cases));
+    const rows = await this.database.reading((readDb) => findLatestStatuses(readDb, careGiverId, unitId, cases));
     return new Map(rows.map((r) => [r.patient_id, r.status]));
   }
 

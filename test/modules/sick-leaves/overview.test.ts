@@ -435,25 +435,12 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
     it('coordinationStatus as of activeOn goes by the day each applies from, not by when it was recorded', async () => {
       const db = ctx.database.db;
       await givenCertificate(db, { patientId: TOLVAN, periods: [[100, '2026-03-01', '2026-04-30']] });
-      await givenCoordinationStatus(db, {
-        patientId: TOLVAN,
-        status: 'contacted',
-        setOn: '2026-03-05',
-        setAt: '2026-03-05T10:00:00Z',
-      });
-      await givenCoordinationStatus(db, {
-        patientId: TOLVAN,
-        status: 'closed',
-        setOn: '2026-03-12',
-        setAt: '2026-03-12T10:00:00Z',
-      });
+      const set = (status: string, setOn: string, recordedOn = setOn) =>
+        givenCoordinationStatus(db, { patientId: TOLVAN, status, setOn, setAt: `${recordedOn}T10:00:00Z` });
+      await set('contacted', '2026-03-05');
+      await set('closed', '2026-03-12');
       // Recorded last, but backdated to a day before the closing: on the 15th the case is closed.
-      await givenCoordinationStatus(db, {
-        patientId: TOLVAN,
-        status: 'follow_up',
-        setOn: '2026-03-08',
-        setAt: '2026-03-14T10:00:00Z',
-      });
+      await set('follow_up', '2026-03-08', '2026-03-14');
       const items: Item[] = (await list('')).json().items;
       expect(items.map((i) => i.coordinationStatus)).toEqual(['closed']);
       expect(await ids('coordinationStatus=closed')).toEqual([TOLVAN]);
