@@ -157,7 +157,8 @@ export class CertificateService {
    * Writes a group of single posts at once, each judged as if alone: the first post of an id creates it, a later one
    * of the same id is unchanged or a conflict. A group with relations is one transaction; one without needs none, its
    * write being one statement (see `store`). When the group's write fails, each post is tried on its own, so that one
-   * post's failure is never its neighbours'.
+   * post's failure is never its neighbours'; a lone post is tried once more too, so that whether a post went alone or
+   * in a group (a matter of timing) never changes its answer.
    */
   private async writeSingles(group: SingleWrite[]): Promise<PromiseSettledResult<SingleOutcome>[]> {
     // What an insert outside a transaction committed before a later step of the group failed. The retry below finds
@@ -201,7 +202,7 @@ export class CertificateService {
     try {
       written = [await writeTogether(group)];
     } catch (err) {
-      if (group.length === 1 || isDatabaseUnavailable(err)) throw err;
+      if (isDatabaseUnavailable(err)) throw err;
       written = [];
       for (const write of group) {
         try {
