@@ -53,5 +53,32 @@ describe('the contract’s error answers', () => {
     ] as const) {
       expect(Object.keys(answer(path, method, status)?.headers ?? {}), `${method} ${path}`).toEqual(['ETag']);
     }
+    // Every 429 and 503 declares the Retry-After it carries.
+    let retried = 0;
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        for (const status of ['429', '503'] as const) {
+          if (!op.responses[status]) continue;
+          retried += 1;
+          expect(Object.keys(answer(path, method, status)?.headers ?? {}), `${method} ${path} ${status}`).toEqual([
+            'Retry-After',
+          ]);
+        }
+      }
+    }
+    expect(retried).toBeGreaterThanOrEqual(20);
+    // An empty patch is refused (400), so the contract says so too.
+    const schemas = (ctx.app.swagger() as unknown as { components: { schemas: Record<string, unknown> } }).components
+      .schemas;
+    expect(schemas.CoordinationEffortPatchInput).toMatchObject({ minProperties: 1 });
+  });
+
+  it('declares /metrics as the text it is (Prometheus exposition), and the served answer is that type', async () => {
+    type Op = { responses: Record<string, { content?: Record<string, unknown> }> };
+    const paths = (ctx.app.swagger() as unknown as { paths: Record<string, Record<string, Op>> }).paths;
+    expect(Object.keys(paths['/metrics']?.get?.responses['200']?.content ?? {})).toEqual(['text/plain']);
+    const res = await ctx.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
   });
 });

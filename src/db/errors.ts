@@ -75,6 +75,19 @@ export function isStatementTimeout(error: unknown): boolean {
   return false;
 }
 
+/**
+ * A certificate was written for a unit that belongs to another care giver (certificates_unit_of_care_giver_fk): two
+ * care givers' first certificates at one new unit at the same moment both passed the service's own check before
+ * either had stored the unit. The caller may not write there: 403, nothing written.
+ */
+export function isUnitOfAnotherCareGiver(error: unknown): boolean {
+  for (const err of causes(error)) {
+    const { code, constraint } = err as { code?: string; constraint?: string };
+    if (code === '23503' && constraint === 'certificates_unit_of_care_giver_fk') return true;
+  }
+  return false;
+}
+
 /** The error and its causes, a few deep (drizzle wraps the driver's error, which carries the SQLSTATE). */
 function* causes(error: unknown): Generator<{ code?: string; message?: string; syscall?: string }> {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {

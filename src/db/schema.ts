@@ -15,6 +15,7 @@ import {
   smallint,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -42,7 +43,11 @@ export const units = pgTable(
     name: text('name').notNull(),
     nameSignedAt: instant('name_signed_at').notNull(),
   },
-  (t) => [index('units_care_giver_idx').on(t.careGiverId)],
+  (t) => [
+    index('units_care_giver_idx').on(t.careGiverId),
+    // The target of certificates' (unit, care giver) key: a unit belongs to one care giver.
+    uniqueIndex('units_id_care_giver_idx').on(t.id, t.careGiverId),
+  ],
 );
 
 /**
@@ -93,6 +98,13 @@ export const certificates = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.careGiverId, t.id] }),
+    // A certificate's unit is its care giver's: two care givers' first certificates at one new unit, posted at the
+    // same moment, both passed the service's check and were both stored (the second is refused here, 403).
+    foreignKey({
+      name: 'certificates_unit_of_care_giver_fk',
+      columns: [t.unitId, t.careGiverId],
+      foreignColumns: [units.id, units.careGiverId],
+    }),
     index('certificates_unit_window_idx').on(t.careGiverId, t.unitId, t.endDate, t.startDate).where(sql`${t.counts}`),
     index('certificates_patient_idx').on(t.careGiverId, t.patientId, t.startDate),
     // The sick-leave chaining reads a unit's patients' counted certificates in patient/start order from this index

@@ -55,6 +55,7 @@ type Operation = {
   responses?: Responses;
   [OPTIONAL_BODY]?: boolean;
   [ETAG_HEADER]?: boolean;
+  [TEXT_BODY]?: string;
 };
 
 /**
@@ -65,6 +66,13 @@ export const OPTIONAL_BODY = 'x-optional-body';
 
 /** A route schema's mark for answers that carry the resource's version as an ETag (declared on its 2xx answers). */
 export const ETAG_HEADER = 'x-etag';
+
+/** A route schema's mark for a 200 answered as text of this media type (the zod transform declares JSON). */
+export const TEXT_BODY = 'x-text-body';
+
+const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before sending the request again', schema: { type: 'integer' } },
+};
 
 /**
  * Error answers as the service sends them: the zod transform declares every response `application/json`, while every
@@ -94,9 +102,17 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
         delete operation[ETAG_HEADER];
       }
       if (!responses) continue;
+      const text = operation[TEXT_BODY];
+      if (text && responses['200']) {
+        const json = responses['200'].content?.['application/json'] as unknown;
+        responses['200'].content = { [text]: json ?? { schema: { type: 'string' } } };
+      }
+      delete operation[TEXT_BODY];
       for (const [status, response] of Object.entries(responses)) {
         const json = response.content?.['application/json'];
         if (Number(status) >= 400 && json) response.content = { 'application/problem+json': json };
+        // Both carry it (the rate limit's window, load shedding's and the database's retry).
+        if (status === '429' || status === '503') response.headers ??= structuredClone(RETRY_AFTER);
       }
       const problem = responses['400']?.content?.['application/problem+json'];
       if (operation.requestBody && problem) {

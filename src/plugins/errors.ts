@@ -9,9 +9,16 @@ import {
   type FieldError,
   issueFieldErrors,
   PROBLEM_BASE,
+  Forbidden,
   ServiceUnavailable,
 } from '../lib/errors.js';
-import { isConcurrencyConflict, isDatabaseUnavailable, isSchemaMissing, isStatementTimeout } from '../db/errors.js';
+import {
+  isConcurrencyConflict,
+  isDatabaseUnavailable,
+  isSchemaMissing,
+  isStatementTimeout,
+  isUnitOfAnotherCareGiver,
+} from '../db/errors.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 interface ProblemBody {
@@ -87,6 +94,10 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
       detail: VALIDATION_DETAIL[error.validationContext ?? 'body'] ?? 'The request is not valid',
       errors,
     };
+  }
+  if (isUnitOfAnotherCareGiver(error)) {
+    const problem = new Forbidden('The unit belongs to another care giver');
+    return { type: problem.type, title: problem.title, status: 403, detail: problem.message };
   }
   const unavailable = unavailableDetail(error);
   if (unavailable) {

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
+import { TEXT_BODY } from './docs.js';
 
 /** Prometheus metrics on a registry of this app's own, so several apps in one process do not collide. */
 export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: Database }) => {
@@ -41,6 +42,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: D
     '/metrics',
     {
       schema: {
+        [TEXT_BODY]: 'text/plain',
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format)',
         response: { 200: z.string().describe('Prometheus text format') },

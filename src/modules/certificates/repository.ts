@@ -203,7 +203,7 @@ export async function insertCertificates(
           where not exists (select 1 from units u where u.id = n.unit_id and u.name_signed_at >= n.signed_at)
           order by n.unit_id, n.signed_at desc
           on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
-          where excluded.name_signed_at > units.name_signed_at
+          where excluded.name_signed_at > units.name_signed_at and excluded.care_giver_id = units.care_giver_id
           returning 1
         ),
         audited as (${audited})${bump}

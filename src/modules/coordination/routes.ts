@@ -91,7 +91,8 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           'Status moves only forward (409 otherwise). A new performedOn, or a move to in_progress or done, must rest ' +
           'on valid consent on performedOn, as creating the effort did (422); declining, cancelling or editing the ' +
-          'note needs none, so an effort whose consent was revoked can still be closed. A patch that changes nothing ' +
+          'note needs none, so an effort whose consent was revoked can still be closed. A patch names at least one ' +
+          'of status, note and performedOn (an empty one is 400); one whose values change nothing ' +
           'answers the effort as it is (same version). Each answer carries the version as `ETag`; sent back in ' +
           '`If-Match`, it makes the change conditional on no one having changed the effort since (412 otherwise).',
         security,

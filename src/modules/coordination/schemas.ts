@@ -90,7 +90,7 @@ export const EffortPatchSchema = z
   .refine((b) => b.status !== undefined || b.note !== undefined || b.performedOn !== undefined, {
     message: 'must change at least one of status, note, performedOn',
   })
-  .meta({ id: 'CoordinationEffortPatch' });
+  .meta({ id: 'CoordinationEffortPatch', minProperties: 1 });
 
 export const UnitEffortsQuerySchema = z.strictObject(
   {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../src/db/client.js';
 import { certificates } from '../../../src/db/schema.js';
-import { bumpUnitCaseVersions } from '../../../src/modules/certificates/repository.js';
+import { bumpUnitCaseVersions, claimUnits } from '../../../src/modules/certificates/repository.js';
 import { CARE_GIVER, DOCTOR, UNIT } from '../../helpers/tokens.js';
 
 export interface GivenCertificate {
@@ -32,6 +32,8 @@ export async function givenCertificate(db: Executor, c: GivenCertificate): Promi
   const id = c.id ?? `t-${process.pid}-${seq}`;
   const starts = c.periods.map((p) => p[1]).sort();
   const ends = c.periods.map((p) => p[2]).sort();
+  // A certificate's unit is its care giver's (a key of the two): claimed as the service's first write there would.
+  await claimUnits(db, c.careGiverId ?? CARE_GIVER, [c.unitId ?? UNIT]);
   await db.insert(certificates).values({
     id,
     type: c.type ?? 'FK7804',

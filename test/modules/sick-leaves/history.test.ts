@@ -43,6 +43,7 @@ describe('POST /v1/patients/sick-leave-history', () => {
     await givenCertificate(db, {
       patientId: TOLVAN,
       careGiverId: OTHER_CARE_GIVER,
+      unitId: 'SE2321000099-U901',
       periods: [[100, '2024-01-01', '2024-01-31']],
     });
     await givenCertificate(db, { patientId: TOLVAN, counts: false, periods: [[100, '2023-01-01', '2023-01-31']] });

@@ -75,6 +75,9 @@ async function givenThreeCases() {
   });
 }
 
+// A unit of the other care giver (a unit belongs to one care giver).
+const THEIR_UNIT = 'SE2321000099-U901';
+
 describe('GET /v1/units/{unitId}/sick-leaves', () => {
   it('lists the unit’s active cases with the full item shape', async () => {
     await givenThreeCases();
@@ -114,6 +117,7 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
     await givenCertificate(db, {
       patientId: BERTIL,
       careGiverId: OTHER_CARE_GIVER,
+      unitId: THEIR_UNIT,
       periods: [[100, '2026-03-01', '2026-03-31']],
     });
     await givenCertificate(db, { patientId: ANNA, counts: false, periods: [[100, '2026-03-01', '2026-03-31']] });
@@ -123,6 +127,7 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
     await givenCertificate(db, {
       patientId: TOLVAN,
       careGiverId: OTHER_CARE_GIVER,
+      unitId: THEIR_UNIT,
       periods: [[100, '2026-01-20', '2026-01-31']],
     });
     await givenCertificate(db, {
@@ -680,8 +685,11 @@ describe('GET /v1/units/{unitId}/sick-leaves/summary', () => {
 
   it('is scoped to the caller’s care giver', async () => {
     await givenThreeCases();
+    // Another care giver's coordinator whose token names this unit: it is not theirs (a unit has one care giver).
     const other = bearer({ role: 'coordinator', careGiverId: OTHER_CARE_GIVER });
-    expect((await summary('', other)).total).toBe(0);
+    const res = await ctx.app.inject({ url: `/v1/units/${UNIT}/sick-leaves/summary?activeOn=${ON}`, headers: other });
+    expect(res.statusCode, res.body).toBe(403);
+    expect(res.json().detail).toMatch(/unit of another care giver/);
     expect(CARE_GIVER).not.toBe(OTHER_CARE_GIVER);
   });
 });
