@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -190,7 +191,9 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const known = CLIENT_ERRORS[error.code ?? ''];
   const status = known?.status ?? 400;
-  this.log.debug({ code: error.code ?? 'unknown' }, 'client error');
+  // A request id of its own, as every answer has one: the log line and the answer can be matched.
+  const requestId = randomUUID();
+  this.log.debug({ code: error.code ?? 'unknown', reqId: requestId }, 'client error');
   if (socket.writable) {
     const body = JSON.stringify({
       type: PROBLEM_BASE + (known?.slug ?? 'bad-request'),
@@ -200,6 +203,7 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
     });
     const headers = Object.entries({
       ...SECURITY_HEADERS,
+      'x-request-id': requestId,
       'content-type': 'application/problem+json',
       'content-length': String(Buffer.byteLength(body)),
       connection: 'close',

@@ -53,6 +53,9 @@ describe('a request the HTTP parser refuses', () => {
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-request-id']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(res.body).toMatchObject({ status: 431, type: expect.stringMatching(/headers-too-large$/) });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const text = lines.join('');
@@ -72,6 +75,7 @@ describe('a request the HTTP parser refuses', () => {
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.body).toMatchObject({ status: 400, detail: 'The request is not valid HTTP' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const text = lines.join('');
