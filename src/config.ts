@@ -86,12 +86,13 @@ const EnvSchema = z
     ).default(12 * 3_600_000),
     CORS_ORIGINS: optionalText,
     DOCS_ENABLED: flag.default(true),
-    BODY_LIMIT_BYTES: z.coerce
-      .number()
-      .int()
-      .min(1024)
-      .max(64 * 1024 * 1024)
-      .default(5 * 1024 * 1024),
+    BODY_LIMIT_BYTES: envInt(
+      z.coerce
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024),
+    ).default(5 * 1024 * 1024),
     RATE_LIMIT_MAX: envInt(z.coerce.number().int().min(1)).default(1_000),
     RATE_LIMIT_WINDOW_MS: envInt(z.coerce.number().int().min(1_000)).default(60_000),
     MAX_EVENT_LOOP_DELAY_MS: envInt(z.coerce.number().int().min(0)).default(1_000),

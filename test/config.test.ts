@@ -59,6 +59,10 @@ describe('config', () => {
       ]);
     }
     expect(loadConfig({ SICK_LEAVE_CACHE_CASES: ' 16 ' }).sickLeaveCacheCases).toBe(16);
+    // The body limit too (0x10000 started the service).
+    for (const value of ['0x10000', '1e6']) {
+      expect(problemsOf({ BODY_LIMIT_BYTES: value }), value).toEqual([expect.stringMatching(/^BODY_LIMIT_BYTES:/)]);
+    }
   });
 
   it('refuses a standby without a primary (DATABASE_READ_URL without DATABASE_URL would be ignored)', () => {

@@ -33,7 +33,7 @@ const NETWORK_CODES = new Set([
 ]);
 const CONNECTION_SYSCALLS = new Set(['connect', 'getaddrinfo', 'read', 'write']);
 const UNAVAILABLE_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Cannot use a pool after calling end|the database system is (starting up|shutting down)|terminating connection/i;
+  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Cannot use a pool after calling end|the database system is (starting up|shutting down)|terminating connection|is not currently accepting connections/i;
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (const err of causes(error)) {

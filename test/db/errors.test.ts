@@ -11,6 +11,14 @@ describe('a database that cannot be reached', () => {
       expect(isDatabaseUnavailable(wrapped(Object.assign(new Error('x'), { code })))).toBe(true);
     }
   });
+  it('is told by a database closed to connections (55000, maintenance), not by another 55000', () => {
+    const closed = Object.assign(new Error('database "x" is not currently accepting connections'), { code: '55000' });
+    expect(isDatabaseUnavailable(wrapped(closed))).toBe(true);
+    const other = Object.assign(new Error('currval of sequence "s" is not yet defined in this session'), {
+      code: '55000',
+    });
+    expect(isDatabaseUnavailable(wrapped(other))).toBe(false);
+  });
   it('is told by a network error of connecting (a unix socket that is gone is ENOENT on connect)', () => {
     expect(isDatabaseUnavailable(wrapped(sysError('ENOENT', 'connect')))).toBe(true);
     expect(isDatabaseUnavailable(sysError('EHOSTUNREACH', 'connect'))).toBe(true);
