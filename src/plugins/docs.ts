@@ -101,13 +101,13 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
         }
         delete operation[ETAG_HEADER];
       }
-      if (!responses) continue;
       const text = operation[TEXT_BODY];
+      delete operation[TEXT_BODY];
+      if (!responses) continue;
       if (text && responses['200']) {
         const json = responses['200'].content?.['application/json'] as unknown;
         responses['200'].content = { [text]: json ?? { schema: { type: 'string' } } };
       }
-      delete operation[TEXT_BODY];
       for (const [status, response] of Object.entries(responses)) {
         const json = response.content?.['application/json'];
         if (Number(status) >= 400 && json) response.content = { 'application/problem+json': json };
