@@ -8,7 +8,7 @@ import { type Database, type Executor, queryRows } from './client.js';
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** Any constant works; it only has to be the same for every instance of this service. */
-const MIGRATION_LOCK_KEY = 7_305_202_611;
+export const MIGRATION_LOCK_KEY = 7_305_202_611;
 
 function journalEntries(): number {
   const journal = JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
@@ -18,16 +18,26 @@ function journalEntries(): number {
 /**
  * Applies the committed SQL migrations. On PostgreSQL a session advisory lock makes instances that start together
  * take turns: the first migrates, the others then find nothing to do.
+ *
+ * Neither the wait for that lock nor a migration is bound by DATABASE_STATEMENT_TIMEOUT_MS, which is for requests:
+ * an index built on a large table, or another instance doing so, stopped a start-up after 15 s. The session gets
+ * the pool's timeout back before it returns to the pool.
  */
 export async function runMigrations(database: Database): Promise<void> {
   await database.withSession(async (session) => {
-    await session.execute(sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+    await session.execute(sql`set statement_timeout = 0`);
     try {
-      // biome-ignore lint/suspicious/noExplicitAny: each migrator wants its own driver's database type
-      const migrator: any = database.kind === 'pg' ? migratePg : migratePglite;
-      await migrator(session, { migrationsFolder });
+      await session.execute(sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+      try {
+        // biome-ignore lint/suspicious/noExplicitAny: each migrator wants its own driver's database type
+        const migrator: any = database.kind === 'pg' ? migratePg : migratePglite;
+        await migrator(session, { migrationsFolder });
+      } finally {
+        await session.execute(sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+      }
     } finally {
-      await session.execute(sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+      // RESET goes back to the session's start value, the pool's statement_timeout.
+      await session.execute(sql`reset statement_timeout`);
     }
   });
 }
