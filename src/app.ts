@@ -53,6 +53,9 @@ const URI_TOO_LONG = Problem.describe('A path parameter is longer than 200 chara
 export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
   const base: FastifyServerOptions = {
     bodyLimit: config.bodyLimitBytes,
+    // Behind a load balancer every request came from it, so all clients shared one rate-limit bucket and logged the
+    // balancer's address; the proxies named here are believed about the client's address (X-Forwarded-For).
+    trustProxy: config.trustProxy,
     // On close: refuse new connections, let in-flight requests finish, and drop idle keep-alive sockets at once.
     forceCloseConnections: 'idle',
     // No implicit HEAD routes: a HEAD on a patient-data GET would read (and audit) without showing anything.

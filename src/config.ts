@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Used only outside production so that a fresh clone starts with no setup; production must set its own key. */
@@ -51,11 +52,59 @@ const envInt = <T extends z.ZodType>(schema: T) =>
     return z.NEVER;
   }, schema);
 
+/** The names proxy-addr (Fastify's trustProxy) gives to address ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * Why one entry of TRUST_PROXY is not a proxy to trust, or undefined: an address, a CIDR or one of proxy-addr's
+ * range names. A range holding every address is refused as `true` is (see TRUST_PROXY).
+ */
+function proxyProblem(entry: string): string | undefined {
+  if (PROXY_RANGE_NAMES.has(entry)) return undefined;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  const max = family === 6 ? 128 : 32;
+  if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= max))) {
+    return `not an address, a CIDR or loopback/linklocal/uniquelocal: ${entry}`;
+  }
+  if (prefix !== undefined && Number(prefix) === 0) return `${entry} is every address: ${TRUST_EVERY_ADDRESS}`;
+  return undefined;
+}
+
+const TRUST_EVERY_ADDRESS =
+  'trusting every address lets any client set its own X-Forwarded-For, and so its own rate-limit bucket; name the proxies';
+
+const TrustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): false | string[] => {
+    if (value.toLowerCase() === 'false') return false;
+    if (value.toLowerCase() === 'true') {
+      ctx.addIssue({ code: 'custom', message: TRUST_EVERY_ADDRESS });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(value)) {
+      // Fastify fails closed on a hop count: it cannot tell a proxy from a client that sent enough hops itself.
+      ctx.addIssue({ code: 'custom', message: 'a hop count cannot tell a proxy from a client: name the proxies' });
+      return z.NEVER;
+    }
+    const entries = value
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    for (const entry of entries) {
+      const problem = proxyProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }
+    return entries;
+  });
+
 const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: envInt(z.coerce.number().int().min(0).max(65535)).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
+    TRUST_PROXY: TrustProxy.default(false),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: optionalText.pipe(PostgresUrl.optional()),
     DATABASE_READ_URL: optionalText.pipe(PostgresUrl.optional()),
@@ -143,6 +192,11 @@ export interface Config {
   env: 'development' | 'test' | 'production';
   port: number;
   host: string;
+  /**
+   * Which peers' X-Forwarded-For names the client (Fastify's trustProxy): false, or the proxies' addresses, CIDRs and
+   * range names. The client's address is what the rate limit counts by and what is logged.
+   */
+  trustProxy: false | string[];
   logLevel: string;
   database: {
     url?: string;
@@ -220,6 +274,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     env: env.NODE_ENV,
     port: env.PORT,
     host: env.HOST,
+    trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
     database: {
       url: env.DATABASE_URL,

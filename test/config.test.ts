@@ -65,6 +65,29 @@ describe('config', () => {
     }
   });
 
+  it('trusts no proxy by default, and TRUST_PROXY names the proxies (addresses, CIDRs, range names)', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: ' 10.0.0.0/8, 192.0.2.10 ,loopback,fd00::/8' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.10',
+      'loopback',
+      'fd00::/8',
+    ]);
+    // Trusting every address would let any client name its own address, and so its own rate-limit bucket.
+    expect(problemsOf({ TRUST_PROXY: 'true' })).toEqual([expect.stringMatching(/^TRUST_PROXY: .*every address/)]);
+    expect(problemsOf({ TRUST_PROXY: '0.0.0.0/0' })).toEqual([expect.stringMatching(/^TRUST_PROXY: .*every address/)]);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/33' })).toEqual([
+      expect.stringMatching(/^TRUST_PROXY: .*10\.0\.0\.0\/33/),
+    ]);
+    expect(problemsOf({ TRUST_PROXY: 'proxy.example' })).toEqual([
+      expect.stringMatching(/^TRUST_PROXY: .*proxy\.example/),
+    ]);
+    // Fastify trusts no hop count (a client can send enough hops itself): refused rather than silently ignored.
+    expect(problemsOf({ TRUST_PROXY: '1' })).toEqual([expect.stringMatching(/^TRUST_PROXY: a hop count/)]);
+    expect(problemsOf({ TRUST_PROXY: '0x1' })).toEqual([expect.stringMatching(/^TRUST_PROXY:/)]);
+  });
+
   it('refuses a standby without a primary (DATABASE_READ_URL without DATABASE_URL would be ignored)', () => {
     expect(problemsOf({ DATABASE_READ_URL: 'postgres://h/db' })).toEqual([
       expect.stringMatching(/^DATABASE_READ_URL: needs DATABASE_URL/),

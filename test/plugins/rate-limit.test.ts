@@ -39,3 +39,26 @@ describe('rate limiting', () => {
     expect((await ctx.app.inject({ method: 'POST', url: '/health/ready', ...from })).statusCode).toBe(429);
   });
 });
+
+describe('rate limiting behind a load balancer (TRUST_PROXY)', () => {
+  const behind = useTestApp({ RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW_MS: '60000', TRUST_PROXY: '10.0.0.0/8' });
+  const via = (proxy: string, client?: string) =>
+    behind.app.inject({
+      url: '/health/nope',
+      remoteAddress: proxy,
+      headers: client ? { 'x-forwarded-for': client } : {},
+    });
+
+  it('counts each client the trusted proxy names on its own, not all of them in the proxy’s bucket', async () => {
+    for (let i = 0; i < 2; i++) expect((await via('10.1.2.3', '198.51.100.1')).statusCode).toBe(404);
+    expect((await via('10.1.2.3', '198.51.100.1')).statusCode).toBe(429);
+    // Another client through the same proxy (or another proxy of the balancer) has a bucket of its own.
+    expect((await via('10.1.2.3', '198.51.100.2')).statusCode).toBe(404);
+    expect((await via('10.9.9.9', '198.51.100.3')).statusCode).toBe(404);
+  });
+
+  it('ignores X-Forwarded-For from an address that is not a trusted proxy: a client cannot pick its bucket', async () => {
+    for (let i = 0; i < 2; i++) expect((await via('203.0.113.5', `198.51.100.${10 + i}`)).statusCode).toBe(404);
+    expect((await via('203.0.113.5', '198.51.100.99')).statusCode).toBe(429);
+  });
+});
