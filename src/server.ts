@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DATA_DIR_LOCK_STALE_MS, openDatabase, ping } from './db/client.js';
+import { checkStandby, DATA_DIR_LOCK_STALE_MS, openDatabase, ping } from './db/client.js';
 import { migrationsApplied, runMigrations } from './db/migrate.js';
 import { describeError } from './lib/errors.js';
 import { loggerOptions } from './lib/logger.js';
@@ -41,6 +41,11 @@ async function main(): Promise<void> {
     await ping(database.readDb).catch((err) => {
       throw named('DATABASE_READ_URL', config.database.readUrl, err);
     });
+    // One that answers but is no standby of the primary (another database, a replica of another cluster) would
+    // serve overviews of other data, or of none: refused.
+    const standby = await checkStandby(database.db, database.readDb);
+    if (standby.refuse) throw named('DATABASE_READ_URL', config.database.readUrl, new Error(standby.refuse));
+    if (standby.warn) logger.warn(`DATABASE_READ_URL ${standby.warn}`);
     const standbyAnswers = await migrationsApplied(database.readDb);
     if (!standbyAnswers) {
       logger.warn(

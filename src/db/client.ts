@@ -290,6 +290,52 @@ function readFromStandby(
   return { reading, failing };
 }
 
+interface ServerIdentity {
+  recovering: boolean;
+  database: string;
+  /** The cluster's system identifier, which a streaming replica shares with its primary (null where not readable). */
+  system: string | null;
+}
+
+async function identify(ex: Executor): Promise<ServerIdentity> {
+  const [row] = await queryRows<ServerIdentity>(
+    ex,
+    sql`select pg_is_in_recovery() as recovering, current_database() as database,
+        (select system_identifier::text from pg_control_system()) as system`,
+  ).catch(() =>
+    // pg_control_system() can be revoked; the recovery check alone still tells a writable server.
+    queryRows<ServerIdentity>(
+      ex,
+      sql`select pg_is_in_recovery() as recovering, current_database() as database, null as system`,
+    ),
+  );
+  if (!row) throw new Error('the server did not say what it is');
+  return row;
+}
+
+/**
+ * Whether DATABASE_READ_URL is a standby of DATABASE_URL: `refuse` when it cannot be (a writable server other than
+ * the primary, or a replica of another cluster: overviews would be read from another database's patients, or
+ * none), `warn` when it is the primary itself (allowed, but nothing is offloaded). A standby that is lagging or not
+ * yet migrated is not refused: its reads go to the primary meanwhile (see readFromStandby).
+ */
+export async function checkStandby(primary: Executor, standby: Executor): Promise<{ refuse?: string; warn?: string }> {
+  const [p, s] = await Promise.all([identify(primary), identify(standby)]);
+  const sameCluster = p.system !== null && s.system !== null ? p.system === s.system : undefined;
+  if (s.recovering) {
+    if (sameCluster === false) return { refuse: 'is a standby of another PostgreSQL cluster than DATABASE_URL' };
+    return {};
+  }
+  // The same cluster and database under another URL: the primary itself.
+  if (sameCluster === true && s.database === p.database) {
+    return { warn: 'is the primary itself (DATABASE_URL): reads are not offloaded' };
+  }
+  return {
+    refuse:
+      'is a writable server, not a hot standby of DATABASE_URL (pg_is_in_recovery() is false): overviews would be read from another database',
+  };
+}
+
 export async function ping(db: Executor): Promise<void> {
   await db.execute(sql`select 1`);
 }

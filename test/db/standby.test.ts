@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { checkStandby, openDatabase } from '../../src/db/client.js';
+import { createScratchDatabase, TEST_DATABASE_URL } from '../helpers/database.js';
+
+// A real hot standby is measured in bench/ (bench/replica.sh); here, what must not pass for one.
+describe.skipIf(!TEST_DATABASE_URL)('DATABASE_READ_URL that is not a standby of DATABASE_URL (PostgreSQL)', () => {
+  it('a writable database other than the primary stops the start, naming DATABASE_READ_URL and why', async () => {
+    const primary = await createScratchDatabase();
+    const other = await createScratchDatabase();
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        env: {
+          ...process.env,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+          DATABASE_URL: primary.url,
+          DATABASE_READ_URL: other.url,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (c) => {
+        output += c;
+      });
+      child.stderr.on('data', (c) => {
+        output += c;
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+      const [code] = await once(child, 'exit');
+      clearTimeout(timer);
+      expect(code, output).toBe(1);
+      expect(output).toMatch(/DATABASE_READ_URL \(127\.0\.0\.1:\d+\/samverkan_scratch_\w+\): is a writable server/);
+      expect(output).not.toContain('samverkan listening');
+    } finally {
+      await primary.drop();
+      await other.drop();
+    }
+  });
+
+  it('the primary itself under another URL is allowed, with a warning that nothing is offloaded', async () => {
+    const primary = await createScratchDatabase();
+    const url = new URL(primary.url);
+    url.hostname = 'localhost';
+    const database = await openDatabase({ url: primary.url, readUrl: url.toString(), poolMax: 1 });
+    try {
+      expect(await checkStandby(database.db, database.readDb)).toEqual({
+        warn: expect.stringMatching(/primary itself/),
+      });
+    } finally {
+      await database.close();
+      await primary.drop();
+    }
+  });
+});
