@@ -46,6 +46,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
+ * Every connection of this process's pool was in use for DATABASE_CONNECT_TIMEOUT_MS (node-postgres's pool gave up
+ * waiting for one; a new connection that took too long says "due to connection timeout" instead). The database
+ * answers: the process is busy. Also counted as unavailable (503), but told apart.
+ */
+export function isPoolExhausted(error: unknown): boolean {
+  for (const { message } of causes(error)) if (message === 'timeout exceeded when trying to connect') return true;
+  return false;
+}
+
+/**
  * The service's tables or functions are not there: a database recreated empty under the running service, or a
  * standby that has not replayed the latest migration (42P01 undefined table, 42703 undefined column, 3F000 undefined
  * schema, 42883 undefined function). The database's state, not the request: 503, and /health/ready says so.

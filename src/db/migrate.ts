@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { type Database, type Executor, queryRows } from './client.js';
+import { isSchemaMissing } from './errors.js';
 
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -42,11 +43,17 @@ export async function runMigrations(database: Database): Promise<void> {
   });
 }
 
-/** True when every committed migration is recorded as applied. */
+/**
+ * True when every committed migration is recorded as applied; false also when there is no record at all. Any other
+ * failure (no connection to be had) is thrown: it says nothing about the migrations.
+ */
 export async function migrationsApplied(ex: Executor): Promise<boolean> {
   const rows = await queryRows<{ n: string | number }>(
     ex,
     sql`select count(*) as n from drizzle.__drizzle_migrations`,
-  ).catch(() => [{ n: 0 }]);
+  ).catch((err) => {
+    if (isSchemaMissing(err)) return [{ n: 0 }];
+    throw err;
+  });
   return Number(rows[0]?.n ?? 0) >= journalEntries();
 }

@@ -16,6 +16,7 @@ import {
 import {
   isConcurrencyConflict,
   isDatabaseUnavailable,
+  isPoolExhausted,
   isSchemaMissing,
   isStatementTimeout,
   isUnitOfAnotherCareGiver,
@@ -107,6 +108,8 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
     if (isConcurrencyConflict(error)) request.log.warn({ code: 'concurrency-conflict' }, 'answered 503');
     // So is a statement that ran out of time: a query gone slow, or a lock held too long elsewhere.
     if (isStatementTimeout(error)) request.log.warn({ code: 'statement-timeout' }, 'answered 503');
+    // A process whose pool stays full needs more connections or more processes (DATABASE_POOL_MAX).
+    if (isPoolExhausted(error)) request.log.warn({ code: 'pool-exhausted' }, 'answered 503');
     // And an operator must act on this one: the database answers, but without the service's tables.
     if (isSchemaMissing(error))
       request.log.error({ code: 'schema-missing' }, 'answered 503: the database is not migrated');
@@ -132,9 +135,12 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
   };
 }
 
+export const POOL_EXHAUSTED = 'Every database connection of this process is in use; retry shortly';
+
 /** Why the request may succeed if sent again shortly (a 503), or undefined. */
 function unavailableDetail(error: Error): string | undefined {
   if ((error as FastifyError).statusCode === 503) return 'The service is under too much load; retry shortly';
+  if (isPoolExhausted(error)) return POOL_EXHAUSTED;
   if (isDatabaseUnavailable(error)) return 'The database is not reachable right now; retry shortly';
   if (isSchemaMissing(error)) return 'The database is not migrated; retry shortly';
   if (isConcurrencyConflict(error)) return 'A concurrent change got in the way; retry shortly';

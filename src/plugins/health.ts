@@ -3,7 +3,9 @@ import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { type Database, ping } from '../db/client.js';
 import { migrationsApplied } from '../db/migrate.js';
+import { isPoolExhausted } from '../db/errors.js';
 import { ServiceUnavailable } from '../lib/errors.js';
+import { POOL_EXHAUSTED } from './errors.js';
 import { Problem } from '../lib/schemas.js';
 
 const Status = z.object({ status: z.literal('ok') });
@@ -53,18 +55,22 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
       try {
         // Once more on failure: a pooled connection the server ended (a restart, pg_terminate_backend) fails the
         // first query on it and leaves the pool; the next one is fresh. One failed probe took a healthy process out.
-        await ping(database.db).catch(() => ping(database.db));
+        // Not after waiting for a connection of a full pool: that waited twice, outlasting a 3 s healthcheck.
+        await ping(database.db).catch((err) => {
+          if (isPoolExhausted(err)) throw err;
+          return ping(database.db);
+        });
         // Asked every time: a database dropped and created again empty answers the ping, and every request was a
         // 500 while the probe, remembering an earlier answer, said ready.
         migrated = await migrationsApplied(database.db);
-      } catch {
-        throw new ServiceUnavailable('The database is not reachable');
+      } catch (err) {
+        // A full pool is a busy process, not a database out of reach (and not one without migrations).
+        throw new ServiceUnavailable(isPoolExhausted(err) ? POOL_EXHAUSTED : 'The database is not reachable');
       }
       if (!migrated) throw new ServiceUnavailable('Database migrations are not applied');
       if (!database.hasStandby) return { status: 'ready' as const, database: database.kind };
       // Failing too while its reads go to the primary: migrated, it may still lack a table or cancel queries.
-      // (migrationsApplied answers false for a database it cannot read.)
-      const standby = !database.standbyFailing() && (await migrationsApplied(database.readDb));
+      const standby = !database.standbyFailing() && (await migrationsApplied(database.readDb).catch(() => false));
       return {
         status: 'ready' as const,
         database: database.kind,

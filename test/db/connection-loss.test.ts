@@ -54,6 +54,37 @@ describe.skipIf(!TEST_DATABASE_URL)('a pooled connection the server ended (Postg
   });
 });
 
+describe.skipIf(!TEST_DATABASE_URL)('every connection of the pool in use (PostgreSQL)', () => {
+  it('is told as that, not as a database out of reach or unmigrated, and readiness waits once, not twice', async () => {
+    const scratch = await createScratchDatabase();
+    const database = await openDatabase({ url: scratch.url, connectTimeoutMs: 1_000, poolMax: 1 });
+    await runMigrations(database);
+    const app = await buildApp({ config: testConfig(), database });
+    await app.ready();
+    try {
+      const busy = database.withSession((s) => s.execute(sql`select pg_sleep(3)`));
+      await new Promise((r) => setTimeout(r, 100));
+      const started = performance.now();
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      const waited = performance.now() - started;
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().detail).toMatch(/every database connection .* in use/i);
+      // One connection timeout (1 s), not a second try on top: a 3 s healthcheck gave up before the answer came.
+      expect(waited).toBeLessThan(1_900);
+      const res = await app.inject({ method: 'GET', url: '/v1/certificates/c-1', headers: bearer({ role: 'doctor' }) });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('2');
+      expect(res.json().detail).toMatch(/every database connection .* in use/i);
+      await busy;
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      await database.close();
+      await scratch.drop();
+    }
+  });
+});
+
 describe('a database emptied under the running service (its tables gone, the server up)', () => {
   it('is not ready, and a request is 503 problem+json saying so, not 500', async () => {
     const scratch = TEST_DATABASE_URL ? await createScratchDatabase() : undefined;
