@@ -97,7 +97,15 @@ async function main(): Promise<void> {
     });
   }
 
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host }).catch(async (err) => {
+    // Named as a bad DATABASE_URL is: Node's own message ("getaddrinfo ENOTFOUND x") said neither setting.
+    await app.close().catch(() => {});
+    await database.close().catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    const setting =
+      code === 'EADDRINUSE' || code === 'EACCES' ? `PORT ${config.port} on ${config.host}` : `HOST ${config.host}`;
+    throw new Error(`${setting} (the address to listen on): ${describeError(err)}`);
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const where = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;

@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { describe, expect, it } from 'vitest';
+
+/** Starts src/server.ts on the embedded database in memory and answers its exit code and output. */
+async function start(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, DATA_DIR: 'memory://', LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c) => {
+    output += c;
+  });
+  child.stderr.on('data', (c) => {
+    output += c;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  return { code, output };
+}
+
+describe('a start that cannot listen', () => {
+  it('names HOST when it is no address of this machine', async () => {
+    const { code, output } = await start({ HOST: 'no-such-host.invalid', PORT: '0' });
+    expect(code, output).toBe(1);
+    expect(output).toMatch(/samverkan failed to start: HOST no-such-host\.invalid .*ENOTFOUND/);
+  });
+
+  it('names PORT when another process holds it', async () => {
+    const holder: Server = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const { code, output } = await start({ HOST: '127.0.0.1', PORT: String(port) });
+      expect(code, output).toBe(1);
+      expect(output).toMatch(new RegExp(`samverkan failed to start: PORT ${port} on 127\\.0\\.0\\.1 .*EADDRINUSE`));
+    } finally {
+      holder.close();
+    }
+  });
+});
