@@ -51,7 +51,10 @@ describe('the contract’s error answers', () => {
       ['/v1/coordination-efforts/{id}', 'get', '200'],
       ['/v1/coordination-efforts/{id}', 'patch', '200'],
     ] as const) {
-      expect(Object.keys(answer(path, method, status)?.headers ?? {}), `${method} ${path}`).toEqual(['ETag']);
+      expect(Object.keys(answer(path, method, status)?.headers ?? {}).sort(), `${method} ${path}`).toEqual([
+        'ETag',
+        'X-Request-Id',
+      ]);
     }
     // Every 429 and 503 declares the Retry-After it carries.
     let retried = 0;
@@ -60,13 +63,38 @@ describe('the contract’s error answers', () => {
         for (const status of ['429', '503'] as const) {
           if (!op.responses[status]) continue;
           retried += 1;
-          expect(Object.keys(answer(path, method, status)?.headers ?? {}), `${method} ${path} ${status}`).toEqual([
-            'Retry-After',
-          ]);
+          expect(
+            Object.keys(answer(path, method, status)?.headers ?? {}).sort(),
+            `${method} ${path} ${status}`,
+          ).toEqual(['Retry-After', 'X-Request-Id']);
         }
       }
     }
     expect(retried).toBeGreaterThanOrEqual(20);
+    // Every answer declares the request id it carries, and every 401 its Bearer challenge; both are declared once.
+    const document = ctx.app.swagger() as unknown as { components: { headers: Record<string, unknown> } };
+    expect(Object.keys(document.components.headers).sort()).toEqual([
+      'Retry-After',
+      'WWW-Authenticate',
+      'X-Request-Id',
+    ]);
+    let unauthorised = 0;
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        for (const status of Object.keys(op.responses)) {
+          const headers = answer(path, method, status)?.headers ?? {};
+          expect(headers['X-Request-Id'], `${method} ${path} ${status}`).toEqual({
+            $ref: '#/components/headers/X-Request-Id',
+          });
+          if (status !== '401') continue;
+          unauthorised += 1;
+          expect(headers['WWW-Authenticate'], `${method} ${path}`).toEqual({
+            $ref: '#/components/headers/WWW-Authenticate',
+          });
+        }
+      }
+    }
+    expect(unauthorised).toBeGreaterThanOrEqual(20);
     // An empty patch is refused (400), so the contract says so too.
     const schemas = (ctx.app.swagger() as unknown as { components: { schemas: Record<string, unknown> } }).components
       .schemas;

@@ -13,7 +13,9 @@ POSTs with a JSON body. Every 4xx/5xx answer is \`application/problem+json\` (RF
 (a value or a key) holds a NUL character or an unpaired UTF-16 surrogate escape (\`\\uD800\`–\`\\uDFFF\` alone) is
 refused as a whole with 400 naming the field: PostgreSQL cannot store either. Bodies are \`application/json\` in
 UTF-8 and uncompressed: another media type, a \`charset\` other than UTF-8, or a \`Content-Encoding\` other than
-\`identity\` is 415. Every answer carries \`Cache-Control: no-store\`: none may be kept by a browser or proxy cache.`;
+\`identity\` is 415. Every answer carries \`Cache-Control: no-store\`: none may be kept by a browser or proxy cache.
+A request may send \`x-request-id\` (a UUID; anything else is replaced): every answer carries the request's id back in
+\`X-Request-Id\`, and the log lines and audit events of the request name it.`;
 
 /**
  * The OpenAPI document is generated from the routes' zod schemas; `npm run openapi` writes it to openapi.yaml and a
@@ -70,9 +72,23 @@ export const ETAG_HEADER = 'x-etag';
 /** A route schema's mark for a 200 answered as text of this media type (the zod transform declares JSON). */
 export const TEXT_BODY = 'x-text-body';
 
-const RETRY_AFTER = {
-  'Retry-After': { description: 'Seconds to wait before sending the request again', schema: { type: 'integer' } },
+/** Headers the service sends, declared once (components.headers) and referred to from each answer that carries one. */
+const HEADERS = {
+  'X-Request-Id': {
+    description:
+      'The request id: the caller’s x-request-id when it was a UUID, else one made here; it is in the log lines and the audit events of the request',
+    schema: { type: 'string' as const, format: 'uuid' },
+  },
+  'Retry-After': {
+    description: 'Seconds to wait before sending the request again',
+    schema: { type: 'integer' as const },
+  },
+  'WWW-Authenticate': {
+    description: 'The Bearer challenge (RFC 6750), with error="invalid_token" when a token was sent',
+    schema: { type: 'string' as const, example: 'Bearer realm="samverkan", error="invalid_token"' },
+  },
 };
+const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
 /**
  * Error answers as the service sends them: the zod transform declares every response `application/json`, while every
@@ -111,8 +127,6 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
       for (const [status, response] of Object.entries(responses)) {
         const json = response.content?.['application/json'];
         if (Number(status) >= 400 && json) response.content = { 'application/problem+json': json };
-        // Both carry it (the rate limit's window, load shedding's and the database's retry).
-        if (status === '429' || status === '503') response.headers ??= structuredClone(RETRY_AFTER);
       }
       const problem = responses['400']?.content?.['application/problem+json'];
       if (operation.requestBody && problem) {
@@ -124,6 +138,15 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
           description: 'The body is not application/json, not UTF-8, or compressed',
           content: { 'application/problem+json': structuredClone(problem) },
         };
+      }
+      // Every answer carries its request id; 429 and 503 Retry-After (the rate limit's window, load shedding's and
+      // the database's retry); 401 the Bearer challenge.
+      for (const [status, response] of Object.entries(responses)) {
+        const headers = (response.headers ?? {}) as Record<string, unknown>;
+        headers['X-Request-Id'] = headerRef('X-Request-Id');
+        if (status === '429' || status === '503') headers['Retry-After'] = headerRef('Retry-After');
+        if (status === '401') headers['WWW-Authenticate'] = headerRef('WWW-Authenticate');
+        response.headers = headers;
       }
     }
   }
@@ -150,6 +173,7 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
         { name: 'audit', description: 'The audit trail (who accessed which patient’s data)' },
       ],
       components: {
+        headers: HEADERS,
         securitySchemes: {
           bearerAuth: {
             type: 'http',
