@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
@@ -10,6 +9,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { loggerOptions } from './lib/logger.js';
 import { Problem, unknownParameters } from './lib/schemas.js';
+import { acceptedRequestId } from './lib/request-id.js';
 import { responseSerializerCompiler } from './lib/serializer.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { certificatesRoutes } from './modules/certificates/routes.js';
@@ -41,10 +41,6 @@ export interface AppOptions {
   logger?: Logger;
 }
 
-// A caller's request id is taken only as a UUID: it is logged and stored in audit events, and a free-form one could
-// carry a personal identity number or a name into both (it did: x-request-id: 191212121212).
-const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const NO_QUERY = z.strictObject({}, unknownParameters());
 const UNLIMITED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 const URI_TOO_LONG = Problem.describe('A path parameter is longer than 200 characters (type …/uri-too-long)');
@@ -62,11 +58,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     exposeHeadRoutes: false,
     // Fastify's own 503 while closing is a fixed JSON body; the hook below answers problem+json instead.
     return503OnClosing: false,
-    // Accept a caller's x-request-id when it is a UUID; otherwise make one.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    // Accept a caller's x-request-id when it is a UUID that holds no personal identity number; otherwise make one.
+    genReqId: (req) => acceptedRequestId(req.headers['x-request-id']),
     routerOptions: { maxParamLength: 200 },
     // A request must have arrived whole within REQUEST_TIMEOUT_MS (408), else a client sending a body a byte at a
     // time held its socket for ever: Fastify turns Node's timeout off by default. Node checks for it only every

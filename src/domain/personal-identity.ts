@@ -64,6 +64,15 @@ function withCentury(input: string, today: LocalDate): string {
   return `${String(year).slice(0, 2)}${input.slice(0, 6)}${input.slice(7)}`;
 }
 
+/** Digit runs that can be a personal identity number in one of its written forms. */
+const CANDIDATES = /(?<!\d)(\d{8}-?\d{4}|\d{6}[-+]\d{4})(?!\d)/g;
+
+/** Whether any run of digits in `text` is a valid personnummer or samordningsnummer (10 or 12 digits). */
+export function containsPersonalIdentity(text: string): boolean {
+  for (const m of text.matchAll(CANDIDATES)) if (parsePersonalIdentity(m[1]!)) return true;
+  return false;
+}
+
 export function isPersonalIdentity(input: string): boolean {
   return parsePersonalIdentity(input) !== undefined;
 }

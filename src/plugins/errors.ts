@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -21,6 +20,7 @@ import {
   isStatementTimeout,
   isUnitOfAnotherCareGiver,
 } from '../db/errors.js';
+import { newRequestId } from '../lib/request-id.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 interface ProblemBody {
@@ -198,7 +198,7 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   const known = CLIENT_ERRORS[error.code ?? ''];
   const status = known?.status ?? 400;
   // A request id of its own, as every answer has one: the log line and the answer can be matched.
-  const requestId = randomUUID();
+  const requestId = newRequestId();
   this.log.debug({ code: error.code ?? 'unknown', reqId: requestId }, 'client error');
   if (socket.writable) {
     const body = JSON.stringify({

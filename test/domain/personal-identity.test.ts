@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ageOn, birthDateOf, genderOf, parsePersonalIdentity } from '../../src/domain/personal-identity.js';
+import {
+  ageOn,
+  birthDateOf,
+  containsPersonalIdentity,
+  genderOf,
+  parsePersonalIdentity,
+} from '../../src/domain/personal-identity.js';
 
 describe('personal identity numbers', () => {
   it('accepts the 12-digit form with or without a hyphen and stores 12 digits', () => {
@@ -57,5 +63,17 @@ describe('personal identity numbers', () => {
     expect(ageOn('1964-08-23', '2026-08-23')).toBe(62);
     expect(ageOn('2000-02-29', '2026-02-28')).toBe(25);
     expect(ageOn('2000-02-29', '2026-03-01')).toBe(26);
+  });
+});
+
+describe('a personal identity number inside other text', () => {
+  it('is found in any written form, alone or among other characters, and only when valid', () => {
+    for (const text of ['191212121212', 'id 19121212-1212 x', 'ab121212-1212-40', 'x121212+1212', '19121272-1219']) {
+      expect(containsPersonalIdentity(text), text).toBe(true);
+    }
+    // A wrong check digit, a day that does not exist, or digits that run on are not one.
+    for (const text of ['191212121213', '19121312-1212', '1191212121212', '12121212', 'uuid']) {
+      expect(containsPersonalIdentity(text), text).toBe(false);
+    }
   });
 });

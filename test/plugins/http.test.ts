@@ -180,6 +180,22 @@ describe('HTTP behaviour shared by every route', () => {
       expect(made.headers['x-request-id'], free).toMatch(/^[0-9a-f-]{36}$/);
       expect(made.headers['x-request-id'], free).not.toBe(free);
     }
+    // A UUID in form that holds a personal identity number (19121212-1212, 121212-1212, or 12 digits at the end) is
+    // not taken either: the id is written into every log line and audit event of the request.
+    for (const carrier of [
+      '19121212-1212-4000-8000-000000000000',
+      'ab121212-1212-4000-8000-000000000000',
+      '3f2b8c1e-9d4a-4e7b-8a6c-191212121212',
+    ]) {
+      const made = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': carrier } });
+      expect(made.headers['x-request-id'], carrier).toMatch(/^[0-9a-f-]{36}$/);
+      expect(made.headers['x-request-id'], carrier).not.toBe(carrier);
+    }
+    // Digits that are no valid number (a date that does not exist, a wrong check digit) are an ordinary id.
+    const digits = '19121312-1212-4000-8000-000000000000';
+    expect(
+      (await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': digits } })).headers['x-request-id'],
+    ).toBe(digits);
   });
 
   it('sets security headers, and no answer may be cached', async () => {
