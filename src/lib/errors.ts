@@ -67,11 +67,13 @@ export class AppError extends Error {
 }
 
 export class ValidationFailed extends AppError {
-  constructor(
-    detail: string,
-    public readonly errors: FieldError[],
-  ) {
-    super(400, 'validation-failed', 'Validation failed', detail, { errors });
+  readonly errors: FieldError[];
+
+  constructor(detail: string, errors: FieldError[]) {
+    // Bounded here too: a field error's path is as long as the body is deep.
+    const bounded = boundedFieldErrors(errors);
+    super(400, 'validation-failed', 'Validation failed', detail, { errors: bounded });
+    this.errors = bounded;
   }
 }
 
