@@ -20,12 +20,14 @@ import {
 const consentRequired = {
   422: Problem.describe(
     'No valid consent for the effort on performedOn (type …/consent-required); `reason` is the consent check’s ' +
-      'answer (none, expired, not_yet_valid, revoked, voided, actor_not_covered), `kind` the consent kind missing',
+      'answer (none, expired, not_yet_valid, revoked, voided, actor_not_covered), `kind` the consent kind missing. ' +
+      'No effort is written; as the answer tells the consent’s state, it is audited as a consent check (a change of ' +
+      'an effort: as a read of the effort)',
   ),
 };
 const preconditionFailed = {
   412: Problem.describe(
-    'If-Match names no tag of the effort’s current version (type …/precondition-failed, with `version`): it changed since it was read; nothing is written',
+    'If-Match names no tag of the effort’s current version (type …/precondition-failed, with `version`): it changed since it was read; nothing is written but an audit event of the read (the answer tells the version)',
   ),
 };
 const IfMatchHeaders = z.object({

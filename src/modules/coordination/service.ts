@@ -1,4 +1,4 @@
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
 import { canTransition, type EffortStatus, givesEffort } from '../../domain/coordination-rules.js';
 import {
@@ -11,7 +11,14 @@ import {
 } from '../../lib/actor.js';
 import { ifMatchAllows } from '../../lib/etag.js';
 import { assertNotBeforeBirth } from '../../lib/patient-dates.js';
-import { Conflict, NotFound, PreconditionFailed, ValidationFailed } from '../../lib/errors.js';
+import {
+  AppError,
+  Conflict,
+  ConsentRequired,
+  NotFound,
+  PreconditionFailed,
+  ValidationFailed,
+} from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
 import type { ConsentService } from '../consents/service.js';
@@ -48,6 +55,9 @@ const STATUS = 'coordination_status';
  * same transaction as its write; an effort of another care giver, or of another unit of the caller's care giver, is
  * 403.
  */
+/** Refusals of an effort's change whose answer tells of the effort as stored: its status, version or consent. */
+const TELLS_OF_THE_EFFORT = new Set([409, 412, 422]);
+
 export class CoordinationService {
   constructor(
     readonly database: Database,
@@ -62,32 +72,52 @@ export class CoordinationService {
     await this.units.assertActsAt(actor, body.unitId, 'write');
     assertDoneOnADayThatHasCome(body.status, body.performedOn);
     assertNotBeforeBirth(body.patientId, body.performedOn, 'performedOn', 'An effort cannot be performed');
-    return this.database.db.transaction(async (tx) => {
-      await this.units.claimUnits(actor, [body.unitId], tx);
-      const { consentId, sharingConsentId } = await this.consents.requireForEffort(tx, {
-        careGiverId: actor.careGiverId,
-        unitId: body.unitId,
-        patientId: body.patientId,
-        on: body.performedOn,
-        actor: body.actor,
+    return this.database.db
+      .transaction(async (tx) => this.createIn(tx, actor, body))
+      .catch(async (err) => {
+        // The refusal tells the patient's consent state at the unit (its reason, the consent's id), as a consent check
+        // does: it is audited as one, after the effort's transaction rolled back. Nothing else is written.
+        if (err instanceof ConsentRequired) {
+          const consentId = err.extra.consentId;
+          await this.audit.record(actor, [
+            {
+              action: 'check',
+              resource: 'consent_check',
+              resourceId: typeof consentId === 'string' ? consentId : undefined,
+              unitId: body.unitId,
+              patientId: body.patientId,
+            },
+          ]);
+        }
+        throw err;
       });
-      const row = await insertEffort(tx, {
-        careGiverId: actor.careGiverId,
-        unitId: body.unitId,
-        patientId: body.patientId,
-        kind: body.kind,
-        actor: body.actor ?? null,
-        performedOn: body.performedOn,
-        status: body.status,
-        note: body.note ?? null,
-        consentId,
-        sharingConsentId,
-        createdBy: actor.id,
-        updatedBy: actor.id,
-      });
-      await this.audit.record(actor, [effortEntry('create', row)], tx);
-      return toEffort(row);
+  }
+
+  private async createIn(tx: Executor, actor: Actor, body: NewEffort): Promise<EffortOut> {
+    await this.units.claimUnits(actor, [body.unitId], tx);
+    const { consentId, sharingConsentId } = await this.consents.requireForEffort(tx, {
+      careGiverId: actor.careGiverId,
+      unitId: body.unitId,
+      patientId: body.patientId,
+      on: body.performedOn,
+      actor: body.actor,
     });
+    const row = await insertEffort(tx, {
+      careGiverId: actor.careGiverId,
+      unitId: body.unitId,
+      patientId: body.patientId,
+      kind: body.kind,
+      actor: body.actor ?? null,
+      performedOn: body.performedOn,
+      status: body.status,
+      note: body.note ?? null,
+      consentId,
+      sharingConsentId,
+      createdBy: actor.id,
+      updatedBy: actor.id,
+    });
+    await this.audit.record(actor, [effortEntry('create', row)], tx);
+    return toEffort(row);
   }
 
   async get(actor: Actor, id: string): Promise<EffortOut> {
@@ -107,57 +137,68 @@ export class CoordinationService {
     await this.units.assertUnitsOfCareGiver(actor, [
       this.visible(actor, await findEffort(this.database.db, id)).unitId,
     ]);
-    return this.database.db.transaction(async (tx) => {
-      const current = this.visible(actor, await findEffort(tx, id, true));
-      if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current.version)) {
-        throw new PreconditionFailed(
-          `The effort is at version ${current.version}, not one that If-Match names: read it again before changing it`,
-          { version: current.version },
+    // The effort as read in the transaction: a refusal after it (409, 412, 422) tells of it (its status, its version,
+    // its consent's state), so it is audited as a read of it once the transaction is undone.
+    let seen: EffortRow | undefined;
+    return this.database.db
+      .transaction(async (tx) => {
+        const current = this.visible(actor, await findEffort(tx, id, true));
+        seen = current;
+        if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current.version)) {
+          throw new PreconditionFailed(
+            `The effort is at version ${current.version}, not one that If-Match names: read it again before changing it`,
+            { version: current.version },
+          );
+        }
+        const from = current.status as EffortStatus;
+        const to = patch.status ?? from;
+        const note = patch.note === undefined ? current.note : patch.note;
+        const performedOn = patch.performedOn ?? current.performedOn;
+        assertDoneOnADayThatHasCome(to, performedOn);
+        assertNotBeforeBirth(current.patientId, performedOn, 'performedOn', 'An effort cannot be performed');
+        // Nothing to change: answered as it is, without a new version (a client's retry of a PATCH that was done).
+        if (to === from && note === current.note && performedOn === current.performedOn) {
+          await this.audit.record(actor, [effortEntry('read', current)], tx);
+          return toEffort(current);
+        }
+        if (!canTransition(from, to)) {
+          throw new Conflict(`An effort that is ${from} cannot become ${to}`, 'invalid-status-transition', {
+            from,
+            to,
+          });
+        }
+        let consents = { consentId: current.consentId, sharingConsentId: current.sharingConsentId };
+        // Moving an effort on (under way, done) is giving it, which needs the consent as creating it did; stopping it
+        // (declined, cancelled) or editing its note does not.
+        if (performedOn !== current.performedOn || givesEffort(from, to)) {
+          consents = await this.consents.requireForEffort(tx, {
+            careGiverId: current.careGiverId,
+            unitId: current.unitId,
+            patientId: current.patientId,
+            on: performedOn,
+            actor: current.actor,
+          });
+        }
+        const row = await updateEffort(
+          tx,
+          id,
+          {
+            status: to,
+            note,
+            performedOn,
+            ...consents,
+          },
+          actor.id,
         );
-      }
-      const from = current.status as EffortStatus;
-      const to = patch.status ?? from;
-      const note = patch.note === undefined ? current.note : patch.note;
-      const performedOn = patch.performedOn ?? current.performedOn;
-      assertDoneOnADayThatHasCome(to, performedOn);
-      assertNotBeforeBirth(current.patientId, performedOn, 'performedOn', 'An effort cannot be performed');
-      // Nothing to change: answered as it is, without a new version (a client's retry of a PATCH that was done).
-      if (to === from && note === current.note && performedOn === current.performedOn) {
-        await this.audit.record(actor, [effortEntry('read', current)], tx);
-        return toEffort(current);
-      }
-      if (!canTransition(from, to)) {
-        throw new Conflict(`An effort that is ${from} cannot become ${to}`, 'invalid-status-transition', {
-          from,
-          to,
-        });
-      }
-      let consents = { consentId: current.consentId, sharingConsentId: current.sharingConsentId };
-      // Moving an effort on (under way, done) is giving it, which needs the consent as creating it did; stopping it
-      // (declined, cancelled) or editing its note does not.
-      if (performedOn !== current.performedOn || givesEffort(from, to)) {
-        consents = await this.consents.requireForEffort(tx, {
-          careGiverId: current.careGiverId,
-          unitId: current.unitId,
-          patientId: current.patientId,
-          on: performedOn,
-          actor: current.actor,
-        });
-      }
-      const row = await updateEffort(
-        tx,
-        id,
-        {
-          status: to,
-          note,
-          performedOn,
-          ...consents,
-        },
-        actor.id,
-      );
-      await this.audit.record(actor, [effortEntry('update', row)], tx);
-      return toEffort(row);
-    });
+        await this.audit.record(actor, [effortEntry('update', row)], tx);
+        return toEffort(row);
+      })
+      .catch(async (err) => {
+        if (seen && err instanceof AppError && TELLS_OF_THE_EFFORT.has(err.status)) {
+          await this.audit.record(actor, [effortEntry('read', seen)]);
+        }
+        throw err;
+      });
   }
 
   async listForUnit(actor: Actor, unitId: string, query: UnitEffortsQuery): Promise<EffortPage> {

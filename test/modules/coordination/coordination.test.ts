@@ -70,12 +70,25 @@ function expectConsentRequired(
 }
 
 describe('creating an effort needs consent', () => {
-  it('is refused without any consent: 422, no row, no event', async () => {
+  it('is refused without any consent: 422, no row, and the consent check it answered is audited', async () => {
     const res = await post('/v1/coordination-efforts', effort({ note: 'Talked about sleep' }));
     expectConsentRequired(res, 'none');
     expect(res.json().kind).toBe('coordination');
     expect(await count('coordination_efforts')).toBe(0);
-    expect(await count('audit_events')).toBe(0);
+    // The answer tells the patient's consent state, as a consent check does: audited as one, and nothing else.
+    expect(await auditEvents()).toEqual([
+      { action: 'check', resource: 'consent_check', resource_id: null, patient_id: PATIENT },
+    ]);
+  });
+
+  it('a refusal that names a revoked consent is audited as a check of that consent', async () => {
+    const consent = await givenConsent();
+    await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
+    const before = await count('audit_events');
+    expectConsentRequired(await post('/v1/coordination-efforts', effort()), 'revoked');
+    expect((await auditEvents()).slice(before)).toEqual([
+      { action: 'check', resource: 'consent_check', resource_id: consent.id, patient_id: PATIENT },
+    ]);
   });
 
   it('is allowed with a coordination consent valid on performedOn, and audited', async () => {
@@ -227,6 +240,21 @@ describe('updating an effort', () => {
       version: 1,
     });
     expect((await get(`/v1/coordination-efforts/${done.id}`)).json()).toMatchObject({ status: 'done', version: 1 });
+    expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(0);
+  });
+
+  it('a refused change tells of the effort (its status, version, consent), so it is audited as a read of it', async () => {
+    const consent = await givenConsent();
+    const planned = await givenEffort();
+    const reads = async () =>
+      (await auditEvents()).filter((e) => e.action === 'read' && e.resource_id === planned.id).length;
+    expect((await patch(planned.id, { status: 'done' })).statusCode).toBe(409);
+    expect(await reads()).toBe(1);
+    expect((await patch(planned.id, { note: 'x' }, { ...coordinator, 'if-match': '"9"' })).statusCode).toBe(412);
+    expect(await reads()).toBe(2);
+    await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
+    expectConsentRequired(await patch(planned.id, { status: 'in_progress' }), 'revoked');
+    expect(await reads()).toBe(3);
     expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(0);
   });
 
