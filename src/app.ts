@@ -11,6 +11,7 @@ import { loggerOptions } from './lib/logger.js';
 import { Problem, unknownParameters } from './lib/schemas.js';
 import { acceptedRequestId } from './lib/request-id.js';
 import { responseSerializerCompiler } from './lib/serializer.js';
+import { AnchorLog } from './modules/audit/anchors.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { certificatesRoutes } from './modules/certificates/routes.js';
 import { consentsRoutes } from './modules/consents/routes.js';
@@ -104,8 +105,20 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     ),
   );
   // Audit events are sealed into their hash chain in the background; on close the rest is sealed before the database closes.
-  app.addHook('onReady', async () => app.services.audit.sealer.start());
-  app.addHook('onClose', async () => app.services.audit.sealer.stop());
+  const anchors = new AnchorLog(
+    () => app.services.audit.chainHeads(),
+    (auditAnchors) => app.log.info({ auditAnchors }, 'audit chain heads'),
+    (err) => app.log.warn({ err: { message: describeError(err) } }, 'logging the audit chain heads failed'),
+    config.auditAnchorIntervalMs,
+  );
+  app.addHook('onReady', async () => {
+    app.services.audit.sealer.start();
+    anchors.start();
+  });
+  app.addHook('onClose', async () => {
+    await app.services.audit.sealer.stop();
+    await anchors.stop();
+  });
 
   await app.register(errorsPlugin);
   // Requests that still arrive while closing (pipelined, or on a keep-alive connection that was busy) are answered 503

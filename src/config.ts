@@ -149,6 +149,12 @@ const EnvSchema = z
     SICK_LEAVE_CACHE_CASES: envInt(z.coerce.number().int().min(0).max(10_000_000)).default(100_000),
     SHUTDOWN_GRACE_MS: envInt(z.coerce.number().int().min(100).max(120_000)).default(10_000),
     REQUEST_TIMEOUT_MS: envInt(z.coerce.number().int().min(100).max(600_000)).default(30_000),
+    AUDIT_ANCHOR_INTERVAL_MS: envInt(
+      z.coerce
+        .number()
+        .int()
+        .refine((v) => v === 0 || (v >= 1_000 && v <= 86_400_000), 'must be 0 (off) or 1000 to 86400000'),
+    ).default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
@@ -217,6 +223,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long a whole request (headers and body) may take to arrive: a slow body holds a socket only this long. */
   requestTimeoutMs: number;
+  /** How often the audit chain heads that moved are logged as anchors (0: never; see AnchorLog). */
+  auditAnchorIntervalMs: number;
   /** Built case lists kept per process (unit × day × gap); 0 turns the cache off, e.g. to measure the cold path. */
   sickLeaveCacheEntries: number;
   /** The most cases the cached lists hold in all (about 3 KB of heap each). */
@@ -294,6 +302,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    auditAnchorIntervalMs: env.AUDIT_ANCHOR_INTERVAL_MS,
     sickLeaveCacheEntries: env.SICK_LEAVE_CACHE_ENTRIES,
     sickLeaveCacheCases: env.SICK_LEAVE_CACHE_CASES,
   });

@@ -31,6 +31,8 @@ const TABLES = [
   'patient_case_units',
 ];
 
+const AUDIT_TABLES = ['audit_events', 'audit_seal_blocks'];
+
 export async function openTestDatabase(): Promise<TestDatabase> {
   let dropDatabase: (() => Promise<void>) | undefined;
   let database: Database;
@@ -45,7 +47,12 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return {
     database,
     async truncate() {
-      await database.db.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));
+      // The audit tables refuse TRUNCATE (migration 0015): their triggers are off for this one, in one transaction.
+      await database.db.transaction(async (tx) => {
+        for (const table of AUDIT_TABLES) await tx.execute(sql.raw(`alter table ${table} disable trigger user`));
+        await tx.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));
+        for (const table of AUDIT_TABLES) await tx.execute(sql.raw(`alter table ${table} enable trigger user`));
+      });
     },
     async close() {
       await database.close();

@@ -75,6 +75,24 @@ export interface ChainToVerify {
   watermark: bigint;
   /** The chain head as stored, when there is one. */
   head?: { lastHash: string; lastSeq: number };
+  /**
+   * The next transaction id (nothing that has started is at or above it): an event above the watermark may belong to
+   * a transaction still running, but not to one that has not begun; such an event was written with a forged xact,
+   * and no pass would ever seal it.
+   */
+  nextXact?: bigint;
+  /**
+   * Chain heads taken earlier and kept outside the database (the service logs them: "audit chain heads"): the block
+   * at each anchor's position must still hash to it. A chain rebuilt from the events that are left (some removed,
+   * every block sealed again) is consistent in itself, but not with what was logged before.
+   */
+  anchors?: readonly ChainAnchor[];
+}
+
+/** A chain head as it was at some moment: the position of the care giver's last block then, and its hash. */
+export interface ChainAnchor {
+  seq: number;
+  hash: string;
 }
 
 /**
@@ -83,7 +101,14 @@ export interface ChainToVerify {
  * its block's hash, a removed or inserted one its count and hash, an event moved out of every block below the
  * watermark is itself a break, and a removed last block no longer matches the head.
  */
-export function verifyChain({ blocks, events, watermark, head }: ChainToVerify): ChainVerification {
+export function verifyChain({
+  blocks,
+  events,
+  watermark,
+  head,
+  nextXact,
+  anchors = [],
+}: ChainToVerify): ChainVerification {
   const broken: number[] = [];
   let previousHash = GENESIS_HASH;
   let previousTo = 0n;
@@ -98,7 +123,7 @@ export function verifyChain({ blocks, events, watermark, head }: ChainToVerify):
   for (const event of events) {
     const i = blockOf(blocks, event.xact);
     if (i === undefined) {
-      if (event.xact < watermark) outside.push(event.id);
+      if (event.xact < watermark || (nextXact !== undefined && event.xact >= nextXact)) outside.push(event.id);
       continue;
     }
     hashesByBlock[i]!.push(sha256(auditEventText(event)));
@@ -113,6 +138,10 @@ export function verifyChain({ blocks, events, watermark, head }: ChainToVerify):
   const last = blocks[blocks.length - 1];
   if (head && (head.lastSeq !== blocks.length || head.lastHash !== (last?.hash ?? GENESIS_HASH))) {
     broken.push(blocks.length - 1);
+  }
+  for (const anchor of anchors) {
+    const i = anchor.seq - 1;
+    if (i >= 0 && blocks[i]?.hash !== anchor.hash) broken.push(Math.min(i, blocks.length - 1));
   }
   const brokenIds = [...broken.map((i) => (i < 0 ? 0 : (firstIdByBlock[i] ?? 0))), ...outside];
   if (brokenIds.length === 0) return { valid: true, checked };

@@ -201,3 +201,12 @@ export async function chainHead(
   const row = rows[0];
   return row ? { lastHash: row.last_hash, lastSeq: Number(row.last_seq) } : undefined;
 }
+
+/** Every care giver's chain head: the position of its last block and that block's hash. */
+export async function allChainHeads(ex: Executor): Promise<{ careGiverId: string; seq: number; hash: string }[]> {
+  const rows = await queryRows<{ care_giver_id: string; last_seq: string | number; last_hash: string }>(
+    ex,
+    sql`select care_giver_id, last_seq, last_hash from audit_chain_heads where last_seq > 0 order by care_giver_id`,
+  );
+  return rows.map((r) => ({ careGiverId: r.care_giver_id, seq: Number(r.last_seq), hash: r.last_hash }));
+}

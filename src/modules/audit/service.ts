@@ -4,14 +4,16 @@ import { addDays, stockholmDayStart } from '../../domain/calendar.js';
 import { type Actor, assertRole } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
-import { type ChainVerification, verifyChain } from './chain.js';
+import { type ChainAnchor, type ChainVerification, verifyChain } from './chain.js';
 import {
+  allChainHeads,
   auditEventsInOrder,
   auditEventsInsert,
   chainHead,
   findAuditEvents,
   insertAuditEvents,
   type NewAuditEvent,
+  nextTransactionId,
   type StoredAuditEvent,
   sealBlocks,
   sealWatermark,
@@ -156,8 +158,15 @@ export class AuditService {
     return this.page(actor, events, page.limit, bound);
   }
 
-  /** Seals what has committed and recomputes the care giver's chain; an altered, inserted or removed row breaks it. */
-  async verify(careGiverId: string, ex: Executor = this.db): Promise<ChainVerification> {
+  /**
+   * Seals what has committed and recomputes the care giver's chain; an altered, inserted or removed row breaks it, and
+   * so does a chain that no longer holds an anchor taken earlier (see ChainToVerify.anchors).
+   */
+  async verify(
+    careGiverId: string,
+    options: { anchors?: readonly ChainAnchor[] } = {},
+    ex: Executor = this.db,
+  ): Promise<ChainVerification> {
     await this.sealer.sealNow();
     // Watermark, head, then the blocks up to the head: a pass running meanwhile adds blocks of events above the
     // watermark (seen as not sealed yet) and is left out of the blocks compared with the head.
@@ -166,7 +175,14 @@ export class AuditService {
     const blocks = await sealBlocks(ex, careGiverId, head?.lastSeq ?? 0);
     const events: StoredAuditEvent[] = [];
     for await (const event of auditEventsInOrder(ex, careGiverId)) events.push(event);
-    return verifyChain({ blocks, events, watermark, head });
+    // Taken after the events were read: each event read was committed by then, so its transaction began below this.
+    const nextXact = await nextTransactionId(ex);
+    return verifyChain({ blocks, events, watermark, head, nextXact, anchors: options.anchors });
+  }
+
+  /** Every care giver's chain head now: what the service logs as anchors, and what an operator may keep. */
+  async chainHeads(ex: Executor = this.db): Promise<({ careGiverId: string } & ChainAnchor)[]> {
+    return allChainHeads(ex);
   }
 
   private async page(

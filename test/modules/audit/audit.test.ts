@@ -28,6 +28,19 @@ async function tamperAfterTwoReads(statement: SQL) {
   return audit.verify(CARE_GIVER);
 }
 
+/** Runs `statement` with every user trigger of the audit tables off, as an intruder with the owner's rights can. */
+async function withTriggersOff(statement: SQL) {
+  const db = ctx.database.db;
+  await db.execute(sql`alter table audit_events disable trigger user`);
+  await db.execute(sql`alter table audit_seal_blocks disable trigger user`);
+  try {
+    await db.execute(statement);
+  } finally {
+    await db.execute(sql`alter table audit_events enable trigger user`);
+    await db.execute(sql`alter table audit_seal_blocks enable trigger user`);
+  }
+}
+
 describe('audit trail', () => {
   it('records one event per patient read, chained and verifiable', async () => {
     const audit = ctx.app.services.audit;
@@ -156,8 +169,47 @@ describe('audit trail', () => {
     await audit.verify(CARE_GIVER);
     await audit.readPatients(coordinator, UNIT, 'sick_leave', ['200001012384']);
     expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
-    await ctx.database.db.execute(sql`delete from audit_seal_blocks where seq = 1 and care_giver_id = ${CARE_GIVER}`);
+    // As an intruder with the owner's rights would: the blocks' own trigger turned off first.
+    await withTriggersOff(sql`delete from audit_seal_blocks where seq = 1 and care_giver_id = ${CARE_GIVER}`);
     expect((await audit.verify(CARE_GIVER)).valid).toBe(false);
+  });
+
+  it('refuses TRUNCATE of the events, and any change of the seal blocks (a row trigger does not see TRUNCATE)', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    await audit.verify(CARE_GIVER);
+    await expect(ctx.database.db.execute(sql`truncate audit_events`)).rejects.toThrow();
+    await expect(ctx.database.db.execute(sql`truncate audit_seal_blocks`)).rejects.toThrow();
+    await expect(ctx.database.db.execute(sql`delete from audit_seal_blocks`)).rejects.toThrow();
+    await expect(ctx.database.db.execute(sql`update audit_seal_blocks set events = 0`)).rejects.toThrow();
+    expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 1 });
+  });
+
+  it('detects an event written with a transaction id not yet begun (no pass would seal it, yet it is listed)', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
+    await ctx.database.db.execute(sql`
+      insert into audit_events (at, actor_id, role, care_giver_id, patient_id, action, resource, purpose, xact)
+      values (now(), ${COORDINATOR}, 'coordinator', ${CARE_GIVER}, ${PATIENT}, 'read', 'certificate',
+              'care_and_treatment', '9000000000000000000'::xid8)`);
+    expect(await audit.verify(CARE_GIVER)).toMatchObject({ valid: false });
+  });
+
+  it('detects a chain rebuilt after an event was removed, against an anchor taken before (as the service logs them)', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
+    const anchors = (await audit.chainHeads()).filter((h) => h.careGiverId === CARE_GIVER);
+    expect(anchors).toEqual([{ careGiverId: CARE_GIVER, seq: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    // Remove an event and seal the rest again from the start: the chain is consistent in itself.
+    await withTriggersOff(sql`delete from audit_events where id = (select min(id) from audit_events)`);
+    await withTriggersOff(sql`delete from audit_seal_blocks`);
+    await ctx.database.db.execute(sql`delete from audit_chain_heads`);
+    await ctx.database.db.execute(sql`update audit_seal_watermark set xact_to = '1'`);
+    expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 1 });
+    // But not with the head logged before.
+    expect(await audit.verify(CARE_GIVER, { anchors })).toMatchObject({ valid: false });
   });
 
   it('lets an auditor list the care giver’s events, newest first, with cursor pages', async () => {

@@ -1,0 +1,85 @@
+/**
+ * Verifies the audit trail's hash chains in the database the service is configured with (DATABASE_URL, or DATA_DIR
+ * while the service is stopped), optionally against chain heads the service logged earlier:
+ *   npm run -s audit:verify -- [--care-giver <hsa-id>] [--anchors <log file> …]
+ * Prints one JSON line per care giver and exits 1 when any chain does not hold.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { openDatabase, queryRows } from '../src/db/client.js';
+import { sql } from 'drizzle-orm';
+import { describeError } from '../src/lib/errors.js';
+import { PageCursors } from '../src/lib/cursor.js';
+import { anchorsInLog } from '../src/modules/audit/anchors.js';
+import type { ChainAnchor } from '../src/modules/audit/chain.js';
+import { AuditService } from '../src/modules/audit/service.js';
+
+const USAGE = `Verifies the audit trail's hash chains (exit 1 when one does not hold).
+
+  npm run -s audit:verify -- [options]
+
+  --care-giver <hsa-id>  only this care giver's chain (default: every care giver with events)
+  --anchors <file>       a log of the service: its "audit chain heads" lines must still match; repeat for several
+  --help                 this text
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'care-giver': { type: 'string' },
+      anchors: { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const anchors = new Map<string, ChainAnchor[]>();
+  for (const file of values.anchors ?? []) {
+    for (const [careGiverId, list] of anchorsInLog(readFileSync(file, 'utf8'))) {
+      anchors.set(careGiverId, [...(anchors.get(careGiverId) ?? []), ...list]);
+    }
+  }
+  const config = loadConfig();
+  const database = await openDatabase({ ...config.database, poolMax: 2 });
+  try {
+    const audit = new AuditService(database.db, new PageCursors(config.cursorSecret));
+    // Every care giver with events, and every one an anchor names (its events may all be gone).
+    const careGivers = values['care-giver']
+      ? [values['care-giver']]
+      : [
+          ...new Set([
+            ...(
+              await queryRows<{ id: string }>(
+                database.db,
+                sql`select distinct care_giver_id as id from audit_events order by 1`,
+              )
+            ).map((r) => r.id),
+            ...anchors.keys(),
+          ]),
+        ].sort();
+    let failed = 0;
+    for (const careGiverId of careGivers) {
+      const given = anchors.get(careGiverId) ?? [];
+      const result = await audit.verify(careGiverId, { anchors: given });
+      if (!result.valid) failed += 1;
+      process.stdout.write(`${JSON.stringify({ careGiverId, ...result, anchors: given.length })}\n`);
+    }
+    process.stderr.write(`${careGivers.length} chains verified, ${failed} do not hold\n`);
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await database.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(
+      err instanceof ConfigError ? `${err.message}\n` : `audit:verify failed: ${describeError(err)}\n`,
+    );
+    process.exit(2);
+  },
+);

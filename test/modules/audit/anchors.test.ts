@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it, vi } from 'vitest';
+import { openDatabase } from '../../../src/db/client.js';
+import { runMigrations } from '../../../src/db/migrate.js';
+import type { Actor } from '../../../src/lib/actor.js';
+import { PageCursors } from '../../../src/lib/cursor.js';
+import { AnchorLog, anchorsInLog, type CareGiverAnchor } from '../../../src/modules/audit/anchors.js';
+import { AuditService } from '../../../src/modules/audit/service.js';
+import { useTestApp } from '../../helpers/app.js';
+import { createScratchDatabase, TEST_DATABASE_URL } from '../../helpers/database.js';
+import { captureLogs } from '../../helpers/log-capture.js';
+import { CARE_GIVER, COORDINATOR, UNIT } from '../../helpers/tokens.js';
+
+const coordinator: Actor = {
+  id: COORDINATOR,
+  role: 'coordinator',
+  careGiverId: CARE_GIVER,
+  units: [UNIT],
+  requestId: 'r-1',
+};
+
+describe('the anchor log', () => {
+  it('writes the heads that moved since its last line, and none when none moved', async () => {
+    let heads: CareGiverAnchor[] = [{ careGiverId: 'A', seq: 1, hash: 'a1' }];
+    const lines: CareGiverAnchor[][] = [];
+    const log = new AnchorLog(
+      async () => heads,
+      (a) => lines.push(a),
+      () => {},
+      60_000,
+    );
+    await log.now();
+    await log.now();
+    heads = [
+      { careGiverId: 'A', seq: 1, hash: 'a1' },
+      { careGiverId: 'B', seq: 3, hash: 'b3' },
+    ];
+    await log.now();
+    expect(lines).toEqual([[{ careGiverId: 'A', seq: 1, hash: 'a1' }], [{ careGiverId: 'B', seq: 3, hash: 'b3' }]]);
+  });
+
+  it('reads the anchors back from a log, skipping other lines', () => {
+    const text = [
+      '{"level":30,"msg":"request completed"}',
+      'not json "auditAnchors"',
+      JSON.stringify({ level: 30, auditAnchors: [{ careGiverId: 'A', seq: 1, hash: 'a1' }], msg: 'audit chain heads' }),
+      JSON.stringify({ level: 30, auditAnchors: [{ careGiverId: 'A', seq: 2, hash: 'a2' }, { seq: 'x' }] }),
+    ].join('\n');
+    expect(anchorsInLog(text)).toEqual(
+      new Map([
+        [
+          'A',
+          [
+            { seq: 1, hash: 'a1' },
+            { seq: 2, hash: 'a2' },
+          ],
+        ],
+      ]),
+    );
+  });
+});
+
+describe('the service logs its chain heads', () => {
+  const capture = captureLogs('info');
+  const ctx = useTestApp({ AUDIT_ANCHOR_INTERVAL_MS: '1000' }, capture.logger);
+
+  it('and a chain rebuilt after the line was written does not hold against it', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', ['191212121212', '200001012384']);
+    await audit.sealer.sealNow();
+    const logged = () => anchorsInLog(capture.lines.join('')).get(CARE_GIVER) ?? [];
+    await vi.waitFor(() => expect(logged().length).toBeGreaterThan(0), { timeout: 5_000, interval: 100 });
+    const db = ctx.database.db;
+    await db.execute(sql`alter table audit_events disable trigger user`);
+    await db.execute(sql`delete from audit_events where id = (select min(id) from audit_events)`);
+    await db.execute(sql`alter table audit_events enable trigger user`);
+    await db.execute(sql`alter table audit_seal_blocks disable trigger user`);
+    await db.execute(sql`delete from audit_seal_blocks`);
+    await db.execute(sql`alter table audit_seal_blocks enable trigger user`);
+    await db.execute(sql`delete from audit_chain_heads`);
+    await db.execute(sql`update audit_seal_watermark set xact_to = '1'`);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
+    expect((await audit.verify(CARE_GIVER, { anchors: logged() })).valid).toBe(false);
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('npm run audit:verify (PostgreSQL)', () => {
+  async function verifyCli(url: string, args: string[]): Promise<{ code: number | null; out: string }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', ...args], {
+      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.stderr.on('data', (c) => {
+      out += c;
+    });
+    const [code] = await once(child, 'exit');
+    return { code, out };
+  }
+
+  it('passes a chain that holds, and fails one that does not hold against a logged head, naming the care giver', async () => {
+    const scratch = await createScratchDatabase();
+    const database = await openDatabase({ url: scratch.url, poolMax: 2 });
+    try {
+      await runMigrations(database);
+      const audit = new AuditService(database.db, new PageCursors('x'.repeat(32)));
+      await audit.readPatients(coordinator, UNIT, 'sick_leave', ['191212121212']);
+      await audit.sealer.sealNow();
+      const good = await verifyCli(scratch.url, []);
+      expect(good.code, good.out).toBe(0);
+      expect(good.out).toContain(`{"careGiverId":"${CARE_GIVER}","valid":true,"checked":1,"anchors":0}`);
+      const dir = mkdtempSync(path.join(tmpdir(), 'samverkan-anchors-'));
+      const log = path.join(dir, 'service.log');
+      const [head] = await audit.chainHeads();
+      writeFileSync(log, `${JSON.stringify({ auditAnchors: [head], msg: 'audit chain heads' })}\n`);
+      expect((await verifyCli(scratch.url, ['--anchors', log])).code).toBe(0);
+      writeFileSync(log, `${JSON.stringify({ auditAnchors: [{ ...head, hash: 'f'.repeat(64) }] })}\n`);
+      const bad = await verifyCli(scratch.url, ['--anchors', log]);
+      expect(bad.code, bad.out).toBe(1);
+      expect(bad.out).toContain(`{"careGiverId":"${CARE_GIVER}","valid":false`);
+    } finally {
+      await database.close();
+      await scratch.drop();
+    }
+  });
+});
