@@ -59,11 +59,13 @@ export function oneYearAfter(date: LocalDate): LocalDate {
 }
 
 /**
- * The last day a consent may be valid: one year inclusive, i.e. the day before the one-year anniversary of
- * `validFrom` (valid from 2026-03-10 → at most until 2027-03-09). It is also the default `validUntil`.
+ * The last day a consent may be valid, and its default: one year after `validFrom`, its anniversary, as the outline
+ * has it ("default and at most one year after validFrom": from 2026-03-10 → until 2027-03-10). From 29 February, a
+ * year reaches no 29th: until 28 February, not 1 March.
  */
 export function latestValidUntil(validFrom: LocalDate): LocalDate {
-  return addDays(oneYearAfter(validFrom), -1);
+  const anniversary = oneYearAfter(validFrom);
+  return anniversary.slice(5) === '03-01' && validFrom.slice(5) === '02-29' ? addDays(anniversary, -1) : anniversary;
 }
 
 export function defaultValidUntil(validFrom: LocalDate): LocalDate {

@@ -21,23 +21,24 @@ const consent = (over: Partial<ConsentFacts> = {}): ConsentFacts => ({
 });
 
 describe('validity period', () => {
-  it('defaults to one year inclusive: the day before the anniversary', () => {
-    expect(defaultValidUntil('2026-03-10')).toBe('2027-03-09');
-    expect(defaultValidUntil('2026-01-01')).toBe('2026-12-31');
+  it('defaults to one year after validFrom, as the outline has it: its anniversary', () => {
+    expect(defaultValidUntil('2026-03-10')).toBe('2027-03-10');
+    expect(defaultValidUntil('2026-01-01')).toBe('2027-01-01');
   });
 
-  it('a consent from 29 February lasts until 28 February', () => {
+  it('a consent from 29 February lasts until 28 February (a year has no 29th to reach)', () => {
     expect(oneYearAfter('2024-02-29')).toBe('2025-03-01');
     expect(latestValidUntil('2024-02-29')).toBe('2025-02-28');
   });
 
   it('a year across a leap day keeps its calendar length', () => {
-    expect(latestValidUntil('2027-03-01')).toBe('2028-02-29');
+    expect(latestValidUntil('2027-03-01')).toBe('2028-03-01');
+    expect(latestValidUntil('2027-02-28')).toBe('2028-02-28');
   });
 
   it('allows exactly one year and refuses one day more', () => {
-    expect(withinOneYear('2026-03-10', '2027-03-09')).toBe(true);
-    expect(withinOneYear('2026-03-10', '2027-03-10')).toBe(false);
+    expect(withinOneYear('2026-03-10', '2027-03-10')).toBe(true);
+    expect(withinOneYear('2026-03-10', '2027-03-11')).toBe(false);
   });
 
   it('allows a single day and refuses an end before the start', () => {

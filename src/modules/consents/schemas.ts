@@ -91,8 +91,8 @@ export const NewConsentSchema = z
       'First valid day (inclusive); default `givenOn`; not before `givenOn`, nor more than a year after it',
     ),
     validUntil: RecordDate.optional().describe(
-      'Last valid day (inclusive). Validity is at most one year: default and latest allowed is the day before the ' +
-        'one-year anniversary of `validFrom` (from 2026-03-10 → until 2027-03-09; from 29 February → 28 February)',
+      'Last valid day (inclusive). Default and latest allowed: one year after `validFrom`, its anniversary ' +
+        '(from 2026-03-10 → until 2027-03-10; from 29 February → 28 February)',
     ),
     actors: z
       .array(ConsentActorSchema)

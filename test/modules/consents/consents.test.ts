@@ -59,7 +59,7 @@ describe('recording a consent', () => {
       journalReference: null,
       givenOn: '2026-03-10',
       validFrom: '2026-03-10',
-      validUntil: '2027-03-09',
+      validUntil: '2027-03-10',
       recordedBy: COORDINATOR,
       state: 'recorded',
       revocation: null,
@@ -78,12 +78,12 @@ describe('recording a consent', () => {
 
   it('defaults validUntil from an explicit validFrom', async () => {
     const res = await post('/v1/consents', written({ validFrom: '2026-04-01' }));
-    expect(res.json()).toMatchObject({ validFrom: '2026-04-01', validUntil: '2027-03-31' });
+    expect(res.json()).toMatchObject({ validFrom: '2026-04-01', validUntil: '2027-04-01' });
   });
 
   it('accepts exactly one year and refuses one day more', async () => {
-    expect((await post('/v1/consents', written({ validUntil: '2027-03-09' }))).statusCode).toBe(201);
-    const res = await post('/v1/consents', written({ validUntil: '2027-03-10' }));
+    expect((await post('/v1/consents', written({ validUntil: '2027-03-10' }))).statusCode).toBe(201);
+    const res = await post('/v1/consents', written({ validUntil: '2027-03-11' }));
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json().errors).toEqual([expect.objectContaining({ path: 'validUntil' })]);
