@@ -47,6 +47,14 @@ export function issueFieldErrors(issue: IssueLike, prefix: string): FieldError[]
       : issue.message;
     return issue.keys.map((key) => ({ path: at([...issue.path, key]), message }));
   }
+  // No body at all (none sent, or an empty one): zod's "expected object, received null" did not say what was missing.
+  if (
+    prefix === '' &&
+    issue.path.length === 0 &&
+    /^Invalid input: expected object, received (null|undefined)$/.test(issue.message)
+  ) {
+    return [{ path: '', message: 'is required: the body is a JSON object' }];
+  }
   return [{ path: at(issue.path), message: issue.message }];
 }
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { Problem } from '../lib/schemas.js';
 
 export const API_DESCRIPTION = `Sick-leave overview, coordination efforts and consent for Swedish healthcare (Rehabstöd-style).
 
@@ -29,7 +30,7 @@ function operationId(method: string | string[], url: string): string {
   const verb = (Array.isArray(method) ? method[0]! : method).toLowerCase();
   const words = url
     .replace(/^\/v1\//, '/')
-    .split(/[/:{}-]+/)
+    .split(/[/:{}.-]+/)
     .filter(Boolean)
     .map((w) => w[0]!.toUpperCase() + w.slice(1));
   return verb + words.join('');
@@ -206,7 +207,11 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
       schema: {
         tags: ['operations'],
         summary: 'This OpenAPI document',
-        response: { 200: z.record(z.string(), z.unknown()) },
+        // Rate limited as the API is (only the probes and /metrics are not).
+        response: {
+          200: z.record(z.string(), z.unknown()),
+          429: Problem.describe('Too many requests from this client'),
+        },
       },
     },
     async () => app.swagger(),

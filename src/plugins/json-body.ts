@@ -174,6 +174,10 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
     if (unreadable) return done(new UnsupportedMediaType(unreadable));
     if (!isUtf8(bytes as Buffer)) return done(new UnsupportedMediaType('The body is not valid UTF-8'));
     const body = (bytes as Buffer).toString('utf8');
+    // An empty body is no body, as one sent without a content type is: a client that always sets the type sent a
+    // revocation without a reason this way, and was told its JSON was malformed. An operation that needs a body
+    // says so (a JSON object is required).
+    if (body.trim() === '') return done(null, undefined);
     const structure = duplicateKeyIn(body, MAX_BODY_DEPTH);
     if (structure?.tooDeep) {
       return done(new ValidationFailed('The body nests deeper than any operation takes', [structure]));

@@ -63,6 +63,31 @@ describe('revocation', () => {
     expect(res.json().revoked).toEqual({ at: expect.any(String), by: EHR });
   });
 
+  it('works with an empty body sent as application/json (a client that always sets the type)', async () => {
+    await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/certificates/c-1/revoke',
+      headers: { ...ehrHeaders(), 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().revoked).toEqual({ at: expect.any(String), by: EHR });
+  });
+
+  it('an operation that needs a body, sent none, says that a JSON object is required', async () => {
+    for (const payload of [undefined, '']) {
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/certificates',
+        headers: { ...ehrHeaders(), ...(payload === '' ? { 'content-type': 'application/json' } : {}) },
+        payload,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors).toEqual([{ path: '', message: 'is required: the body is a JSON object' }]);
+    }
+  });
+
   it('an identical re-post of a revoked certificate does not bring it back', async () => {
     await postCertificate(ctx.app, certificateBody({ id: 'c-1' }));
     await revoke(ctx.app, 'c-1');
