@@ -99,6 +99,15 @@ describe('the contract’s error answers', () => {
     const schemas = (ctx.app.swagger() as unknown as { components: { schemas: Record<string, unknown> } }).components
       .schemas;
     expect(schemas.CoordinationEffortPatchInput).toMatchObject({ minProperties: 1 });
+    // A batch's items are validated one by one, but the contract shows what each must be (a generated client types
+    // them); the batch answers a status per item, forbidden among them.
+    expect(schemas.CertificateBatchInput).toMatchObject({
+      properties: { certificates: { items: { $ref: '#/components/schemas/NewCertificateInput' } } },
+    });
+    expect(JSON.stringify(ctx.app.swagger())).not.toContain('x-schema-ref');
+    expect(schemas.CertificateBatchResult).toMatchObject({
+      properties: { results: { items: { properties: { status: { enum: expect.arrayContaining(['forbidden']) } } } } },
+    });
   });
 
   it('declares /metrics as the text it is (Prometheus exposition), and the served answer is that type', async () => {

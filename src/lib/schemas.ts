@@ -130,3 +130,10 @@ export const PatientId = z
 export const DateOrInstant = z
   .union([LocalDateSchema, Instant])
   .meta({ description: 'A Swedish calendar date (YYYY-MM-DD) or an RFC 3339 instant', example: '2026-11-01' });
+
+/**
+ * A schema's mark (in `.meta()`) naming the component the contract shows in its place, for a value a route takes as
+ * anything because its service validates it itself: a batch's items, each answered on its own. The docs plugin
+ * replaces the marked schema by a $ref to that component.
+ */
+export const SCHEMA_REF = 'x-schema-ref';

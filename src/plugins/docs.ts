@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { Problem } from '../lib/schemas.js';
+import { Problem, SCHEMA_REF } from '../lib/schemas.js';
 
 export const API_DESCRIPTION = `Sick-leave overview, coordination efforts and consent for Swedish healthcare (Rehabstöd-style).
 
@@ -34,6 +34,25 @@ function operationId(method: string | string[], url: string): string {
     .filter(Boolean)
     .map((w) => w[0]!.toUpperCase() + w.slice(1));
   return verb + words.join('');
+}
+
+/** Every schema marked with SCHEMA_REF, replaced by a $ref to the component it names (its description kept). */
+function withSchemaRefs(doc: OpenApiDocument): OpenApiDocument {
+  const visit = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(visit);
+    if (!value || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    const target = record[SCHEMA_REF];
+    if (typeof target === 'string') {
+      if (!doc.components?.schemas?.[target]) throw new Error(`${SCHEMA_REF}: no component schema ${target}`);
+      return {
+        $ref: `#/components/schemas/${target}`,
+        ...(record.description ? { description: record.description } : {}),
+      };
+    }
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, visit(v)]));
+  };
+  return visit(doc) as OpenApiDocument;
 }
 
 /** The zod transform registers input and output variants of every named schema; keep only those referenced. */
@@ -195,9 +214,9 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
       return out;
     },
     transformObject: (input) =>
-      withProblemResponses(withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument)) as ReturnType<
-        typeof jsonSchemaTransformObject
-      >,
+      withProblemResponses(
+        withoutUnusedSchemas(withSchemaRefs(jsonSchemaTransformObject(input) as OpenApiDocument)),
+      ) as ReturnType<typeof jsonSchemaTransformObject>,
   });
   if (!opts.enabled) return;
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

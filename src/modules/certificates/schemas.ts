@@ -18,7 +18,7 @@ import {
 import { addDays, stockholmToday } from '../../domain/calendar.js';
 import { CHAPTERS } from '../../domain/icd10.js';
 import { birthDateOf } from '../../domain/personal-identity.js';
-import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
+import { HsaId, LocalDateSchema, PatientId, SCHEMA_REF } from '../../lib/schemas.js';
 
 export const CertificateId = z
   .string()
@@ -311,7 +311,14 @@ export type Certificate = z.infer<typeof CertificateSchema>;
 export const BatchBody = z
   .strictObject({
     certificates: z
-      .array(z.unknown().meta({ description: 'A certificate (see NewCertificateInput); each is validated on its own' }))
+      .array(
+        // Validated one by one by the service (an invalid item is that item's answer), so the route takes any value;
+        // the contract shows the certificate it must be (SCHEMA_REF, see the docs plugin).
+        z.unknown().meta({
+          description: 'A certificate; each is validated on its own, and one that is not valid is answered `invalid`',
+          [SCHEMA_REF]: 'NewCertificateInput',
+        }),
+      )
       .min(1)
       .max(1_000)
       .describe('At most 1,000 certificates; each stands or falls alone'),
@@ -319,12 +326,13 @@ export const BatchBody = z
   .meta({
     id: 'CertificateBatch',
     description:
-      'Each certificate is validated and stored on its own; but one that names another care giver or a unit ' +
-      'outside the token refuses the whole batch with 403.',
+      'Each certificate is validated and stored on its own, access too: one that names another care giver, a unit ' +
+      'outside the token or of another care giver, or replaces or supplements a certificate of a unit outside the ' +
+      'token is answered `forbidden`, and the others are stored.',
     example: { certificates: [CERTIFICATE_EXAMPLE_WITH_RELATION] },
   });
 
-export const BATCH_STATUSES = ['created', 'unchanged', 'conflict', 'invalid'] as const;
+export const BATCH_STATUSES = ['created', 'unchanged', 'conflict', 'invalid', 'forbidden'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const BatchResultSchema = z
@@ -336,7 +344,7 @@ export const BatchResultSchema = z
         errors: z
           .array(z.object({ path: z.string(), message: z.string() }))
           .optional()
-          .describe('For invalid and conflicting items'),
+          .describe('For invalid, conflicting and forbidden items'),
       }),
     ),
   })

@@ -146,6 +146,7 @@ export class CertificateService {
     await this.assertUnitsOfCareGiver(actor, [content.unit.id]);
     const digest = contentHash(content);
     const [relationError] = await this.relationErrors(actor, [{ content, hash: digest }]);
+    if (relationError?.forbidden) throw new Forbidden(`${relationError.path} ${relationError.message}`);
     if (relationError) throw new ValidationFailed('The relation is not valid', [relationError]);
     const outcome = await this.singles.add({ actor, content, hash: digest });
     // A re-post is answered with the stored certificate: the caller reads it, so the read is audited.
@@ -228,9 +229,13 @@ export class CertificateService {
     items.forEach((item, index) => {
       const rawId = (item as { id?: unknown } | null)?.id;
       const id = typeof rawId === 'string' && rawId.length <= 64 ? rawId : null;
-      // Access is decided for the whole request: an item for another care giver or unit refuses the batch.
+      // Each stands or falls alone, access too: an item for another care giver or a unit outside the token is
+      // refused as that item ('forbidden'), the others stored (it refused the whole batch with 403).
       const scopeError = this.writeScopeError(actor, scopeOf(item));
-      if (scopeError) throw new Forbidden(`Certificate ${index}: ${scopeError.path} ${scopeError.message}`);
+      if (scopeError) {
+        results.push({ id, status: 'forbidden', errors: [scopeError] });
+        return;
+      }
       const parsed = CertificateInput.safeParse(item);
       if (!parsed.success) {
         // Bounded per item and per answer: 1,000 empty items (4 KB) were answered with 882 KB of errors.
@@ -254,20 +259,45 @@ export class CertificateService {
       accepted.push({ index, write: { actor, content: parsed.data, hash: contentHash(parsed.data) } });
     });
 
-    await this.assertUnitsOfCareGiver(
-      actor,
-      accepted.map((a) => a.write.content.unit.id),
-    );
+    // A unit of the token that is another care giver's: its items are refused, each as forbidden.
+    const othersUnits = new Set<string>();
+    for (const unitId of new Set(accepted.map((a) => a.write.content.unit.id))) {
+      await this.assertUnitsOfCareGiver(actor, [unitId]).catch((err) => {
+        if (!(err instanceof Forbidden)) throw err;
+        othersUnits.add(unitId);
+      });
+    }
+    const ownUnits = accepted.filter(({ index, write }) => {
+      if (!othersUnits.has(write.content.unit.id)) return true;
+      results[index] = {
+        id: write.content.id,
+        status: 'forbidden',
+        errors: [{ path: 'unit.id', message: 'is a unit of another care giver' }],
+      };
+      return false;
+    });
     const relationErrors = await this.relationErrors(
       actor,
-      accepted.map((a) => a.write),
-      (i) => `Certificate ${accepted[i]!.index}: `,
+      ownUnits.map((a) => a.write),
     );
-    const valid = accepted.filter(({ index, write }, i) => {
+    const valid = ownUnits.filter(({ index, write }, i) => {
       const error = relationErrors[i];
-      if (error) results[index] = { id: write.content.id, status: 'invalid', errors: [error] };
+      if (error) {
+        results[index] = {
+          id: write.content.id,
+          status: error.forbidden ? 'forbidden' : 'invalid',
+          errors: [{ path: error.path, message: error.message }],
+        };
+      }
       return !error;
     });
+    // A batch the caller may write none of is refused as a whole (403), as a single post of one of its items is.
+    if (results.every((r) => r.status === 'forbidden')) {
+      const first = results[0]!.errors![0]!;
+      throw new Forbidden(
+        `No certificate of the batch is the caller's to write: certificate 0: ${first.path} ${first.message}`,
+      );
+    }
     // The first occurrence of an id is the one stored; later ones compare with what ends up stored.
     const writes = firstOccurrences(valid.map((a) => a.write));
     const outcome: StoreOutcome = new Map();
@@ -441,7 +471,8 @@ export class CertificateService {
 
   /**
    * A replacing or supplementing certificate takes its target out of counting, as revoking it would: so the target,
-   * when stored, must be at a unit of the token, as for revoking (403 for the whole request). The target is the
+   * when stored, must be at a unit of the token, as for revoking (an error marked `forbidden`: 403 for a single post,
+   * the item's 'forbidden' in a batch). The target is the
    * caller's care giver's certificate with that id (ids are unique within a care giver only); another care giver's
    * certificate with the same id is never touched, and a target not stored gives nothing away.
    *
@@ -455,8 +486,7 @@ export class CertificateService {
   private async relationErrors(
     actor: Actor,
     writes: readonly { content: CertificateContent; hash: string }[],
-    prefix: (index: number) => string = () => '',
-  ): Promise<(FieldError | undefined)[]> {
+  ): Promise<((FieldError & { forbidden?: true }) | undefined)[]> {
     const targets = supersededTargets(writes.map((w) => w.content));
     const extended = writes.flatMap(({ content: c }) =>
       c.relation?.kind === 'extends' ? [{ careGiverId: c.careGiver.id, id: c.relation.certificateId }] : [],
@@ -486,9 +516,12 @@ export class CertificateService {
       // An extension may chain to another unit's certificate; what that one is (whose) is not told to this unit.
       if (!supersedes && target && !actor.units.includes(target.unitId)) return undefined;
       if (target && !actor.units.includes(target.unitId)) {
-        throw new Forbidden(
-          `${prefix(i)}relation.certificateId names a certificate of a unit that is not in the token; replacing or supplementing it is for that unit`,
-        );
+        return {
+          path: 'relation.certificateId',
+          message:
+            'names a certificate of a unit that is not in the token; replacing or supplementing it is for that unit',
+          forbidden: true,
+        };
       }
       const sibling = target ? undefined : inBatch.get(relation.certificateId);
       const targetPatient = target?.patientId ?? sibling?.content.patient.id;

@@ -86,8 +86,21 @@ describe('who may write', () => {
     const res = await postCertificate(ctx.app, theirs('c-theirs'), otherEhr);
     expect(res.statusCode).toBe(403);
     expect(res.json().detail).toMatch(/unit of another care giver/);
+    // A batch of nothing but such items is refused as a whole, as the single post is.
     expect((await postBatch(ctx.app, [theirs('c-theirs-batch')], otherEhr)).statusCode).toBe(403);
     expect(await certificateCount()).toBe(1);
+    // With an item they may write, the one at the other care giver's unit is that item's refusal.
+    const mixed = await postBatch(ctx.app, [theirs('c-theirs-batch'), theirs('c-theirs-own', OTHER_UNIT)], otherEhr);
+    expect(mixed.statusCode).toBe(200);
+    expect(mixed.json().results).toEqual([
+      {
+        id: 'c-theirs-batch',
+        status: 'forbidden',
+        errors: [{ path: 'unit.id', message: 'is a unit of another care giver' }],
+      },
+      { id: 'c-theirs-own', status: 'created' },
+    ]);
+    expect(await certificateCount()).toBe(2);
     // A unit not stored yet is theirs once they name it first.
     expect((await postCertificate(ctx.app, theirs('c-new-unit', OTHER_UNIT), otherEhr)).statusCode).toBe(201);
     expect(

@@ -191,22 +191,27 @@ describe('posting a batch', () => {
     expect(creates).toEqual(['existing', 'other', 'b-1', 'b-3']);
   });
 
-  it('refuses the whole batch with 403 when an item is for a unit or care giver outside the token', async () => {
-    for (const outside of [
-      { unit: { id: 'SE2321000016-U999', name: 'Annan' } },
-      { careGiver: { id: 'SE2321000099-CG02', name: 'Region Annan' } },
-      { careGiver: { id: 'SE2321000099-CG02' } },
-    ]) {
+  it('refuses an item for a unit or care giver outside the token as that item (forbidden), and stores the others', async () => {
+    let n = 0;
+    for (const [outside, path] of [
+      [{ unit: { id: 'SE2321000016-U999', name: 'Annan' } }, 'unit.id'],
+      [{ careGiver: { id: 'SE2321000099-CG02', name: 'Region Annan' } }, 'careGiver.id'],
+      [{ careGiver: { id: 'SE2321000099-CG02' } }, 'careGiver.id'],
+    ] as const) {
+      n += 1;
       const res = await postBatch(ctx.app, [
-        certificateBody({ id: 'b-1' }),
-        certificateBody({ id: 'b-2', ...outside }),
+        certificateBody({ id: `b-${n}` }),
+        certificateBody({ id: `b-${n}-outside`, ...outside }),
       ]);
-      expect(res.statusCode).toBe(403);
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.json().detail).toContain('Certificate 1');
+      expect(res.statusCode).toBe(200);
+      expect(res.json().results).toEqual([
+        { id: `b-${n}`, status: 'created' },
+        { id: `b-${n}-outside`, status: 'forbidden', errors: [{ path, message: expect.any(String) }] },
+      ]);
     }
-    expect(await count('certificates')).toBe(0);
-    expect(await auditEvents()).toEqual([]);
+    expect(await count('certificates')).toBe(3);
+    // Only what was stored is audited.
+    expect((await auditEvents()).map((e) => e.resource_id)).toEqual(['b-1', 'b-2', 'b-3']);
   });
 
   it('bounds the errors one answer lists: 10 per item, and items past 500 errors in all get one line each', async () => {

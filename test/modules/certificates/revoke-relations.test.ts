@@ -230,6 +230,30 @@ describe('relations', () => {
     expect((await rows()).fk).toEqual({ counts: false, supersededBy: 'fk-new' });
   });
 
+  it('in a batch beside certificates the caller may write, such a relation is that item’s refusal (forbidden)', async () => {
+    const otherUnitEhr = ehrHeaders({ units: [OTHER_UNIT] });
+    await postCertificate(ctx.app, certificateBody({ id: 'theirs' }));
+    const at = { unit: { id: OTHER_UNIT, name: 'Vårdcentralen Syd' } };
+    const batch = await postBatch(
+      ctx.app,
+      [related('mine-replaces', 'replaces', 'theirs', at), certificateBody({ id: 'mine-plain', ...at })],
+      otherUnitEhr,
+    );
+    expect(batch.statusCode).toBe(200);
+    expect(batch.json().results).toEqual([
+      {
+        id: 'mine-replaces',
+        status: 'forbidden',
+        errors: [{ path: 'relation.certificateId', message: expect.stringMatching(/not in the token/) }],
+      },
+      { id: 'mine-plain', status: 'created' },
+    ]);
+    expect(await rows()).toEqual({
+      'mine-plain': { counts: true, supersededBy: null },
+      theirs: { counts: true, supersededBy: null },
+    });
+  });
+
   it('a relation to a certificate of a unit outside the token is 403, as revoking it is, and changes nothing', async () => {
     const otherUnitEhr = ehrHeaders({ units: [OTHER_UNIT] });
     await postCertificate(ctx.app, certificateBody({ id: 'theirs' }));
@@ -238,8 +262,8 @@ describe('relations', () => {
       const res = await postCertificate(ctx.app, body, otherUnitEhr);
       expect(res.statusCode, kind).toBe(403);
       expect(res.json().detail).toMatch(/relation/);
-      const batch = await postBatch(ctx.app, [body], otherUnitEhr);
-      expect(batch.statusCode, kind).toBe(403);
+      // A batch of nothing else is refused as a whole, as the single post is.
+      expect((await postBatch(ctx.app, [body], otherUnitEhr)).statusCode, kind).toBe(403);
     }
     expect(await rows()).toEqual({ theirs: { counts: true, supersededBy: null } });
     // An extension only chains, and a target not stored (yet) or of another care giver gives nothing away.
