@@ -177,6 +177,8 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
           ? 'An unexpected error occurred'
           : 'The URL is not valid (malformed percent-encoding)',
   });
+  // Fastify logs no completion for an answer given here; every other request has one, which log queries count on.
+  request.log.info({ res: { statusCode: status }, responseTime: reply.elapsedTime }, 'request completed');
 }
 
 const CLIENT_ERRORS: Record<string, { status: number; slug: string; detail: string }> = {

@@ -23,6 +23,22 @@ describe('request logs', () => {
     expect(text).toContain('"route":"(no route)"');
     expect(findLeaks(text)).toEqual([]);
   });
+
+  it('close a request refused before routing (414, a bad percent-encoding) as every other: a completion line', async () => {
+    for (const [url, status] of [
+      [`/v1/consents/${'x'.repeat(201)}`, 414],
+      ['/v1/consents/%ff', 400],
+    ] as const) {
+      const id = `b1e1c0de-0000-4000-8000-00000000${String(status).padStart(4, '0')}`;
+      lines.length = 0;
+      const res = await ctx.app.inject({ url, headers: { ...bearer({ role: 'coordinator' }), 'x-request-id': id } });
+      expect(res.statusCode).toBe(status);
+      const ours = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === id);
+      expect(ours.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
+      expect(ours[1]).toMatchObject({ res: { statusCode: status } });
+      expect(lines.join('')).not.toContain('xxxxxxxxxx');
+    }
+  });
 });
 
 /** A logger with the service's options, writing into `out`. */
