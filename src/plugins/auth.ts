@@ -1,6 +1,7 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { duplicateKeyIn } from './json-body.js';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Config } from '../config.js';
@@ -48,6 +49,19 @@ const REASONS: Record<string, string> = {
   FST_JWT_BAD_COOKIE_REQUEST: 'The authorization header is malformed',
 };
 
+/** The first key named twice in a verified token's header or payload ('header.typ', 'role'), or undefined. */
+function repeatedKeyIn(authorization: string): string | undefined {
+  const [header = '', payload = ''] = authorization.replace(/^Bearer\s+/i, '').split('.');
+  for (const [part, prefix] of [
+    [header, 'header.'],
+    [payload, ''],
+  ] as const) {
+    const duplicate = duplicateKeyIn(Buffer.from(part, 'base64url').toString('utf8'));
+    if (duplicate) return prefix + duplicate.path;
+  }
+  return undefined;
+}
+
 export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['jwt'] }) => {
   const { jwt } = opts;
   await app.register(fastifyJwt, {
@@ -82,6 +96,11 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['j
     } catch (err) {
       throw new Unauthorized(REASONS[(err as { code?: string }).code ?? ''] ?? 'The token is invalid');
     }
+    // A header or payload naming a key twice ({"role":"coordinator","role":"auditor"}): JSON.parse takes the last,
+    // where a gateway or the issuer's own log may read the first. Refused, as such a body is (the cache above keeps
+    // the check off the path of a token seen before).
+    const repeated = repeatedKeyIn(header);
+    if (repeated) throw new Unauthorized(`The token's ${repeated} is given twice`);
     const claims = Claims.safeParse(payload);
     if (!claims.success) {
       throw new Unauthorized(

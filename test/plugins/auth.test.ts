@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import { describe, expect, it, vi } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
@@ -78,6 +79,22 @@ describe('authentication', () => {
     expect401(
       `Bearer ${unsigned({ sub: AUDITOR, role: 'auditor', careGiverId: CARE_GIVER, units: [], exp: Math.floor(Date.now() / 1000) + 600, iss: ISSUER, aud: AUDIENCE })}`,
     ));
+  it('401 for a token whose payload or header names a key twice, however well signed (readers differ on which wins)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const sign = (headerJson: string, payloadJson: string) => {
+      const h = Buffer.from(headerJson).toString('base64url');
+      const p = Buffer.from(payloadJson).toString('base64url');
+      const signature = createHmac('sha256', TEST_SECRET).update(`${h}.${p}`).digest('base64url');
+      return `Bearer ${h}.${p}.${signature}`;
+    };
+    const claims = `"sub":"${AUDITOR}","careGiverId":"${CARE_GIVER}","units":[],"exp":${exp},"iss":"${ISSUER}","aud":"${AUDIENCE}"`;
+    const header = '{"alg":"HS256","typ":"JWT"}';
+    // Signed alike, without a repeat: accepted (the signing here is right).
+    expect((await call(sign(header, `{"role":"auditor",${claims}}`))).statusCode).toBe(200);
+    await expect401(sign(header, `{"role":"coordinator","role":"auditor",${claims}}`), /given twice/);
+    await expect401(sign('{"alg":"HS256","typ":"JWT","typ":"x"}', `{"role":"auditor",${claims}}`), /given twice/);
+  });
+
   it('401 for a token signed with another key', () =>
     expect401(`Bearer ${tokenFor({ role: 'auditor' }, { ...good, key: 'another-secret-that-is-long-enough-xxxxx' })}`));
   it('401 for another algorithm than the pinned one', () => {
