@@ -287,7 +287,7 @@ export const CertificateSchema = z
     ),
     periods: z.array(
       z.object({
-        degree: z.number().int().meta({ example: 100 }),
+        degree: z.number().int().min(0).max(100).meta({ example: 100 }),
         start: z.string().meta({ format: 'date' }),
         end: z.string().meta({ format: 'date' }),
       }),

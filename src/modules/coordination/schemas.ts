@@ -44,7 +44,7 @@ export const EffortSchema = z
     createdAt: z.string().meta({ format: 'date-time' }),
     updatedBy: z.string(),
     updatedAt: z.string().meta({ format: 'date-time' }),
-    version: z.number().int().describe('Starts at 1; one more with every update'),
+    version: z.number().int().min(1).describe('Starts at 1; one more with every update'),
   })
   .meta({ id: 'CoordinationEffort' });
 

@@ -102,7 +102,7 @@ const DiagnosisSchema = z.object({
 });
 
 const DegreeStepSchema = z.object({
-  degree: z.number().int().meta({ example: 100 }),
+  degree: z.number().int().min(25).max(100).meta({ example: 100 }),
   start: z.string().meta({ format: 'date' }),
   end: z.string().meta({ format: 'date' }),
 });
@@ -112,19 +112,19 @@ const DoctorSchema = z.object({ id: z.string().meta({ example: 'SE2321000016-D00
 const PatientSchema = z.object({
   id: z.string().meta({ example: '191212121212' }),
   name: z.string().nullable().meta({ example: 'Tolvan Tolvansson' }),
-  age: z.number().int().describe('Whole years on activeOn'),
+  age: z.number().int().min(0).describe('Whole years on activeOn'),
   gender: z.enum(['F', 'M']),
 });
 
 const CaseFields = {
   start: z.string().meta({ format: 'date' }).describe('First day of the case'),
   end: z.string().meta({ format: 'date' }).describe('Last day of the case (may lie in the future)'),
-  days: z.number().int().describe('Days covered by any period; overlaps once, gaps not counted'),
-  degree: z.number().int().describe('Degree on activeOn (for an ended case: its last degree)'),
+  days: z.number().int().min(1).describe('Days covered by any period; overlaps once, gaps not counted'),
+  degree: z.number().int().min(25).max(100).describe('Degree on activeOn (for an ended case: its last degree)'),
   degrees: z.array(DegreeStepSchema).describe('The degree steps of the case in order'),
   diagnosis: DiagnosisSchema.nullable().describe('Main diagnosis of the active certificate'),
   secondaryDiagnoses: z.array(DiagnosisSchema),
-  certificateCount: z.number().int(),
+  certificateCount: z.number().int().min(1),
   doctors: z.array(DoctorSchema).describe('The responsible doctor (signed the active certificate) first'),
 };
 
@@ -143,25 +143,25 @@ export const SickLeaveItemSchema = z
 export const SickLeavePageSchema = z
   .object({
     items: z.array(SickLeaveItemSchema),
-    total: z.number().int().describe('Cases matching the filters, over all pages'),
+    total: z.number().int().min(0).describe('Cases matching the filters, over all pages'),
     nextCursor: z.string().nullable(),
     activeOn: z.string().meta({ format: 'date' }),
-    maxGapDays: z.number().int(),
+    maxGapDays: z.number().int().min(0).max(90),
   })
   .meta({ id: 'SickLeavePage' });
 
 export const SickLeaveSummarySchema = z
   .object({
-    total: z.number().int(),
-    byGender: z.object({ F: z.number().int(), M: z.number().int() }),
-    byDiagnosisChapter: z.array(z.object({ chapter: z.string(), count: z.number().int() })),
+    total: z.number().int().min(0),
+    byGender: z.object({ F: z.number().int().min(0), M: z.number().int().min(0) }),
+    byDiagnosisChapter: z.array(z.object({ chapter: z.string(), count: z.number().int().min(1) })),
     byDegree: z.object({
-      '25': z.number().int(),
-      '50': z.number().int(),
-      '75': z.number().int(),
-      '100': z.number().int(),
+      '25': z.number().int().min(0),
+      '50': z.number().int().min(0),
+      '75': z.number().int().min(0),
+      '100': z.number().int().min(0),
     }),
-    byLength: z.array(z.object({ bucket: z.enum(LENGTH_BUCKETS), count: z.number().int() })),
+    byLength: z.array(z.object({ bucket: z.enum(LENGTH_BUCKETS), count: z.number().int().min(0) })),
   })
   .meta({ id: 'SickLeaveSummary' });
 
@@ -196,7 +196,7 @@ export const SickLeaveHistorySchema = z
   .object({
     patient: PatientSchema,
     activeOn: z.string().meta({ format: 'date' }),
-    maxGapDays: z.number().int(),
+    maxGapDays: z.number().int().min(0).max(90),
     cases: z.array(HistoryCaseSchema).describe('Newest first'),
   })
   .meta({ id: 'SickLeaveHistory' });
