@@ -16,7 +16,9 @@ refused as a whole with 400 naming the field: PostgreSQL cannot store either. Bo
 UTF-8 and uncompressed: another media type, a \`charset\` other than UTF-8, or a \`Content-Encoding\` other than
 \`identity\` is 415. Every answer carries \`Cache-Control: no-store\`: none may be kept by a browser or proxy cache.
 A request may send \`x-request-id\` (a UUID; anything else is replaced): every answer carries the request's id back in
-\`X-Request-Id\`, and the log lines and audit events of the request name it.`;
+\`X-Request-Id\`, and the log lines and audit events of the request name it. A path of this API asked with a method it
+does not have is 405 with \`Allow\` naming the methods it has (HEAD included: only \`/health/live\` and \`/health/ready\`
+answer HEAD, as their GET without a body); a path it does not have is 404.`;
 
 /**
  * The OpenAPI document is generated from the routes' zod schemas; `npm run openapi` writes it to openapi.yaml and a
