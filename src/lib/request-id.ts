@@ -12,8 +12,27 @@ const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 export function newRequestId(): string {
   for (;;) {
     const id = randomUUID();
-    if (!containsPersonalIdentity(id)) return id;
+    if (!uuidHoldsPersonalIdentity(id)) return id;
   }
+}
+
+const isDigit = (id: string, from: number, to: number): boolean => {
+  for (let i = from; i < to; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+};
+
+/**
+ * containsPersonalIdentity for a UUID's 8-4-4-4-12 form, with a fast way out: a number can only stand in its first
+ * two groups (the last six or all eight digits of the first, and the second) or in the last one (twelve digits);
+ * anywhere else no run of digits is long enough. The full check (1.3 µs) ran for every request.
+ */
+function uuidHoldsPersonalIdentity(id: string): boolean {
+  const firstTwo = isDigit(id, 2, 8) && isDigit(id, 9, 13);
+  const last = isDigit(id, 24, 36);
+  return (firstTwo || last) && containsPersonalIdentity(id);
 }
 
 /**
@@ -21,7 +40,7 @@ export function newRequestId(): string {
  * is a UUID in form), else a new one.
  */
 export function acceptedRequestId(given: string | string[] | undefined): string {
-  return typeof given === 'string' && REQUEST_ID.test(given) && !containsPersonalIdentity(given)
+  return typeof given === 'string' && REQUEST_ID.test(given) && !uuidHoldsPersonalIdentity(given)
     ? given
     : newRequestId();
 }
