@@ -30,6 +30,15 @@ import {
 export const AUDIT_ACTIONS = ['read', 'create', 'update', 'revoke', 'void', 'check', 'export'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/**
+ * An event's resourceId for an answer that shows records of several units of the care giver (a patient's history, a
+ * patient's consents): the units, so that an auditor can follow up inner secrecy. None shown: no resourceId.
+ */
+export function shownUnits(unitIds: Iterable<string>): string | undefined {
+  const units = [...new Set(unitIds)].sort();
+  return units.length > 0 ? `units:${units.join(',')}` : undefined;
+}
+
 /** The purpose the Patient Data Act asks for; the auditor's own reads are follow-up of the log itself. */
 const CARE_PURPOSE = 'care_and_treatment';
 const FOLLOW_UP_PURPOSE = 'audit_follow_up';

@@ -19,7 +19,7 @@ import {
 import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib/errors.js';
 import { fulfilled, Batcher } from '../../lib/batcher.js';
 import { assertNotBeforeBirth } from '../../lib/patient-dates.js';
-import type { AuditEntry, AuditService } from '../audit/service.js';
+import { type AuditEntry, type AuditService, shownUnits } from '../audit/service.js';
 import {
   type ConsentCheckRow,
   type ConsentKey,
@@ -130,8 +130,15 @@ export class ConsentService {
     await this.units.assertActsAt(actor, body.unitId);
     const rows = await findPatientConsents(this.database.db, actor.careGiverId, body.patientId);
     // Logged also when it finds nothing, as every lookup that names a patient: that there is none tells of them too.
+    // Naming the units whose consents it shows (of the whole care giver), as the patient's history does.
     await this.audit.record(actor, [
-      { action: 'read', resource: RESOURCE, unitId: body.unitId, patientId: body.patientId },
+      {
+        action: 'read',
+        resource: RESOURCE,
+        resourceId: shownUnits(rows.map((row) => row.unitId)),
+        unitId: body.unitId,
+        patientId: body.patientId,
+      },
     ]);
     return { items: rows.map((row) => toConsent(row, actor)) };
   }

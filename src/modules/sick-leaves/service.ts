@@ -6,7 +6,7 @@ import { type CaseCertificate, casesOn, patientHistory, type SickLeaveCase } fro
 import { type Actor, assertRole } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
-import type { AuditService } from '../audit/service.js';
+import { type AuditService, shownUnits } from '../audit/service.js';
 import {
   patientCaseCertificates,
   patientsCaseCertificates,
@@ -237,7 +237,8 @@ export class SickLeaveService {
 
   /**
    * All the patient's cases within the caller's care giver (certificates of every unit), newest first. A doctor
-   * sees only the cases whose active certificate they signed. The lookup is logged once for the patient.
+   * sees only the cases whose active certificate they signed. The lookup is logged once for the patient, naming the
+   * units whose certificates it shows.
    */
   async history(actor: Actor, body: HistoryBody): Promise<SickLeaveHistory> {
     assertRole(actor, READERS);
@@ -246,7 +247,17 @@ export class SickLeaveService {
     // The history stays on the primary: it is what a coordinator opens right after a change, so it must show it.
     const certs = await patientCaseCertificates(this.database.db, actor.careGiverId, body.patientId);
     const cases = patientHistory(certs, { activeOn, maxGapDays: body.maxGapDays }).filter((c) => visibleTo(actor, c));
-    await this.audit.readPatients(actor, body.unitId, RESOURCE, [body.patientId]);
+    // The answer may show certificates of other units of the care giver: the event names them, so that an auditor can
+    // follow up who read which unit's records (one event, for the patient, at the caller's unit).
+    await this.audit.record(actor, [
+      {
+        action: 'read',
+        resource: RESOURCE,
+        resourceId: shownUnits(cases.flatMap((c) => c.certificates.map((cert) => cert.unitId))),
+        unitId: body.unitId,
+        patientId: body.patientId,
+      },
+    ]);
     return {
       patient: {
         id: body.patientId,

@@ -396,9 +396,11 @@ describe('reading consents', () => {
     const seenByBoth = await post('/v1/patients/consents', { patientId: PATIENT, unitId: UNIT }, both);
     expect(seenByBoth.json().items[1].journalReference).toBe('J-42');
     const reads = (await auditEvents()).filter((e) => e.action === 'read');
+    // Each names the units whose consents it showed, the other unit among them.
+    const shown = `units:${[UNIT, OTHER_UNIT].sort().join(',')}`;
     expect(reads).toEqual([
-      { action: 'read', resource: 'consent', resource_id: null, patient_id: PATIENT },
-      { action: 'read', resource: 'consent', resource_id: null, patient_id: PATIENT },
+      { action: 'read', resource: 'consent', resource_id: shown, patient_id: PATIENT },
+      { action: 'read', resource: 'consent', resource_id: shown, patient_id: PATIENT },
     ]);
   });
 });

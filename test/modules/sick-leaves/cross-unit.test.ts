@@ -107,6 +107,39 @@ describe('a case across two units of one care giver', () => {
     expect(caseOf(atU001.items[0])).toEqual(caseOf((await history(U001, '2026-11-05')).cases[0]));
   });
 
+  it('the history’s audit event names the units whose certificates it showed (inner secrecy can be followed up)', async () => {
+    await givenCaseAcrossTwoUnits();
+    await history(U002, '2026-11-15');
+    const events = await queryRows<{
+      unit_id: string;
+      resource: string;
+      resource_id: string | null;
+      patient_id: string;
+    }>(
+      ctx.database.db,
+      sql`select unit_id, resource, resource_id, patient_id from audit_events where resource = 'sick_leave' order by id`,
+    );
+    expect(events.at(-1)).toEqual({
+      unit_id: U002,
+      resource: 'sick_leave',
+      resource_id: `units:${[U001, U002].sort().join(',')}`,
+      patient_id: P,
+    });
+    // A history that shows nothing names no unit.
+    const none = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/patients/sick-leave-history',
+      headers: coordinatorOf(U001),
+      payload: { patientId: '200001012384', unitId: U001 },
+    });
+    expect(none.json().cases).toEqual([]);
+    const [last] = await queryRows<{ resource_id: string | null }>(
+      ctx.database.db,
+      sql`select resource_id from audit_events order by id desc limit 1`,
+    );
+    expect(last?.resource_id).toBeNull();
+  });
+
   it('the summary counts it and the search finds it as the overview lists it', async () => {
     await givenCaseAcrossTwoUnits();
     const summary = await ctx.app.inject({
