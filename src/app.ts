@@ -1,7 +1,13 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -19,7 +25,7 @@ import { coordinationRoutes } from './modules/coordination/routes.js';
 import { sickLeavesRoutes } from './modules/sick-leaves/routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
-import { clientErrorHandler, errorsPlugin, frameworkErrors, notFound, RouteMethods } from './plugins/errors.js';
+import { clientErrorHandler, errorsPlugin, limitedFrameworkErrors, notFound, RouteMethods } from './plugins/errors.js';
 import { describeError, ServiceUnavailable, ValidationFailed } from './lib/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
@@ -48,6 +54,7 @@ const URI_TOO_LONG = Problem.describe('A path parameter is longer than 200 chara
 
 /** Builds the whole app from config and a database; it neither listens nor reads the environment. */
 export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
+  let limitBeforeRouting: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
   const base: FastifyServerOptions = {
     bodyLimit: config.bodyLimitBytes,
     // Behind a load balancer every request came from it, so all clients shared one rate-limit bucket and logged the
@@ -73,7 +80,8 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
         headersTimeout: Math.min(60_000, config.requestTimeoutMs),
       },
     } as object),
-    frameworkErrors,
+    // Counted by the rate limit, registered below (before it is, as without one).
+    frameworkErrors: limitedFrameworkErrors(() => limitBeforeRouting),
     clientErrorHandler,
   };
   const app = (logger
@@ -173,6 +181,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
       (request.method === 'GET' || request.method === 'HEAD') && UNLIMITED_PATHS.has(request.url.split('?')[0] ?? ''),
   });
   // Fastify's not-found handler skips the plugin's hook: without this, probing for routes cost nothing.
+  limitBeforeRouting = app.rateLimit();
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFound(routeMethods));

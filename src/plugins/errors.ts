@@ -158,6 +158,35 @@ export function sendProblem(reply: FastifyReply, problem: ProblemBody): FastifyR
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
+type Limit = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/**
+ * frameworkErrors, counted by the rate limit first (`limit()`: the app's limiter once it is registered): a request
+ * refused before routing runs no hook, so 414s and bad percent-encodings were free to send without end.
+ */
+export function limitedFrameworkErrors(limit: () => Limit | undefined) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const check = limit();
+    if (!check) {
+      frameworkErrors(error, request, reply);
+      return;
+    }
+    check(request, reply).then(
+      () => frameworkErrors(error, request, reply),
+      (limited: FastifyError) => {
+        reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
+        sendProblem(reply, {
+          type: `${PROBLEM_BASE}rate-limited`,
+          title: TITLES[429]!,
+          status: 429,
+          detail: limited.message,
+        });
+        request.log.info({ res: { statusCode: 429 }, responseTime: reply.elapsedTime }, 'request completed');
+      },
+    );
+  };
+}
+
 /**
  * Errors the router raises before any hook or error handler runs (malformed percent-encoding in the path, a path
  * parameter over maxParamLength): problem+json like everything else, without echoing the URL back.

@@ -27,6 +27,21 @@ describe('rate limiting', () => {
     expect((await ctx.app.inject({ url: '/v1/audit-events', remoteAddress: '192.0.2.7' })).statusCode).toBe(429);
   });
 
+  it('counts requests refused before routing (a path parameter too long, a bad percent-encoding)', async () => {
+    const from = { remoteAddress: '192.0.2.11' };
+    const urls = [`/v1/consents/${'x'.repeat(201)}`, '/v1/consents/%ff', `/v1/consents/${'y'.repeat(300)}`];
+    expect((await ctx.app.inject({ url: urls[0]!, ...from })).statusCode).toBe(414);
+    expect((await ctx.app.inject({ url: urls[1]!, ...from })).statusCode).toBe(400);
+    expect((await ctx.app.inject({ url: urls[2]!, ...from })).statusCode).toBe(414);
+    const limited = await ctx.app.inject({ url: urls[1]!, ...from });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['content-type']).toContain('application/problem+json');
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(limited.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(limited.json()).toMatchObject({ status: 429, title: 'Too many requests' });
+    expect((await ctx.app.inject({ url: '/v1/audit-events', ...from })).statusCode).toBe(429);
+  });
+
   it('does not limit health probes or the metrics scraper, also from a client that is limited', async () => {
     const from = { remoteAddress: '192.0.2.9' };
     for (let i = 0; i < 4; i++) await ctx.app.inject({ url: '/v1/audit-events', ...from });
