@@ -330,6 +330,22 @@ export const keyOfContent = (c: CertificateContent): CertificateKey => ({ careGi
 const SELECT = sql`select id, care_giver_id, unit_id, patient_id, content_hash, content, counts, superseded_by,
   revoked_at, revoked_by, revoke_reason, created_at from certificates`;
 
+/** Whether the patient has a certificate at the unit that counts in a case (of any time). */
+export async function hasCountedCertificateAt(
+  ex: Executor,
+  careGiverId: string,
+  unitId: string,
+  patientId: string,
+): Promise<boolean> {
+  const rows = await queryRows<{ found: number }>(
+    ex,
+    sql`select 1 as found from certificates
+        where care_giver_id = ${careGiverId} and patient_id = ${patientId} and unit_id = ${unitId} and counts
+        limit 1`,
+  );
+  return rows.length > 0;
+}
+
 export async function findCertificates(ex: Executor, keys: readonly CertificateKey[]): Promise<StoredCertificate[]> {
   if (keys.length === 0) return [];
   const rows = await queryPrepared<Row>(

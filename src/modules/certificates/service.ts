@@ -20,6 +20,7 @@ import {
   bumpUnitCaseVersions,
   type CertificateKey,
   findCertificates,
+  hasCountedCertificateAt,
   keyOf,
   keyOfContent,
   keyString,
@@ -424,6 +425,11 @@ export class CertificateService {
       if (careGiverId !== actor.careGiverId) throw new Forbidden(`Unit ${unitId} is a unit of another care giver`);
     }
     // Not put into the owners cache: the transaction may still roll the claim back. The next lookup finds it.
+  }
+
+  /** Whether the patient has a sick-leave case at the unit: a certificate there that counts, of any time. */
+  async patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean> {
+    return hasCountedCertificateAt(this.database.db, careGiverId, unitId, patientId);
   }
 
   /** A unit the actor acts at: in the token (assertActsFor) and not another care giver's (assertUnitsOfCareGiver). */

@@ -166,7 +166,14 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Set the coordinator status of the patient’s case at the unit (append-only; role coordinator)',
         security,
         body: NewStatusSchema,
-        response: { 201: StatusSchema, ...problemResponses },
+        response: {
+          201: StatusSchema,
+          ...problemResponses,
+          422: Problem.describe(
+            'The patient has no sick-leave certificate at the unit that counts (type …/no-sick-leave-at-unit): a ' +
+              'status is of a case there; nothing is written, the lookup is audited',
+          ),
+        },
       },
       preHandler: app.requireRole(['coordinator']),
     },

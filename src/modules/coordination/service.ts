@@ -17,6 +17,7 @@ import {
   ConsentRequired,
   NotFound,
   PreconditionFailed,
+  Unprocessable,
   ValidationFailed,
 } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
@@ -55,6 +56,11 @@ const STATUS = 'coordination_status';
  * same transaction as its write; an effort of another care giver, or of another unit of the caller's care giver, is
  * 403.
  */
+/** What this module asks the certificates module: whether a patient has a case at a unit. */
+export interface CaseRecords {
+  patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean>;
+}
+
 /** Refusals of an effort's change whose answer tells of the effort as stored: its status, version or consent. */
 const TELLS_OF_THE_EFFORT = new Set([409, 412, 422]);
 
@@ -64,7 +70,7 @@ export class CoordinationService {
     readonly audit: AuditService,
     readonly consents: ConsentService,
     private readonly cursors: PageCursors,
-    private readonly units: UnitOwners,
+    private readonly units: UnitOwners & CaseRecords,
   ) {}
 
   async create(actor: Actor, body: NewEffort): Promise<EffortOut> {
@@ -265,6 +271,17 @@ export class CoordinationService {
     }
     if (body.on !== undefined)
       assertNotBeforeBirth(body.patientId, body.on, 'on', 'A coordination status cannot be set');
+    // A status is of the patient's case at the unit: for someone without one (a mistyped personnummer that happens to
+    // be valid), it stored patient data of a person the unit has no sick leave of, and showed nowhere. The answer
+    // tells whether the patient has sick leave at the unit, as a history lookup does: audited as one.
+    if (!(await this.units.patientHasCaseAt(actor.careGiverId, body.unitId, body.patientId))) {
+      await this.audit.readPatients(actor, body.unitId, 'sick_leave', [body.patientId]);
+      throw new Unprocessable(
+        'no-sick-leave-at-unit',
+        'No sick leave at the unit',
+        'The patient has no sick-leave certificate at the unit: a coordination status is of a case there',
+      );
+    }
     return this.database.db.transaction(async (tx) => {
       await this.units.claimUnits(actor, [body.unitId], tx);
       const row = await insertStatus(tx, {

@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { addDays, stockholmDate } from '../../../src/domain/calendar.js';
 import { useTestApp } from '../../helpers/app.js';
 import { TEST_DATABASE_URL, untilSomeoneWaitsForALock } from '../../helpers/database.js';
 import { bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+import { certificateBody } from '../certificates/fixtures.js';
 
 const ctx = useTestApp();
 const PATIENT = '191212121212';
@@ -507,6 +508,46 @@ describe('listing efforts', () => {
 });
 
 describe('coordinator status', () => {
+  // A status is of a patient's case at the unit: these patients have one at UNIT, the third at OTHER_UNIT as well.
+  beforeEach(async () => {
+    const ehr = bearer({ role: 'ehr', units: [UNIT, OTHER_UNIT] });
+    for (const [patientId, unitId] of [
+      [PATIENT, UNIT],
+      [OTHER_PATIENT, UNIT],
+      [THIRD_PATIENT, UNIT],
+      [THIRD_PATIENT, OTHER_UNIT],
+    ] as const) {
+      const res = await post(
+        '/v1/certificates',
+        certificateBody({
+          id: `status-${patientId}-${unitId.slice(-4)}`,
+          patient: { id: patientId, name: 'Test Testsson' },
+          unit: { id: unitId, name: 'Vårdcentralen' },
+        }),
+        ehr,
+      );
+      expect(res.statusCode, res.body).toBe(201);
+    }
+  });
+
+  it('is refused for a patient without sick leave at the unit: 422, nothing written, the lookup audited', async () => {
+    const nobody = '195005059125';
+    const res = await post('/v1/patients/coordination-status', { patientId: nobody, unitId: UNIT, status: 'active' });
+    expect(res.statusCode).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().type).toMatch(/\/no-sick-leave-at-unit$/);
+    expect(await count('coordination_statuses')).toBe(0);
+    expect((await auditEvents()).filter((e) => e.patient_id === nobody)).toEqual([
+      { action: 'read', resource: 'sick_leave', resource_id: null, patient_id: nobody },
+    ]);
+    // The same coordinator's status for a patient with a case at the unit is set.
+    const elsewhere = await post(
+      '/v1/patients/coordination-status',
+      { patientId: THIRD_PATIENT, unitId: OTHER_UNIT, status: 'active' },
+      bearer({ role: 'coordinator', units: [OTHER_UNIT] }),
+    );
+    expect(elsewhere.statusCode).toBe(201);
+  });
   it('cannot be set for a day after today: 400 naming on, nothing written', async () => {
     const res = await post('/v1/patients/coordination-status', {
       patientId: PATIENT,
