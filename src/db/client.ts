@@ -290,23 +290,27 @@ function readFromStandby(
   return { reading, failing };
 }
 
-interface ServerIdentity {
+export interface ServerIdentity {
   recovering: boolean;
   database: string;
   /** The cluster's system identifier, which a streaming replica shares with its primary (null where not readable). */
   system: string | null;
+  /** When the server's postmaster started: two URLs of one server answer the same. */
+  started: string;
 }
 
 async function identify(ex: Executor): Promise<ServerIdentity> {
   const [row] = await queryRows<ServerIdentity>(
     ex,
     sql`select pg_is_in_recovery() as recovering, current_database() as database,
-        (select system_identifier::text from pg_control_system()) as system`,
+        (select system_identifier::text from pg_control_system()) as system,
+        pg_postmaster_start_time()::text as started`,
   ).catch(() =>
     // pg_control_system() can be revoked; the recovery check alone still tells a writable server.
     queryRows<ServerIdentity>(
       ex,
-      sql`select pg_is_in_recovery() as recovering, current_database() as database, null as system`,
+      sql`select pg_is_in_recovery() as recovering, current_database() as database, null as system,
+          pg_postmaster_start_time()::text as started`,
     ),
   );
   if (!row) throw new Error('the server did not say what it is');
@@ -314,25 +318,37 @@ async function identify(ex: Executor): Promise<ServerIdentity> {
 }
 
 /**
- * Whether DATABASE_READ_URL is a standby of DATABASE_URL: `refuse` when it cannot be (a writable server other than
- * the primary, or a replica of another cluster: overviews would be read from another database's patients, or
- * none), `warn` when it is the primary itself (allowed, but nothing is offloaded). A standby that is lagging or not
- * yet migrated is not refused: its reads go to the primary meanwhile (see readFromStandby).
+ * Whether DATABASE_READ_URL is a standby of DATABASE_URL: `refuse` when it cannot be (overviews would be read from
+ * another database's patients, or from data that no longer follows the primary), `warn` when it is the primary
+ * itself (allowed, but nothing is offloaded). A standby that lags or has not replayed the migrations yet is not
+ * refused: its reads go to the primary meanwhile (see readFromStandby).
  */
 export async function checkStandby(primary: Executor, standby: Executor): Promise<{ refuse?: string; warn?: string }> {
   const [p, s] = await Promise.all([identify(primary), identify(standby)]);
+  return standbyVerdict(p, s);
+}
+
+/** checkStandby's rule, on what the two servers said of themselves. */
+export function standbyVerdict(p: ServerIdentity, s: ServerIdentity): { refuse?: string; warn?: string } {
   const sameCluster = p.system !== null && s.system !== null ? p.system === s.system : undefined;
   if (s.recovering) {
     if (sameCluster === false) return { refuse: 'is a standby of another PostgreSQL cluster than DATABASE_URL' };
+    // A replica holds every database of its primary: one URL naming another would read that database's patients.
+    if (s.database !== p.database) {
+      return { refuse: `names database ${s.database} of the standby, where DATABASE_URL names ${p.database}` };
+    }
     return {};
   }
-  // The same cluster and database under another URL: the primary itself.
-  if (sameCluster === true && s.database === p.database) {
+  // The same cluster, database and postmaster under another URL: the primary itself. A promoted standby shares the
+  // cluster's identifier but not the postmaster, and no longer follows the primary.
+  if (sameCluster === true && s.database === p.database && s.started === p.started) {
     return { warn: 'is the primary itself (DATABASE_URL): reads are not offloaded' };
   }
   return {
     refuse:
-      'is a writable server, not a hot standby of DATABASE_URL (pg_is_in_recovery() is false): overviews would be read from another database',
+      sameCluster === true && s.database === p.database
+        ? 'is a writable copy of the primary (a promoted standby?), not a hot standby following it: overviews would be read from data that no longer follows DATABASE_URL'
+        : 'is a writable server, not a hot standby of DATABASE_URL (pg_is_in_recovery() is false): overviews would be read from another database',
   };
 }
 

@@ -1,8 +1,35 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { checkStandby, openDatabase } from '../../src/db/client.js';
+import { checkStandby, openDatabase, type ServerIdentity, standbyVerdict } from '../../src/db/client.js';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../helpers/database.js';
+
+describe('the standby rule, on what the two servers say of themselves', () => {
+  const primary: ServerIdentity = {
+    recovering: false,
+    database: 'samverkan',
+    system: '7714',
+    started: '2026-12-02 08:00:00+00',
+  };
+  const replica: ServerIdentity = { ...primary, recovering: true, started: '2026-12-02 09:00:00+00' };
+
+  it('takes a replica of the primary’s cluster naming the same database', () => {
+    expect(standbyVerdict(primary, replica)).toEqual({});
+    expect(standbyVerdict(primary, { ...replica, system: null })).toEqual({});
+  });
+
+  it('refuses a replica naming another of its databases, or of another cluster', () => {
+    expect(standbyVerdict(primary, { ...replica, database: 'other' }).refuse).toMatch(/names database other/);
+    expect(standbyVerdict(primary, { ...replica, system: '9999' }).refuse).toMatch(/another PostgreSQL cluster/);
+  });
+
+  it('refuses a promoted standby (the cluster’s identifier, another postmaster), warns for the primary itself', () => {
+    expect(standbyVerdict(primary, { ...replica, recovering: false }).refuse).toMatch(/promoted standby/);
+    expect(standbyVerdict(primary, { ...primary })).toEqual({ warn: expect.stringMatching(/primary itself/) });
+    expect(standbyVerdict(primary, { ...primary, database: 'other' }).refuse).toMatch(/writable/);
+    expect(standbyVerdict(primary, { ...primary, system: null }).refuse).toMatch(/writable server/);
+  });
+});
 
 // A real hot standby is measured in bench/ (bench/replica.sh); here, what must not pass for one.
 describe.skipIf(!TEST_DATABASE_URL)('DATABASE_READ_URL that is not a standby of DATABASE_URL (PostgreSQL)', () => {
