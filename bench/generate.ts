@@ -251,13 +251,15 @@ async function main(): Promise<void> {
 
   const pool = new pg.Pool({ connectionString: url, max: 3, options: '-c TimeZone=UTC -c synchronous_commit=off' });
   const admin = await pool.connect();
-  // The audit tables refuse TRUNCATE (migration 0015): their triggers are off for this one, in one transaction.
+  // The audit tables refuse TRUNCATE (migrations 0015, 0016): their triggers are off for this one, in one transaction.
   await admin.query(`begin;
     alter table audit_events disable trigger user; alter table audit_seal_blocks disable trigger user;
+    alter table audit_chain_heads disable trigger user;
     truncate audit_events, audit_chain_heads, audit_seal_blocks, certificate_relations, certificates, units,
       care_givers, coordination_statuses, coordination_efforts, consents, patient_case_units
       restart identity cascade;
     alter table audit_events enable trigger user; alter table audit_seal_blocks enable trigger user;
+    alter table audit_chain_heads enable trigger user;
     commit`);
   // Secondary indexes are rebuilt once after the load: far faster than maintaining them row by row.
   const indexes = (

@@ -4,7 +4,7 @@
  *   npm run -s audit:verify -- [--care-giver <hsa-id>] [--anchors <log file> …]
  * Prints one JSON line per care giver and exits 1 when any chain does not hold.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase, queryRows } from '../src/db/client.js';
@@ -43,6 +43,10 @@ async function main(): Promise<number> {
     }
   }
   const config = loadConfig();
+  // A mistyped DATA_DIR would otherwise be created, empty, and verified as having no audit trail at all.
+  if (!config.database.url && !existsSync(config.database.dataDir)) {
+    throw new Error(`DATA_DIR ${config.database.dataDir} does not exist (and DATABASE_URL is not set)`);
+  }
   const database = await openDatabase({ ...config.database, poolMax: 2 });
   try {
     const audit = new AuditService(database.db, new PageCursors(config.cursorSecret));
@@ -63,7 +67,10 @@ async function main(): Promise<number> {
     let failed = 0;
     for (const careGiverId of careGivers) {
       const given = anchors.get(careGiverId) ?? [];
-      const result = await audit.verify(careGiverId, { anchors: given });
+      // A chain that cannot even be sealed or read (its state tampered with) is a verdict too, not a crash.
+      const result = await audit
+        .verify(careGiverId, { anchors: given })
+        .catch((err) => ({ valid: false, error: describeError(err) }));
       if (!result.valid) failed += 1;
       process.stdout.write(`${JSON.stringify({ careGiverId, ...result, anchors: given.length })}\n`);
     }

@@ -31,7 +31,7 @@ const TABLES = [
   'patient_case_units',
 ];
 
-const AUDIT_TABLES = ['audit_events', 'audit_seal_blocks'];
+const AUDIT_TABLES = ['audit_events', 'audit_seal_blocks', 'audit_chain_heads'];
 
 export async function openTestDatabase(): Promise<TestDatabase> {
   let dropDatabase: (() => Promise<void>) | undefined;
@@ -47,7 +47,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return {
     database,
     async truncate() {
-      // The audit tables refuse TRUNCATE (migration 0015): their triggers are off for this one, in one transaction.
+      // The audit tables refuse TRUNCATE (migrations 0015, 0016): their triggers are off for this one, in one transaction.
       await database.db.transaction(async (tx) => {
         for (const table of AUDIT_TABLES) await tx.execute(sql.raw(`alter table ${table} disable trigger user`));
         await tx.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));

@@ -28,16 +28,16 @@ async function tamperAfterTwoReads(statement: SQL) {
   return audit.verify(CARE_GIVER);
 }
 
+const GUARDED = ['audit_events', 'audit_seal_blocks', 'audit_chain_heads', 'audit_seal_watermark'];
+
 /** Runs `statement` with every user trigger of the audit tables off, as an intruder with the owner's rights can. */
 async function withTriggersOff(statement: SQL) {
   const db = ctx.database.db;
-  await db.execute(sql`alter table audit_events disable trigger user`);
-  await db.execute(sql`alter table audit_seal_blocks disable trigger user`);
+  for (const table of GUARDED) await db.execute(sql.raw(`alter table ${table} disable trigger user`));
   try {
     await db.execute(statement);
   } finally {
-    await db.execute(sql`alter table audit_events enable trigger user`);
-    await db.execute(sql`alter table audit_seal_blocks enable trigger user`);
+    for (const table of GUARDED) await db.execute(sql.raw(`alter table ${table} enable trigger user`));
   }
 }
 
@@ -185,6 +185,25 @@ describe('audit trail', () => {
     expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 1 });
   });
 
+  it('refuses emptying the chain heads or the watermark, or moving either back (sealing continues from them)', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    await audit.verify(CARE_GIVER);
+    for (const statement of [
+      sql`truncate audit_chain_heads`,
+      sql`delete from audit_chain_heads`,
+      sql`update audit_chain_heads set last_seq = 0`,
+      sql`truncate audit_seal_watermark`,
+      sql`delete from audit_seal_watermark`,
+      sql`update audit_seal_watermark set xact_to = '1'`,
+    ]) {
+      await expect(ctx.database.db.execute(statement)).rejects.toThrow();
+    }
+    // Sealing goes on as before.
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', ['200001012384']);
+    expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 2 });
+  });
+
   it('detects an event written with a transaction id not yet begun (no pass would seal it, yet it is listed)', async () => {
     const audit = ctx.app.services.audit;
     await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
@@ -205,8 +224,8 @@ describe('audit trail', () => {
     // Remove an event and seal the rest again from the start: the chain is consistent in itself.
     await withTriggersOff(sql`delete from audit_events where id = (select min(id) from audit_events)`);
     await withTriggersOff(sql`delete from audit_seal_blocks`);
-    await ctx.database.db.execute(sql`delete from audit_chain_heads`);
-    await ctx.database.db.execute(sql`update audit_seal_watermark set xact_to = '1'`);
+    await withTriggersOff(sql`delete from audit_chain_heads`);
+    await withTriggersOff(sql`update audit_seal_watermark set xact_to = '1'`);
     expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 1 });
     // But not with the head logged before.
     expect(await audit.verify(CARE_GIVER, { anchors })).toMatchObject({ valid: false });
