@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import { clientAddress } from './lib/client-address.js';
 import { loggerOptions } from './lib/logger.js';
 import { Problem, unknownParameters } from './lib/schemas.js';
 import { acceptedRequestId } from './lib/request-id.js';
@@ -115,7 +116,11 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   // Audit events are sealed into their hash chain in the background; on close the rest is sealed before the database closes.
   const anchors = new AnchorLog(
     () => app.services.audit.chainHeads(),
-    (auditAnchors) => app.log.info({ auditAnchors }, 'audit chain heads'),
+    // At info; with LOG_LEVEL above it, at warn, so that the anchors are still written (they are the point).
+    (auditAnchors) =>
+      (app.log as unknown as Logger).isLevelEnabled('info')
+        ? app.log.info({ auditAnchors }, 'audit chain heads')
+        : app.log.warn({ auditAnchors }, 'audit chain heads'),
     (err) => app.log.warn({ err: { message: describeError(err) } }, 'logging the audit chain heads failed'),
     config.auditAnchorIntervalMs,
   );
@@ -175,6 +180,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     global: true,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
+    keyGenerator: (request) => clientAddress(request),
     // Probes and the metrics scraper are not limited: a scraper behind the same NAT as busy clients lost its scrapes.
     // Exactly these paths: any other under /health/ is a probe for routes, which counts.
     allowList: (request) =>

@@ -37,7 +37,7 @@ export interface IssueLike {
  * (`patient.foo`, one error per key): zod reports it at the object holding it, which told a client only `patient`.
  * Zod's own wording of it is replaced; a schema's own message (such as where a parameter belongs instead) is kept.
  */
-export function issueFieldErrors(issue: IssueLike, prefix: string): FieldError[] {
+export function issueFieldErrors(issue: IssueLike, prefix: string, wholeBody = true): FieldError[] {
   const at = (path: readonly PropertyKey[]) => (prefix + path.map(String).join('.')).replace(/\.$/, '');
   if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0) {
     const message = /^Unrecognized keys?:/.test(issue.message)
@@ -48,7 +48,9 @@ export function issueFieldErrors(issue: IssueLike, prefix: string): FieldError[]
     return issue.keys.map((key) => ({ path: at([...issue.path, key]), message }));
   }
   // No body at all (none sent, or an empty one): zod's "expected object, received null" did not say what was missing.
+  // (`wholeBody` false: the value is one item of a body, a batch's, for which zod's words stand.)
   if (
+    wholeBody &&
     prefix === '' &&
     issue.path.length === 0 &&
     /^Invalid input: expected object, received (null|undefined)$/.test(issue.message)

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { type LoggerOptions, stdSerializers } from 'pino';
+import { clientAddress } from './client-address.js';
 
 /**
  * Technical logs never carry a personal identity number, a name or free text from a record. Request bodies are
@@ -68,7 +69,7 @@ export function loggerOptions(level: string): LoggerOptions {
       req: (req: FastifyRequest) => ({
         method: req.method,
         route: req.routeOptions?.url ?? '(no route)',
-        remoteAddress: req.ip,
+        remoteAddress: clientAddress(req),
       }),
     },
   };

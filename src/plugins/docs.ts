@@ -12,7 +12,9 @@ All patient data is scoped to the caller's care giver (\`careGiverId\` claim) an
 and write of patient data leaves an audit event. Patient identifiers and names never travel in URLs: endpoints that take one are
 POSTs with a JSON body. Every 4xx/5xx answer is \`application/problem+json\` (RFC 9457). A JSON body in which any text
 (a value or a key) holds a NUL character or an unpaired UTF-16 surrogate escape (\`\\uD800\`–\`\\uDFFF\` alone) is
-refused as a whole with 400 naming the field: PostgreSQL cannot store either. Bodies are \`application/json\` in
+refused as a whole with 400 naming the field: PostgreSQL cannot store either. So is a body nesting objects and arrays
+more than 32 levels deep, and one naming a key twice in an object. A body that is empty (or JSON whitespace only) is
+no body, whatever its content type: an operation that needs one answers 400 "is required". Bodies are \`application/json\` in
 UTF-8 and uncompressed: another media type, a \`charset\` other than UTF-8, or a \`Content-Encoding\` other than
 \`identity\` is 415. Every answer carries \`Cache-Control: no-store\`: none may be kept by a browser or proxy cache.
 A request may send \`x-request-id\` (a UUID; anything else is replaced): every answer carries the request's id back in
@@ -98,7 +100,7 @@ export const TEXT_BODY = 'x-text-body';
 const HEADERS = {
   'X-Request-Id': {
     description:
-      'The request id: the caller’s x-request-id when it was a UUID, else one made here; it is in the log lines and the audit events of the request',
+      'The request id: the caller’s x-request-id when it was a UUID holding no personal identity number, else one made here; it is in the log lines and the audit events of the request',
     schema: { type: 'string' as const, format: 'uuid' },
   },
   'Retry-After': {
@@ -202,7 +204,7 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
             scheme: 'bearer',
             bearerFormat: 'JWT',
             description:
-              'A JWT with sub, role, careGiverId, units and exp (and iss/aud when the service is configured with them); a token whose exp is further ahead than JWT_MAX_LIFETIME_MS (12 h by default) is refused.',
+              'A JWT with sub, role, careGiverId, units and exp (and iss/aud when the service is configured with them); a token whose exp is further ahead than JWT_MAX_LIFETIME_MS (12 h by default), or whose header or payload names a key twice, is refused.',
           },
         },
       },

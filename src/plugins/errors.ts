@@ -181,7 +181,7 @@ export function limitedFrameworkErrors(limit: () => Limit | undefined) {
           status: 429,
           detail: limited.message,
         });
-        request.log.info({ res: { statusCode: 429 }, responseTime: reply.elapsedTime }, 'request completed');
+        request.log.info({ res: { statusCode: 429 } }, 'request completed');
       },
     );
   };
@@ -207,7 +207,8 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
           : 'The URL is not valid (malformed percent-encoding)',
   });
   // Fastify logs no completion for an answer given here; every other request has one, which log queries count on.
-  request.log.info({ res: { statusCode: status }, responseTime: reply.elapsedTime }, 'request completed');
+  // (No response time: Fastify has not started the request's clock here.)
+  request.log.info({ res: { statusCode: status } }, 'request completed');
 }
 
 const CLIENT_ERRORS: Record<string, { status: number; slug: string; detail: string }> = {

@@ -50,7 +50,7 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
       },
       exposeHeadRoute: true,
     },
-    async () => {
+    async (request) => {
       let migrated: boolean;
       try {
         // Once more on failure: a pooled connection the server ended (a restart, pg_terminate_backend) fails the
@@ -65,7 +65,11 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
         migrated = await migrationsApplied(database.db);
       } catch (err) {
         // A full pool is a busy process, not a database out of reach (and not one without migrations).
-        throw new ServiceUnavailable(isPoolExhausted(err) ? POOL_EXHAUSTED : 'The database is not reachable');
+        if (isPoolExhausted(err)) {
+          request.log.warn({ code: 'pool-exhausted' }, 'answered 503');
+          throw new ServiceUnavailable(POOL_EXHAUSTED);
+        }
+        throw new ServiceUnavailable('The database is not reachable');
       }
       if (!migrated) throw new ServiceUnavailable('Database migrations are not applied');
       if (!database.hasStandby) return { status: 'ready' as const, database: database.kind };

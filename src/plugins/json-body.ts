@@ -177,7 +177,8 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
     // An empty body is no body, as one sent without a content type is: a client that always sets the type sent a
     // revocation without a reason this way, and was told its JSON was malformed. An operation that needs a body
     // says so (a JSON object is required).
-    if (body.trim() === '') return done(null, undefined);
+    // JSON's own whitespace only: a no-break space or a BOM alone is not JSON and is refused as such.
+    if (/^[ \t\n\r]*$/.test(body)) return done(null, undefined);
     const structure = duplicateKeyIn(body, MAX_BODY_DEPTH);
     if (structure?.tooDeep) {
       return done(new ValidationFailed('The body nests deeper than any operation takes', [structure]));

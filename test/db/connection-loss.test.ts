@@ -6,6 +6,7 @@ import { openDatabase, queryRows } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { testConfig } from '../helpers/app.js';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../helpers/database.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { bearer } from '../helpers/tokens.js';
 import { certificateBody } from '../modules/certificates/fixtures.js';
 
@@ -59,7 +60,8 @@ describe.skipIf(!TEST_DATABASE_URL)('every connection of the pool in use (Postgr
     const scratch = await createScratchDatabase();
     const database = await openDatabase({ url: scratch.url, connectTimeoutMs: 1_000, poolMax: 1 });
     await runMigrations(database);
-    const app = await buildApp({ config: testConfig(), database });
+    const logs = captureLogs('warn');
+    const app = await buildApp({ config: testConfig(), database, logger: logs.logger });
     await app.ready();
     try {
       const busy = database.withSession((s) => s.execute(sql`select pg_sleep(3)`));
@@ -69,6 +71,11 @@ describe.skipIf(!TEST_DATABASE_URL)('every connection of the pool in use (Postgr
       const waited = performance.now() - started;
       expect(ready.statusCode).toBe(503);
       expect(ready.json().detail).toMatch(/every database connection .* in use/i);
+      // Logged for the operator as the API's own 503s are.
+      const lines = logs.lines.map((l) => JSON.parse(l) as { code?: string; reqId?: string });
+      expect(
+        lines.filter((l) => l.code === 'pool-exhausted' && l.reqId === ready.headers['x-request-id']),
+      ).toHaveLength(1);
       // One connection timeout (1 s), not a second try on top: a 3 s healthcheck gave up before the answer came.
       expect(waited).toBeLessThan(1_900);
       const res = await app.inject({ method: 'GET', url: '/v1/certificates/c-1', headers: bearer({ role: 'doctor' }) });

@@ -72,6 +72,17 @@ describe('rate limiting behind a load balancer (TRUST_PROXY)', () => {
     expect((await via('10.9.9.9', '198.51.100.3')).statusCode).toBe(404);
   });
 
+  it('counts an address a proxy passed with a port as the address, and one that is no address as the proxy', async () => {
+    for (let i = 0; i < 2; i++) expect((await via('10.1.2.3', `198.51.100.40:${1000 + i}`)).statusCode).toBe(404);
+    expect((await via('10.1.2.3', '198.51.100.40:1002')).statusCode).toBe(429);
+    expect((await via('10.1.2.3', '[2001:db8::7]:1000')).statusCode).toBe(404);
+    expect((await via('10.1.2.3', '2001:db8::7')).statusCode).toBe(404);
+    expect((await via('10.1.2.3', '[2001:db8::7]:1001')).statusCode).toBe(429);
+    // Not an address: the proxy's own bucket (10.7.7.7 here), not one per made-up value.
+    for (let i = 0; i < 2; i++) expect((await via('10.7.7.7', `not-an-address-${i}`)).statusCode).toBe(404);
+    expect((await via('10.7.7.7', '191212121212')).statusCode).toBe(429);
+  });
+
   it('ignores X-Forwarded-For from an address that is not a trusted proxy: a client cannot pick its bucket', async () => {
     for (let i = 0; i < 2; i++) expect((await via('203.0.113.5', `198.51.100.${10 + i}`)).statusCode).toBe(404);
     expect((await via('203.0.113.5', '198.51.100.99')).statusCode).toBe(429);

@@ -55,7 +55,9 @@ export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['certificates'],
         summary: 'Store up to 1,000 certificates; each stands or falls alone',
         description:
-          'An item for a unit or care giver outside the token refuses the whole batch (403). An invalid item lists at ' +
+          'Each item is answered on its own: one for another care giver, a unit outside the token or of another care ' +
+          'giver, or replacing a certificate of a unit outside the token is `forbidden` and the others are stored; a ' +
+          'batch of which the caller may write none is 403. An invalid item lists at ' +
           'most 10 errors (then "and N more"); once the answer lists 500, each further invalid item gets one line, ' +
           '"not listed (500 errors listed already)".',
         security,

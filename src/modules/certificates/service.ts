@@ -249,7 +249,7 @@ export class CertificateService {
                 },
               ]
             : boundedFieldErrors(
-                parsed.error.issues.flatMap((i) => issueFieldErrors(i, '')),
+                parsed.error.issues.flatMap((i) => issueFieldErrors(i, '', false)),
                 MAX_ITEM_ERRORS,
               );
         listedErrors += errors.length;

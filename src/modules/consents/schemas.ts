@@ -5,7 +5,6 @@ import {
   CONSENT_KINDS,
   CONSENT_REFUSALS,
   latestValidUntil,
-  oneYearAfter,
   needsActors,
   needsJournalReference,
 } from '../../domain/consent-rules.js';
@@ -130,12 +129,13 @@ export const NewConsentSchema = z
     if (!isValidDate(body.givenOn) || !isValidDate(validFrom)) return;
     if (validFrom < body.givenOn) {
       ctx.addIssue({ code: 'custom', path: ['validFrom'], message: 'must not be before givenOn' });
-    } else if (validFrom > oneYearAfter(body.givenOn)) {
-      // A consent is given for what lies ahead within its year: one given now for a year far ahead is a typo.
+    } else if (validFrom > latestValidUntil(body.givenOn)) {
+      // A consent is given for what lies ahead within its year: one given now for a year far ahead is a typo. "One
+      // year after" reads as for validUntil (from 29 February: 28 February).
       ctx.addIssue({
         code: 'custom',
         path: ['validFrom'],
-        message: `must be at most one year after givenOn (at the latest ${oneYearAfter(body.givenOn)})`,
+        message: `must be at most one year after givenOn (at the latest ${latestValidUntil(body.givenOn)})`,
       });
     }
     if (body.validUntil !== undefined) {

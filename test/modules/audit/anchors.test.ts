@@ -89,6 +89,20 @@ describe('the service logs its chain heads', () => {
   });
 });
 
+describe('the chain heads at LOG_LEVEL=warn', () => {
+  const quiet = captureLogs('warn');
+  const ctx = useTestApp({ AUDIT_ANCHOR_INTERVAL_MS: '1000' }, quiet.logger);
+
+  it('are still written (at warn): an anchor not written protects nothing', async () => {
+    await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', ['191212121212']);
+    await ctx.app.services.audit.sealer.sealNow();
+    await vi.waitFor(() => expect(anchorsInLog(quiet.lines.join('')).get(CARE_GIVER)?.length ?? 0).toBeGreaterThan(0), {
+      timeout: 5_000,
+      interval: 100,
+    });
+  });
+});
+
 describe.skipIf(!TEST_DATABASE_URL)('npm run audit:verify (PostgreSQL)', () => {
   async function verifyCli(url: string, args: string[]): Promise<{ code: number | null; out: string }> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', ...args], {

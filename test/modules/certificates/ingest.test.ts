@@ -164,7 +164,7 @@ describe('posting a batch', () => {
       certificateBody({ id: 'other', test: true }),
       certificateBody({ id: 'b-bad', periods: [{ degree: 30, start: '2026-01-01', end: '2026-01-02' }] }),
       { id: 'b-shapeless' },
-      'not even an object',
+      null,
       certificateBody({ id: 'b-1' }),
       certificateBody({ id: 'b-1', test: true }),
       certificateBody({ id: 'b-3', patient: { id: '200001012384' } }),
@@ -185,6 +185,8 @@ describe('posting a batch', () => {
     expect(results[3].errors).toEqual([{ path: 'periods.0.degree', message: expect.any(String) }]);
     expect(results[4].errors.map((e: { path: string }) => e.path)).toContain('patient');
     expect(results[2].errors[0].path).toBe('id');
+    // An item that is no object is told so as an item, not as a missing body.
+    expect(results[5].errors).toEqual([{ path: '', message: expect.stringMatching(/expected object/) }]);
     const ids = await queryRows<{ id: string }>(ctx.database.db, sql`select id from certificates order by id`);
     expect(ids.map((r) => r.id)).toEqual(['b-1', 'b-3', 'existing', 'other']);
     const creates = (await auditEvents()).filter((e) => e.action === 'create').map((e) => e.resource_id);

@@ -73,6 +73,18 @@ describe('revocation', () => {
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().revoked).toEqual({ at: expect.any(String), by: EHR });
+    // Whitespace that JSON does not know (a no-break space, a BOM) is no empty body: malformed, nothing revoked.
+    await postCertificate(ctx.app, certificateBody({ id: 'c-2' }));
+    for (const payload of ['\u00a0', '\ufeff']) {
+      const odd = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/certificates/c-2/revoke',
+        headers: { ...ehrHeaders(), 'content-type': 'application/json' },
+        payload,
+      });
+      expect(odd.statusCode).toBe(400);
+    }
+    expect((await getCertificate(ctx.app, 'c-2')).json().revoked).toBeNull();
   });
 
   it('an operation that needs a body, sent none, says that a JSON object is required', async () => {

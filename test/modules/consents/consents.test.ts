@@ -135,6 +135,11 @@ describe('recording a consent', () => {
     expect((await post('/v1/consents', written({ givenOn: '2026-03-10', validFrom: '2027-03-10' }))).statusCode).toBe(
       201,
     );
+    // From 29 February a year ends on 28 February, for validFrom as for validUntil.
+    const leap = await post('/v1/consents', written({ givenOn: '2024-02-29', validFrom: '2025-03-01' }));
+    expect(leap.json().errors).toEqual([
+      { path: 'validFrom', message: 'must be at most one year after givenOn (at the latest 2025-02-28)' },
+    ]);
   });
 
   it('refuses actors on a coordination consent, which allows no sharing', async () => {
