@@ -269,9 +269,33 @@ function readFromStandby(
 ): { reading: Database['reading']; failing: () => boolean } {
   let avoidUntil = 0;
   const failing = () => Date.now() < avoidUntil;
+  // Whether the standby still follows the primary: asked at most every STANDBY_RETRY_MS (one query for all reads of
+  // that time). A standby promoted while the service runs takes writes of its own and no longer the primary's:
+  // reading it served data that stopped changing.
+  let recoveringUntil = 0;
+  let asking: Promise<boolean> | undefined;
+  const stillStandby = async (): Promise<boolean> => {
+    if (Date.now() < recoveringUntil) return true;
+    asking ??= queryRows<{ recovering: boolean }>(standby, sql`select pg_is_in_recovery() as recovering`)
+      .then(([row]) => {
+        if (row?.recovering) recoveringUntil = Date.now() + STANDBY_RETRY_MS;
+        return row?.recovering === true;
+      })
+      .finally(() => {
+        asking = undefined;
+      });
+    return asking;
+  };
   const reading: Database['reading'] = async (fn) => {
     if (Date.now() >= avoidUntil) {
       try {
+        if (!(await stillStandby())) {
+          avoidUntil = Date.now() + STANDBY_RETRY_MS;
+          logger?.error(
+            `the standby (DATABASE_READ_URL) is not in recovery (promoted?): reads go to the primary, asked again in ${STANDBY_RETRY_MS / 1000} s`,
+          );
+          return fn(primary);
+        }
         return await fn(standby);
       } catch (err) {
         const gone = isDatabaseUnavailable(err) || isSchemaMissing(err);

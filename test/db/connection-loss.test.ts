@@ -129,6 +129,17 @@ describe.skipIf(!TEST_DATABASE_URL)('a standby (DATABASE_READ_URL) that fails (P
 
   for (const [what, standbyUrl] of [
     ['not reachable', async () => 'postgres://postgres@127.0.0.1:1/none'],
+    [
+      // As a standby promoted while the service runs: migrated, answering, but taking writes of its own.
+      'no longer in recovery',
+      async () => {
+        const { url } = await createScratchDatabase();
+        const standby = await openDatabase({ url, poolMax: 1 });
+        await runMigrations(standby);
+        await standby.close();
+        return url;
+      },
+    ],
     ['without the schema', async () => (await createScratchDatabase()).url],
     [
       'migrated but missing a table',
