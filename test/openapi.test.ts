@@ -33,7 +33,7 @@ describe('the contract’s error answers', () => {
         }
         if (op.requestBody) {
           bodies += 1;
-          expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['413', '415']));
+          expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['408', '413', '415']));
         }
       }
     }

@@ -116,8 +116,8 @@ const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers
 
 /**
  * Error answers as the service sends them: the zod transform declares every response `application/json`, while every
- * 4xx/5xx is `application/problem+json`. An operation that takes a body can also answer 413 and 415 (checked before
- * its schema runs), which no route declares itself.
+ * 4xx/5xx is `application/problem+json`. An operation that takes a body can also answer 408, 413 and 415 (checked
+ * before its schema runs), which no route declares itself.
  */
 function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Operation>>;
@@ -160,6 +160,12 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
         };
         responses['415'] ??= {
           description: 'The body is not application/json, not UTF-8, or compressed',
+          content: { 'application/problem+json': structuredClone(problem) },
+        };
+        // Answered by the HTTP server itself, before any route, to a body sent too slowly (see REQUEST_TIMEOUT_MS).
+        responses['408'] ??= {
+          description:
+            'The request (headers and body) did not arrive whole within REQUEST_TIMEOUT_MS (30 s by default)',
           content: { 'application/problem+json': structuredClone(problem) },
         };
       }
