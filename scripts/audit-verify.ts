@@ -5,6 +5,7 @@
  * Prints one JSON line per care giver and exits 1 when any chain does not hold.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase, queryRows } from '../src/db/client.js';
@@ -44,8 +45,9 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   // A mistyped DATA_DIR would otherwise be created, empty, and verified as having no audit trail at all.
-  if (!config.database.url && !existsSync(config.database.dataDir)) {
-    throw new Error(`DATA_DIR ${config.database.dataDir} does not exist (and DATABASE_URL is not set)`);
+  // Nor an existing directory that holds no database (an empty one would be made one).
+  if (!config.database.url && !existsSync(path.join(config.database.dataDir, 'PG_VERSION'))) {
+    throw new Error(`DATA_DIR ${config.database.dataDir} holds no embedded database (and DATABASE_URL is not set)`);
   }
   const database = await openDatabase({ ...config.database, poolMax: 2 });
   try {

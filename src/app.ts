@@ -116,11 +116,13 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   // Audit events are sealed into their hash chain in the background; on close the rest is sealed before the database closes.
   const anchors = new AnchorLog(
     () => app.services.audit.chainHeads(),
-    // At info; with LOG_LEVEL above it, at warn, so that the anchors are still written (they are the point).
-    (auditAnchors) =>
-      (app.log as unknown as Logger).isLevelEnabled('info')
-        ? app.log.info({ auditAnchors }, 'audit chain heads')
-        : app.log.warn({ auditAnchors }, 'audit chain heads'),
+    // At info; with LOG_LEVEL above it, at that level, so that the anchors are still written (they are the point):
+    // only LOG_LEVEL=silent writes none.
+    (auditAnchors) => {
+      const log = app.log as unknown as Logger;
+      const level = log.isLevelEnabled('info') ? 'info' : log.level;
+      if (level !== 'silent') log[level as 'info']({ auditAnchors }, 'audit chain heads');
+    },
     (err) => app.log.warn({ err: { message: describeError(err) } }, 'logging the audit chain heads failed'),
     config.auditAnchorIntervalMs,
   );

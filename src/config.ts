@@ -67,7 +67,15 @@ function proxyProblem(entry: string): string | undefined {
   if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= max))) {
     return `not an address, a CIDR or loopback/linklocal/uniquelocal: ${entry}`;
   }
-  if (prefix !== undefined && Number(prefix) === 0) return `${entry} is every address: ${TRUST_EVERY_ADDRESS}`;
+  // A proxy is a few addresses; a range as wide as a /8 (an IPv4 one mapped into IPv6 included, ::ffff:0:0/96 being
+  // every IPv4 address) is the internet trusting itself.
+  const mapped = family === 6 && /^::ffff:/i.test(address);
+  // Private IPv6 (fc00::/7, as 10.0.0.0/8 for IPv4) may be named whole; a public range down to a /32.
+  const uniqueLocal = family === 6 && /^f[cd]/i.test(address);
+  const widest = family === 4 ? 8 : mapped ? 104 : uniqueLocal ? 7 : 32;
+  if (prefix !== undefined && Number(prefix) < widest) {
+    return `${entry} is too wide a range (at most /${widest}): ${TRUST_EVERY_ADDRESS}`;
+  }
   return undefined;
 }
 

@@ -76,7 +76,12 @@ describe('config', () => {
     ]);
     // Trusting every address would let any client name its own address, and so its own rate-limit bucket.
     expect(problemsOf({ TRUST_PROXY: 'true' })).toEqual([expect.stringMatching(/^TRUST_PROXY: .*every address/)]);
-    expect(problemsOf({ TRUST_PROXY: '0.0.0.0/0' })).toEqual([expect.stringMatching(/^TRUST_PROXY: .*every address/)]);
+    expect(problemsOf({ TRUST_PROXY: '0.0.0.0/0' })).toEqual([expect.stringMatching(/^TRUST_PROXY: .*too wide/)]);
+    // Nor every address in halves, nor every IPv4 address in its IPv6 form.
+    expect(problemsOf({ TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1' })).toHaveLength(2);
+    expect(problemsOf({ TRUST_PROXY: '::ffff:0:0/96' })).toEqual([expect.stringMatching(/too wide/)]);
+    expect(problemsOf({ TRUST_PROXY: '::/0' })).toEqual([expect.stringMatching(/too wide/)]);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8,fd00::/32' }).trustProxy).toEqual(['10.0.0.0/8', 'fd00::/32']);
     expect(problemsOf({ TRUST_PROXY: '10.0.0.0/33' })).toEqual([
       expect.stringMatching(/^TRUST_PROXY: .*10\.0\.0\.0\/33/),
     ]);

@@ -13,8 +13,9 @@ and write of patient data leaves an audit event. Patient identifiers and names n
 POSTs with a JSON body. Every 4xx/5xx answer is \`application/problem+json\` (RFC 9457). A JSON body in which any text
 (a value or a key) holds a NUL character or an unpaired UTF-16 surrogate escape (\`\\uD800\`–\`\\uDFFF\` alone) is
 refused as a whole with 400 naming the field: PostgreSQL cannot store either. So is a body nesting objects and arrays
-more than 32 levels deep, and one naming a key twice in an object. A body that is empty (or JSON whitespace only) is
-no body, whatever its content type: an operation that needs one answers 400 "is required". Bodies are \`application/json\` in
+more than 32 levels deep, and one naming a key twice in an object. A body sent as \`application/json\` that is empty (or JSON
+whitespace only) is no body: an operation that needs one answers 400 "is required" (a body of another media type is 415,
+empty or not). Bodies are \`application/json\` in
 UTF-8 and uncompressed: another media type, a \`charset\` other than UTF-8, or a \`Content-Encoding\` other than
 \`identity\` is 415. Every answer carries \`Cache-Control: no-store\`: none may be kept by a browser or proxy cache.
 A request may send \`x-request-id\` (a UUID; anything else is replaced): every answer carries the request's id back in

@@ -78,9 +78,17 @@ describe('rate limiting behind a load balancer (TRUST_PROXY)', () => {
     expect((await via('10.1.2.3', '[2001:db8::7]:1000')).statusCode).toBe(404);
     expect((await via('10.1.2.3', '2001:db8::7')).statusCode).toBe(404);
     expect((await via('10.1.2.3', '[2001:db8::7]:1001')).statusCode).toBe(429);
-    // Not an address: the proxy's own bucket (10.7.7.7 here), not one per made-up value.
-    for (let i = 0; i < 2; i++) expect((await via('10.7.7.7', `not-an-address-${i}`)).statusCode).toBe(404);
+    // Not an address: the proxy's own bucket (10.7.7.7 here), not one per made-up value; nor is an IPv6 zone id.
+    expect((await via('10.7.7.7', 'not-an-address')).statusCode).toBe(404);
+    expect((await via('10.7.7.7', 'fe80::1%191212121212')).statusCode).toBe(404);
     expect((await via('10.7.7.7', '191212121212')).statusCode).toBe(429);
+    // One address, one bucket, however it is spelt.
+    expect((await via('10.1.2.3', '2001:DB8::9')).statusCode).toBe(404);
+    expect((await via('10.1.2.3', '[2001:db8::9]')).statusCode).toBe(404);
+    expect((await via('10.1.2.3', '2001:db8::9')).statusCode).toBe(429);
+    expect((await via('10.1.2.3', '::ffff:198.51.100.50')).statusCode).toBe(404);
+    expect((await via('10.1.2.3', '198.51.100.50')).statusCode).toBe(404);
+    expect((await via('10.1.2.3', '198.51.100.50:7')).statusCode).toBe(429);
   });
 
   it('ignores X-Forwarded-For from an address that is not a trusted proxy: a client cannot pick its bucket', async () => {

@@ -196,6 +196,9 @@ describe('audit trail', () => {
       sql`truncate audit_seal_watermark`,
       sql`delete from audit_seal_watermark`,
       sql`update audit_seal_watermark set xact_to = '1'`,
+      // Nor another hash at the same position, nor a watermark ahead of the transactions still to end.
+      sql`update audit_chain_heads set last_hash = repeat('a', 64)`,
+      sql`update audit_seal_watermark set xact_to = '100000000'`,
     ]) {
       await expect(ctx.database.db.execute(statement)).rejects.toThrow();
     }
