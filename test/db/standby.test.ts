@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { checkStandby, openDatabase, type ServerIdentity, standbyVerdict } from '../../src/db/client.js';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../helpers/database.js';
+import { runScript } from '../helpers/process.js';
 
 describe('the standby rule, on what the two servers say of themselves', () => {
   const primary: ServerIdentity = {
@@ -37,27 +36,15 @@ describe.skipIf(!TEST_DATABASE_URL)('DATABASE_READ_URL that is not a standby of 
     const primary = await createScratchDatabase();
     const other = await createScratchDatabase();
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-        env: {
-          ...process.env,
-          PORT: '0',
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'warn',
-          DATABASE_URL: primary.url,
-          DATABASE_READ_URL: other.url,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const server = runScript('src/server.ts', {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: primary.url,
+        DATABASE_READ_URL: other.url,
       });
-      let output = '';
-      child.stdout.on('data', (c) => {
-        output += c;
-      });
-      child.stderr.on('data', (c) => {
-        output += c;
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
-      const [code] = await once(child, 'exit');
-      clearTimeout(timer);
+      const code = await server.exited;
+      const output = server.output();
       expect(code, output).toBe(1);
       expect(output).toMatch(/DATABASE_READ_URL \(127\.0\.0\.1:\d+\/samverkan_scratch_\w+\): is a writable server/);
       expect(output).not.toContain('samverkan listening');

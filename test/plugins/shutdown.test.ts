@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createScratchDatabase, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
 import { testConfig } from '../helpers/app.js';
+import { runScript } from '../helpers/process.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {
@@ -102,45 +102,40 @@ describe('graceful shutdown', () => {
   ] as const) {
     it(`the server process exits cleanly ${what}`, async () => {
       const scratch = TEST_DATABASE_URL ? await createScratchDatabase() : undefined;
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-        env: {
-          ...process.env,
+      const server = runScript(
+        'src/server.ts',
+        {
           PORT: '0',
           HOST: '127.0.0.1',
           DATA_DIR: `/tmp/samverkan-shutdown-${process.pid}-${signals.length}`,
           LOG_LEVEL: 'info',
           DATABASE_URL: scratch?.url ?? '',
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (c) => {
-        output += c;
-      });
-      child.stderr.on('data', (c) => {
-        output += c;
-      });
+        [],
+        60_000,
+      );
+      const { child } = server;
+      const output = () => server.output();
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening: ${output}`)), 45_000);
-        child.stdout.on('data', () => {
-          if (output.includes('samverkan listening')) {
+        const timer = setTimeout(() => reject(new Error(`not listening: ${output()}`)), 45_000);
+        child.stdout?.on('data', () => {
+          if (output().includes('samverkan listening')) {
             clearTimeout(timer);
             resolve();
           }
         });
       });
-      const exited = once(child, 'exit');
       // npm's copy came 17 ms after the terminal's, while the server was shutting down: the second is sent as soon
       // as the first is being acted on (two sent at once would merge into one pending signal).
       child.kill(signals[0]);
       if (signals.length > 1) {
-        while (!output.includes('shutting down')) await new Promise((r) => setTimeout(r, 1));
+        while (!output().includes('shutting down')) await new Promise((r) => setTimeout(r, 1));
         child.kill(signals[1]);
       }
-      const [code] = await exited;
-      expect(code, output).toBe(0);
-      expect(output).toContain('shutting down');
-      expect(output).not.toContain('exiting');
+      const code = await server.exited;
+      expect(code, output()).toBe(0);
+      expect(output()).toContain('shutting down');
+      expect(output()).not.toContain('exiting');
       await scratch?.drop();
     }, 60_000);
   }

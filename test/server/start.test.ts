@@ -1,25 +1,13 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../helpers/process.js';
 
 /** Starts src/server.ts on the embedded database in memory and answers its exit code and output. */
 async function start(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATA_DIR: 'memory://', LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c) => {
-    output += c;
-  });
-  child.stderr.on('data', (c) => {
-    output += c;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
-  return { code, output };
+  const server = runScript('src/server.ts', { DATA_DIR: 'memory://', LOG_LEVEL: 'warn', DATABASE_URL: '', ...env });
+  const code = await server.exited;
+  return { code, output: server.output() };
 }
 
 describe('a start that cannot listen', () => {

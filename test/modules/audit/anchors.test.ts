@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +12,7 @@ import { AuditService } from '../../../src/modules/audit/service.js';
 import { useTestApp } from '../../helpers/app.js';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../../helpers/database.js';
 import { captureLogs } from '../../helpers/log-capture.js';
+import { runScript } from '../../helpers/process.js';
 import { CARE_GIVER, COORDINATOR, UNIT } from '../../helpers/tokens.js';
 
 const coordinator: Actor = {
@@ -105,19 +104,9 @@ describe('the chain heads at LOG_LEVEL=warn', () => {
 
 describe.skipIf(!TEST_DATABASE_URL)('npm run audit:verify (PostgreSQL)', () => {
   async function verifyCli(url: string, args: string[]): Promise<{ code: number | null; out: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      out += c;
-    });
-    const [code] = await once(child, 'exit');
-    return { code, out };
+    const cli = runScript('scripts/audit-verify.ts', { DATABASE_URL: url, LOG_LEVEL: 'silent' }, args);
+    const code = await cli.exited;
+    return { code, out: cli.output() };
   }
 
   it('passes a chain that holds, and fails one that does not hold against a logged head, naming the care giver', async () => {
