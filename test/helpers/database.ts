@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { type Database, type Executor, openDatabase, queryRows } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
@@ -31,7 +31,31 @@ const TABLES = [
   'patient_case_units',
 ];
 
-const AUDIT_TABLES = ['audit_events', 'audit_seal_blocks', 'audit_chain_heads'];
+/** The audit tables whose triggers guard them (migrations 0001, 0015–0017). */
+const AUDIT_GUARDED = ['audit_events', 'audit_seal_blocks', 'audit_chain_heads', 'audit_seal_watermark'];
+
+/** Runs `statements` with every guard of the audit tables off, as the owner role (an intruder with it) can. */
+export async function withAuditGuardsOff(ex: Executor, statements: readonly SQL[]): Promise<void> {
+  for (const table of AUDIT_GUARDED) await ex.execute(sql.raw(`alter table ${table} disable trigger user`));
+  try {
+    for (const statement of statements) await ex.execute(statement);
+  } finally {
+    for (const table of AUDIT_GUARDED) await ex.execute(sql.raw(`alter table ${table} enable trigger user`));
+  }
+}
+
+/**
+ * What an intruder with the owner's rights can do: remove the first audit event and have the rest sealed again from
+ * the start, into a chain consistent in itself (only anchors logged before tell).
+ */
+export function removeFirstEventAndReseal(ex: Executor): Promise<void> {
+  return withAuditGuardsOff(ex, [
+    sql`delete from audit_events where id = (select min(id) from audit_events)`,
+    sql`delete from audit_seal_blocks`,
+    sql`delete from audit_chain_heads`,
+    sql`update audit_seal_watermark set xact_to = '1'`,
+  ]);
+}
 
 export async function openTestDatabase(): Promise<TestDatabase> {
   let dropDatabase: (() => Promise<void>) | undefined;
@@ -47,12 +71,10 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return {
     database,
     async truncate() {
-      // The audit tables refuse TRUNCATE (migrations 0015, 0016): their triggers are off for this one, in one transaction.
-      await database.db.transaction(async (tx) => {
-        for (const table of AUDIT_TABLES) await tx.execute(sql.raw(`alter table ${table} disable trigger user`));
-        await tx.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));
-        for (const table of AUDIT_TABLES) await tx.execute(sql.raw(`alter table ${table} enable trigger user`));
-      });
+      // The audit tables refuse TRUNCATE (migrations 0015–0017): their guards are off for this one, in one transaction.
+      await database.db.transaction((tx) =>
+        withAuditGuardsOff(tx, [sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`)]),
+      );
     },
     async close() {
       await database.close();

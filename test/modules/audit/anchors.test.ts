@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../../src/db/client.js';
 import { runMigrations } from '../../../src/db/migrate.js';
@@ -10,7 +9,7 @@ import { PageCursors } from '../../../src/lib/cursor.js';
 import { AnchorLog, anchorsInLog, type CareGiverAnchor } from '../../../src/modules/audit/anchors.js';
 import { AuditService } from '../../../src/modules/audit/service.js';
 import { useTestApp } from '../../helpers/app.js';
-import { createScratchDatabase, TEST_DATABASE_URL } from '../../helpers/database.js';
+import { createScratchDatabase, removeFirstEventAndReseal, TEST_DATABASE_URL } from '../../helpers/database.js';
 import { captureLogs } from '../../helpers/log-capture.js';
 import { runScript } from '../../helpers/process.js';
 import { CARE_GIVER, COORDINATOR, UNIT } from '../../helpers/tokens.js';
@@ -75,14 +74,7 @@ describe('the service logs its chain heads', () => {
     const logged = () => anchorsInLog(capture.lines.join('')).get(CARE_GIVER) ?? [];
     await vi.waitFor(() => expect(logged().length).toBeGreaterThan(0), { timeout: 5_000, interval: 100 });
     // An intruder with the owner's rights: every guard off, an event removed, the rest sealed again from the start.
-    const db = ctx.database.db;
-    const guarded = ['audit_events', 'audit_seal_blocks', 'audit_chain_heads', 'audit_seal_watermark'];
-    for (const table of guarded) await db.execute(sql.raw(`alter table ${table} disable trigger user`));
-    await db.execute(sql`delete from audit_events where id = (select min(id) from audit_events)`);
-    await db.execute(sql`delete from audit_seal_blocks`);
-    await db.execute(sql`delete from audit_chain_heads`);
-    await db.execute(sql`update audit_seal_watermark set xact_to = '1'`);
-    for (const table of guarded) await db.execute(sql.raw(`alter table ${table} enable trigger user`));
+    await removeFirstEventAndReseal(ctx.database.db);
     expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
     expect((await audit.verify(CARE_GIVER, { anchors: logged() })).valid).toBe(false);
   });

@@ -4,6 +4,7 @@ import { queryRows } from '../../../src/db/client.js';
 import { unsealedEventCount } from '../../../src/modules/audit/repository.js';
 import type { Actor } from '../../../src/lib/actor.js';
 import { useTestApp } from '../../helpers/app.js';
+import { removeFirstEventAndReseal, withAuditGuardsOff } from '../../helpers/database.js';
 import { AUDITOR, bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, UNIT } from '../../helpers/tokens.js';
 
 const ctx = useTestApp();
@@ -21,25 +22,12 @@ async function tamperAfterTwoReads(statement: SQL) {
   const audit = ctx.app.services.audit;
   await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
   expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
-  const db = ctx.database.db;
-  await db.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
-  await db.execute(statement);
-  await db.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
+  await withTriggersOff(statement);
   return audit.verify(CARE_GIVER);
 }
 
-const GUARDED = ['audit_events', 'audit_seal_blocks', 'audit_chain_heads', 'audit_seal_watermark'];
-
-/** Runs `statement` with every user trigger of the audit tables off, as an intruder with the owner's rights can. */
-async function withTriggersOff(statement: SQL) {
-  const db = ctx.database.db;
-  for (const table of GUARDED) await db.execute(sql.raw(`alter table ${table} disable trigger user`));
-  try {
-    await db.execute(statement);
-  } finally {
-    for (const table of GUARDED) await db.execute(sql.raw(`alter table ${table} enable trigger user`));
-  }
-}
+/** Runs `statement` with every guard of the audit tables off, as an intruder with the owner's rights can. */
+const withTriggersOff = (statement: SQL) => withAuditGuardsOff(ctx.database.db, [statement]);
 
 describe('audit trail', () => {
   it('records one event per patient read, chained and verifiable', async () => {
@@ -225,10 +213,7 @@ describe('audit trail', () => {
     const anchors = (await audit.chainHeads()).filter((h) => h.careGiverId === CARE_GIVER);
     expect(anchors).toEqual([{ careGiverId: CARE_GIVER, seq: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     // Remove an event and seal the rest again from the start: the chain is consistent in itself.
-    await withTriggersOff(sql`delete from audit_events where id = (select min(id) from audit_events)`);
-    await withTriggersOff(sql`delete from audit_seal_blocks`);
-    await withTriggersOff(sql`delete from audit_chain_heads`);
-    await withTriggersOff(sql`update audit_seal_watermark set xact_to = '1'`);
+    await removeFirstEventAndReseal(ctx.database.db);
     expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 1 });
     // But not with the head logged before.
     expect(await audit.verify(CARE_GIVER, { anchors })).toMatchObject({ valid: false });
