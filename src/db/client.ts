@@ -324,21 +324,21 @@ export interface ServerIdentity {
 }
 
 async function identify(ex: Executor): Promise<ServerIdentity> {
-  const [row] = await queryRows<ServerIdentity>(
+  const [row] = await queryRows<Omit<ServerIdentity, 'system'>>(
     ex,
     sql`select pg_is_in_recovery() as recovering, current_database() as database,
-        (select system_identifier::text from pg_control_system()) as system,
         pg_postmaster_start_time()::text as started`,
-  ).catch(() =>
-    // pg_control_system() can be revoked; the recovery check alone still tells a writable server.
-    queryRows<ServerIdentity>(
-      ex,
-      sql`select pg_is_in_recovery() as recovering, current_database() as database, null as system,
-          pg_postmaster_start_time()::text as started`,
-    ),
   );
   if (!row) throw new Error('the server did not say what it is');
-  return row;
+  // pg_control_system() can be revoked; the recovery check alone still tells a writable server.
+  const system = await queryRows<{ system: string }>(
+    ex,
+    sql`select system_identifier::text as system from pg_control_system()`,
+  ).then(
+    (rows) => rows[0]?.system ?? null,
+    () => null,
+  );
+  return { ...row, system };
 }
 
 /**
