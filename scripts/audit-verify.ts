@@ -2,7 +2,7 @@
  * Verifies the audit trail's hash chains in the database the service is configured with (DATABASE_URL, or DATA_DIR
  * while the service is stopped), optionally against chain heads the service logged earlier:
  *   npm run -s audit:verify -- [--care-giver <hsa-id>] [--anchors <log file> …]
- * Prints one JSON line per care giver and exits 1 when any chain does not hold.
+ * Prints one JSON line per care giver and exits 1 when any chain does not hold, or cannot go on (sealingFailure).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { anchorsInLog } from '../src/modules/audit/anchors.js';
 import type { ChainAnchor } from '../src/modules/audit/chain.js';
 import { AuditService } from '../src/modules/audit/service.js';
 
-const USAGE = `Verifies the audit trail's hash chains (exit 1 when one does not hold).
+const USAGE = `Verifies the audit trail's hash chains (exit 1 when one does not hold or cannot go on).
 
   npm run -s audit:verify -- [options]
 
@@ -67,6 +67,7 @@ async function main(): Promise<number> {
           ]),
         ].sort();
     let failed = 0;
+    let stuck = 0;
     for (const careGiverId of careGivers) {
       const given = anchors.get(careGiverId) ?? [];
       // A chain that cannot even be sealed or read (its state tampered with) is a verdict too, not a crash.
@@ -74,10 +75,12 @@ async function main(): Promise<number> {
         .verify(careGiverId, { anchors: given })
         .catch((err) => ({ valid: false, error: describeError(err) }));
       if (!result.valid) failed += 1;
+      // What it sealed may hold, but its later events are not protected until a pass can seal them.
+      if ('sealingFailure' in result && result.sealingFailure) stuck += 1;
       process.stdout.write(`${JSON.stringify({ careGiverId, ...result, anchors: given.length })}\n`);
     }
-    process.stderr.write(`${careGivers.length} chains verified, ${failed} do not hold\n`);
-    return failed > 0 ? 1 : 0;
+    process.stderr.write(`${careGivers.length} chains verified, ${failed} do not hold, ${stuck} cannot go on\n`);
+    return failed + stuck > 0 ? 1 : 0;
   } finally {
     await database.close();
   }

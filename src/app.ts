@@ -202,7 +202,10 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   await app.register(docsPlugin, { enabled: config.docsEnabled });
   await app.register(metricsPlugin, { database });
   await app.register(authPlugin, { jwt: config.jwt });
-  await app.register(healthPlugin, { database });
+  await app.register(healthPlugin, {
+    database,
+    auditSealingFailing: () => app.services.audit.sealingFailing(),
+  });
 
   // An API route without query parameters refuses any, as the others refuse the ones they lack: a name or a filter
   // put into its URL by mistake is a 400 naming it, not ignored (the search by name once took a `?q=` and answered the

@@ -294,6 +294,20 @@ export const auditSealWatermark = pgTable(
 );
 
 /**
+ * A care giver whose next block a seal pass could not write (its chain state was tampered with: a block already at
+ * that position). Its events from `pendingFrom` on wait, and each later pass tries them again from there, while every
+ * other care giver's chain goes on; the row goes when they are sealed. Readiness and verification tell of it.
+ */
+export const auditSealFailures = pgTable('audit_seal_failures', {
+  careGiverId: text('care_giver_id').primaryKey(),
+  pendingFrom: xid8('pending_from').notNull(),
+  firstFailedAt: instant('first_failed_at').notNull().defaultNow(),
+  lastFailedAt: instant('last_failed_at').notNull().defaultNow(),
+  failures: bigint('failures', { mode: 'number' }).notNull().default(1),
+  lastError: text('last_error').notNull(),
+});
+
+/**
  * A counter per unit that every write changing the unit's sick-leave cases bumps in its transaction (certificate
  * stored, revoked, superseded). Readers key cached case lists on it, so a cache is never stale, across processes too.
  */

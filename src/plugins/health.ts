@@ -12,6 +12,13 @@ const Status = z.object({ status: z.literal('ok') });
 const Readiness = z.object({
   status: z.literal('ready'),
   database: z.enum(['pg', 'pglite']),
+  auditSealing: z
+    .enum(['ok', 'failing'])
+    .describe(
+      'Whether audit events are sealed into their hash chains: failing when this process’s last seal pass failed, or ' +
+        'when a care giver’s chain cannot go on (its events wait; `npm run audit:verify` tells which and why). ' +
+        'Failing leaves the process ready: every event is still written',
+    ),
   standby: z
     .enum(['ok', 'failing'])
     .optional()
@@ -20,7 +27,13 @@ const Readiness = z.object({
     ),
 });
 
-export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Database }) => {
+export interface HealthOptions {
+  database: Database;
+  /** Whether audit sealing fails (asked after the database answered). */
+  auditSealingFailing: () => Promise<boolean>;
+}
+
+export const healthPlugin = fp(async (app: FastifyInstance, opts: HealthOptions) => {
   const { database } = opts;
 
   app.get(
@@ -52,6 +65,7 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
     },
     async (request) => {
       let migrated: boolean;
+      let sealingFailing = false;
       try {
         // Once more on failure: a pooled connection the server ended (a restart, pg_terminate_backend) fails the
         // first query on it and leaves the pool; the next one is fresh. One failed probe took a healthy process out.
@@ -63,6 +77,7 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
         // Asked every time: a database dropped and created again empty answers the ping, and every request was a
         // 500 while the probe, remembering an earlier answer, said ready.
         migrated = await migrationsApplied(database.db);
+        sealingFailing = migrated && (await opts.auditSealingFailing());
       } catch (err) {
         // A full pool is a busy process, not a database out of reach (and not one without migrations).
         if (isPoolExhausted(err)) {
@@ -72,14 +87,15 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: { database: Da
         throw new ServiceUnavailable('The database is not reachable');
       }
       if (!migrated) throw new ServiceUnavailable('Database migrations are not applied');
-      if (!database.hasStandby) return { status: 'ready' as const, database: database.kind };
-      // Failing too while its reads go to the primary: migrated, it may still lack a table or cancel queries.
-      const standby = !database.standbyFailing() && (await migrationsApplied(database.readDb).catch(() => false));
-      return {
+      const ready = {
         status: 'ready' as const,
         database: database.kind,
-        standby: standby ? ('ok' as const) : ('failing' as const),
+        auditSealing: sealingFailing ? ('failing' as const) : ('ok' as const),
       };
+      if (!database.hasStandby) return ready;
+      // Failing too while its reads go to the primary: migrated, it may still lack a table or cancel queries.
+      const standby = !database.standbyFailing() && (await migrationsApplied(database.readDb).catch(() => false));
+      return { ...ready, standby: standby ? ('ok' as const) : ('failing' as const) };
     },
   );
 });

@@ -18,6 +18,7 @@ const TABLES = [
   'audit_events',
   'audit_chain_heads',
   'audit_seal_blocks',
+  'audit_seal_failures',
   'certificate_relations',
   'certificates',
   'units',

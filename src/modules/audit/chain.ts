@@ -64,6 +64,11 @@ export interface ChainVerification {
   checked: number;
   /** The id of the first event of the first block (or the first event) that does not hold. */
   brokenAt?: number;
+  /**
+   * The care giver's chain could not go on (a block already at its next position): since when, how many passes
+   * failed, why. Its later events wait, unsealed; what is sealed was checked as usual.
+   */
+  sealingFailure?: { since: string; failures: number; error: string };
 }
 
 export interface ChainToVerify {

@@ -87,12 +87,57 @@ export function auditEventsInsert(
 }
 
 /**
- * One seal pass over every care giver: the number of events sealed, or -1 when another pass is busy (with `wait`
- * false; with true it waits for it).
+ * One seal pass over every care giver: the events sealed, or -1 when another pass is busy (with `wait` false; with
+ * true it waits for it), and the care givers whose chain could not go on.
  */
-export async function sealAuditEvents(ex: Executor, wait: boolean): Promise<number> {
-  const rows = await queryRows<{ sealed: number }>(ex, sql`select seal_audit_events(${wait}) as sealed`);
-  return Number(rows[0]?.sealed ?? 0);
+export async function sealAuditEvents(ex: Executor, wait: boolean): Promise<SealPass> {
+  const rows = await queryRows<{ sealed: number; failed: string[] | null }>(
+    ex,
+    sql`select sealed, failed from seal_audit_events(${wait})`,
+  );
+  return { sealed: Number(rows[0]?.sealed ?? 0), failed: rows[0]?.failed ?? [] };
+}
+
+export interface SealPass {
+  /** Events sealed, or -1 when another pass was busy. */
+  sealed: number;
+  /** Care givers whose next block could not be written: their events wait (audit_seal_failures). */
+  failed: string[];
+}
+
+export interface SealingFailure {
+  /** When the care giver's chain first could not go on (ISO 8601), how many passes failed since, and why. */
+  since: string;
+  failures: number;
+  error: string;
+  /** Its events from this transaction on wait for a pass to seal them. */
+  pendingFrom: bigint;
+}
+
+/** Care givers whose chain a seal pass could not extend, with why (none when sealing goes well). */
+export async function sealingFailures(ex: Executor, careGiverId?: string): Promise<Map<string, SealingFailure>> {
+  const rows = await queryRows<{
+    care_giver_id: string;
+    first_failed_at: string;
+    failures: string | number;
+    last_error: string;
+    pending_from: string;
+  }>(
+    ex,
+    sql`select care_giver_id, first_failed_at, failures, last_error, pending_from::text as pending_from
+        from audit_seal_failures ${careGiverId === undefined ? sql`` : sql`where care_giver_id = ${careGiverId}`}`,
+  );
+  return new Map(
+    rows.map((r) => [
+      r.care_giver_id,
+      {
+        since: parseInstant(r.first_failed_at).toISOString(),
+        failures: Number(r.failures),
+        error: r.last_error,
+        pendingFrom: BigInt(r.pending_from),
+      },
+    ]),
+  );
 }
 
 /** Every transaction below this had ended when the last pass ran, and its events are sealed. */

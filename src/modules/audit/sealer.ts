@@ -16,6 +16,16 @@ export interface SealerOptions {
   onError?: (err: unknown) => void;
 }
 
+/** A pass sealed every care giver's events but these: their next block could not be written (see the migrations). */
+export class SealingRefused extends Error {
+  constructor(readonly careGiverIds: readonly string[]) {
+    super(
+      `the audit chain of ${careGiverIds.length === 1 ? 'care giver' : 'care givers'} ${careGiverIds.join(', ')} ` +
+        'could not go on (audit_seal_failures tells why); their events wait for a later pass',
+    );
+  }
+}
+
 /**
  * Seals appended audit events into their care givers' hash chains shortly after they are written, off the request
  * path: appends never wait for a chain, and a burst of appends is sealed in one pass, whose cost is one block row per
@@ -29,6 +39,8 @@ export class AuditSealer {
   private running: Promise<void> | undefined;
   private stopped = true;
   private lastPassAt = Number.NEGATIVE_INFINITY;
+  /** Whether the last pass of this process failed as a whole (the database refused it, or was out of reach). */
+  private lastPassFailed = false;
 
   constructor(
     private readonly db: Executor,
@@ -75,6 +87,7 @@ export class AuditSealer {
     const deadline = Date.now() + (this.options.sealNowTimeoutMs ?? 10_000);
     for (;;) {
       await sealAuditEvents(this.db, true);
+      // (A care giver whose chain cannot go on does not hold the watermark back: its events wait, recorded.)
       if ((await sealWatermark(this.db)) >= target || Date.now() > deadline) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -97,11 +110,23 @@ export class AuditSealer {
     if (this.dirty && !this.stopped) this.touch();
   }
 
-  /** One pass: events sealed, or -1 when another pass was busy or this one failed (reported, retried later). */
+  /** Whether this process's last pass failed as a whole: readiness tells of it (with audit_seal_failures). */
+  get failing(): boolean {
+    return this.lastPassFailed;
+  }
+
+  /**
+   * One pass: events sealed, or -1 when another pass was busy or this one failed (reported, retried later). Care
+   * givers whose chain could not go on are reported too; the rest was sealed.
+   */
   private async pass(wait: boolean): Promise<number> {
     try {
-      return await sealAuditEvents(this.db, wait);
+      const { sealed, failed } = await sealAuditEvents(this.db, wait);
+      this.lastPassFailed = false;
+      if (failed.length > 0) this.options.onError?.(new SealingRefused(failed));
+      return sealed;
     } catch (err) {
+      this.lastPassFailed = true;
       this.options.onError?.(err);
       return -1;
     }

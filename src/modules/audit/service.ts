@@ -16,6 +16,7 @@ import {
   nextTransactionId,
   type StoredAuditEvent,
   sealBlocks,
+  sealingFailures,
   sealWatermark,
 } from './repository.js';
 import { AuditSealer, type SealerOptions } from './sealer.js';
@@ -179,14 +180,28 @@ export class AuditService {
     await this.sealer.sealNow();
     // Watermark, head, then the blocks up to the head: a pass running meanwhile adds blocks of events above the
     // watermark (seen as not sealed yet) and is left out of the blocks compared with the head.
-    const watermark = await sealWatermark(ex);
+    const sealedTo = await sealWatermark(ex);
+    // A care giver whose chain could not go on: its events from the failed pass on wait, unsealed, not out of place.
+    const failure = (await sealingFailures(ex, careGiverId)).get(careGiverId);
+    const watermark = failure && failure.pendingFrom < sealedTo ? failure.pendingFrom : sealedTo;
     const head = await chainHead(ex, careGiverId);
     const blocks = await sealBlocks(ex, careGiverId, head?.lastSeq ?? 0);
     const events: StoredAuditEvent[] = [];
     for await (const event of auditEventsInOrder(ex, careGiverId)) events.push(event);
     // Taken after the events were read: each event read was committed by then, so its transaction began below this.
     const nextXact = await nextTransactionId(ex);
-    return verifyChain({ blocks, events, watermark, head, nextXact, anchors: options.anchors });
+    const verification = verifyChain({ blocks, events, watermark, head, nextXact, anchors: options.anchors });
+    if (!failure) return verification;
+    const { pendingFrom: _, ...sealingFailure } = failure;
+    return { ...verification, sealingFailure };
+  }
+
+  /**
+   * Whether sealing fails: this process's last pass failed, or some care giver's chain cannot go on (its events
+   * wait). The trail is still written either way; what waits is its protection.
+   */
+  async sealingFailing(ex: Executor = this.db): Promise<boolean> {
+    return this.sealer.failing || (await sealingFailures(ex)).size > 0;
   }
 
   /** Every care giver's chain head now: what the service logs as anchors, and what an operator may keep. */

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../../src/db/client.js';
 import { runMigrations } from '../../../src/db/migrate.js';
 import type { Actor } from '../../../src/lib/actor.js';
@@ -121,6 +122,16 @@ describe.skipIf(!TEST_DATABASE_URL)('npm run audit:verify (PostgreSQL)', () => {
       const bad = await verifyCli(scratch.url, ['--anchors', log]);
       expect(bad.code, bad.out).toBe(1);
       expect(bad.out).toContain(`{"careGiverId":"${CARE_GIVER}","valid":false`);
+      // A chain that cannot go on fails too, though what it sealed holds: its new events are not protected.
+      await database.db.execute(sql`
+        insert into audit_seal_blocks (care_giver_id, seq, xact_from, xact_to, events, last_id, prev_hash, hash)
+        select care_giver_id, seq + 1, xact_to, xact_to, 0, last_id, hash, repeat('f', 64) from audit_seal_blocks`);
+      await audit.readPatients(coordinator, UNIT, 'sick_leave', ['200001012384']);
+      await audit.sealer.sealNow();
+      const stuck = await verifyCli(scratch.url, []);
+      expect(stuck.code, stuck.out).toBe(1);
+      expect(stuck.out).toContain(`{"careGiverId":"${CARE_GIVER}","valid":true,"checked":1,"sealingFailure":{`);
+      expect(stuck.out).toContain('1 chains verified, 0 do not hold, 1 cannot go on');
     } finally {
       await database.close();
       await scratch.drop();

@@ -5,7 +5,7 @@ import { unsealedEventCount } from '../../../src/modules/audit/repository.js';
 import type { Actor } from '../../../src/lib/actor.js';
 import { useTestApp } from '../../helpers/app.js';
 import { removeFirstEventAndReseal, withAuditGuardsOff } from '../../helpers/database.js';
-import { AUDITOR, bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, UNIT } from '../../helpers/tokens.js';
+import { AUDITOR, bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
 
 const ctx = useTestApp();
 const PATIENT = '191212121212';
@@ -193,6 +193,41 @@ describe('audit trail', () => {
     // Sealing goes on as before.
     await audit.readPatients(coordinator, UNIT, 'sick_leave', ['200001012384']);
     expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 2 });
+  });
+
+  it('goes on sealing other care givers when one care giver’s next block cannot be written, tells of it, and seals that care giver’s waiting events once it can', async () => {
+    const audit = ctx.app.services.audit;
+    const other: Actor = { ...coordinator, careGiverId: OTHER_CARE_GIVER, units: [OTHER_UNIT] };
+    const ready = async () => (await ctx.app.inject({ method: 'GET', url: '/health/ready' })).json();
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    await audit.readPatients(other, OTHER_UNIT, 'sick_leave', [PATIENT]);
+    expect((await audit.verify(CARE_GIVER)).valid).toBe(true);
+    expect(await ready()).toMatchObject({ status: 'ready', auditSealing: 'ok' });
+    // A block slipped in at the care giver's next position: a seal pass inserts blocks, so no guard refuses it.
+    await ctx.database.db.execute(sql`
+      insert into audit_seal_blocks (care_giver_id, seq, xact_from, xact_to, events, last_id, prev_hash, hash)
+      select care_giver_id, seq + 1, xact_to, xact_to, 0, last_id, hash, repeat('f', 64)
+      from audit_seal_blocks where care_giver_id = ${CARE_GIVER} order by seq desc limit 1`);
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', ['200001012384']);
+    await audit.readPatients(other, OTHER_UNIT, 'sick_leave', ['200001012384']);
+    // The other care giver's chain goes on (one failing care giver stopped every pass for all of them).
+    expect(await audit.verify(OTHER_CARE_GIVER)).toEqual({ valid: true, checked: 2 });
+    // This one's sealed part holds; its new event waits, and verification and readiness tell why.
+    expect(await audit.verify(CARE_GIVER)).toEqual({
+      valid: true,
+      checked: 1,
+      sealingFailure: {
+        since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        failures: expect.any(Number),
+        error: expect.stringContaining('position 2'),
+      },
+    });
+    expect(await ready()).toMatchObject({ status: 'ready', auditSealing: 'failing' });
+    // The slipped-in block removed (its guard off): the next pass seals the waiting event where the chain went on.
+    await withTriggersOff(sql`delete from audit_seal_blocks where care_giver_id = ${CARE_GIVER} and seq = 2`);
+    expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 2 });
+    expect(await ready()).toMatchObject({ status: 'ready', auditSealing: 'ok' });
+    expect(await audit.verify(OTHER_CARE_GIVER)).toEqual({ valid: true, checked: 2 });
   });
 
   it('detects an event written with a transaction id not yet begun (no pass would seal it, yet it is listed)', async () => {
