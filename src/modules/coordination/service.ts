@@ -61,8 +61,11 @@ export interface CaseRecords {
   patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean>;
 }
 
-/** Refusals of an effort's change whose answer tells of the effort as stored: its status, version or consent. */
-const TELLS_OF_THE_EFFORT = new Set([409, 412, 422]);
+/**
+ * Refusals of an effort's change whose answer tells of the effort as stored: its status, version or consent, or (400)
+ * its day or its patient's birth, which the date rules name.
+ */
+const TELLS_OF_THE_EFFORT = new Set([400, 409, 412, 422]);
 
 export class CoordinationService {
   constructor(
@@ -143,7 +146,7 @@ export class CoordinationService {
     await this.units.assertUnitsOfCareGiver(actor, [
       this.visible(actor, await findEffort(this.database.db, id)).unitId,
     ]);
-    // The effort as read in the transaction: a refusal after it (409, 412, 422) tells of it (its status, its version,
+    // The effort as read in the transaction: a refusal after it (400, 409, 412, 422) tells of it (its status, its version,
     // its consent's state), so it is audited as a read of it once the transaction is undone.
     let seen: EffortRow | undefined;
     return this.database.db

@@ -301,6 +301,10 @@ describe('updating an effort', () => {
     const moved = await patch(id, { performedOn: '1999-12-31' });
     expect(moved.statusCode).toBe(400);
     expect(moved.json().errors[0].path).toBe('performedOn');
+    // That answer names the patient's birth, read with the effort: audited as a read of it, as a 409 is.
+    expect(moved.json().errors[0].message).toContain('2000-01-01');
+    const events = (await auditEvents()).filter((e) => e.resource_id === id);
+    expect(events.map((e) => e.action)).toEqual(['create', 'read']);
   });
 
   it('a patch that changes nothing keeps the version and is audited as a read, not an update', async () => {
