@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { Problem, SCHEMA_REF } from '../lib/schemas.js';
+import { Problem, problemResponses, SCHEMA_REF } from '../lib/schemas.js';
 
 export const API_DESCRIPTION = `Sick-leave overview, coordination efforts and consent for Swedish healthcare (Rehabstöd-style).
 
@@ -241,6 +241,7 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
         response: {
           200: z.record(z.string(), z.unknown()),
           429: Problem.describe('Too many requests from this client'),
+          431: problemResponses[431],
         },
       },
     },

@@ -6,7 +6,7 @@ import { migrationsApplied } from '../db/migrate.js';
 import { isPoolExhausted } from '../db/errors.js';
 import { ServiceUnavailable } from '../lib/errors.js';
 import { POOL_EXHAUSTED } from './errors.js';
-import { Problem } from '../lib/schemas.js';
+import { Problem, problemResponses } from '../lib/schemas.js';
 
 const Status = z.object({ status: z.literal('ok') });
 const Readiness = z.object({
@@ -42,7 +42,7 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: HealthOptions)
       schema: {
         tags: ['operations'],
         summary: 'The process is up (also while it sheds load)',
-        response: { 200: Status },
+        response: { 200: Status, 431: problemResponses[431] },
       },
       // Never shed: a liveness probe that failed under load would get a busy, healthy process restarted. Readiness
       // is shed, which takes an overloaded process out of the balancer's rotation instead.
@@ -59,7 +59,7 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: HealthOptions)
       schema: {
         tags: ['operations'],
         summary: 'The database is reachable and every migration is applied',
-        response: { 200: Readiness, 503: Problem },
+        response: { 200: Readiness, 431: problemResponses[431], 503: Problem },
       },
       exposeHeadRoute: true,
     },

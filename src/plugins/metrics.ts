@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
 import { TEXT_BODY } from './docs.js';
+import { problemResponses } from '../lib/schemas.js';
 
 /** Prometheus metrics on a registry of this app's own, so several apps in one process do not collide. */
 export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: Database }) => {
@@ -45,7 +46,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: D
         [TEXT_BODY]: 'text/plain',
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format)',
-        response: { 200: z.string().describe('Prometheus text format') },
+        response: { 200: z.string().describe('Prometheus text format'), 431: problemResponses[431] },
       },
     },
     async (_request, reply) => {
