@@ -175,7 +175,7 @@ describe.skipIf(!TEST_DATABASE_URL)('a standby (DATABASE_READ_URL) that fails (P
         expect((await overview(app)).json().total).toBe(1);
         const ready = await app.inject({ method: 'GET', url: '/health/ready' });
         expect(ready.statusCode).toBe(200);
-        expect(ready.json()).toEqual({ status: 'ready', database: 'pg', standby: 'failing' });
+        expect(ready.json()).toEqual({ status: 'ready', database: 'pg', auditSealing: 'ok', standby: 'failing' });
       } finally {
         await app.close();
         await database.close();
