@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { clientAddress } from './lib/client-address.js';
+import proxyAddr from '@fastify/proxy-addr';
 import { loggerOptions } from './lib/logger.js';
 import { Problem, unknownParameters } from './lib/schemas.js';
 import { acceptedRequestId } from './lib/request-id.js';
@@ -55,6 +56,8 @@ const URI_TOO_LONG = Problem.describe('A path parameter is longer than 200 chara
 
 /** Builds the whole app from config and a database; it neither listens nor reads the environment. */
 export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
+  // The proxies whose X-Forwarded-For names the client, as Fastify's trustProxy compiles them.
+  const trusted = config.trustProxy ? proxyAddr.compile(config.trustProxy) : undefined;
   let limitBeforeRouting: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
   const base: FastifyServerOptions = {
     bodyLimit: config.bodyLimitBytes,
@@ -82,7 +85,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
       },
     } as object),
     // Counted by the rate limit, registered below (before it is, as without one).
-    frameworkErrors: limitedFrameworkErrors(() => limitBeforeRouting),
+    frameworkErrors: limitedFrameworkErrors(() => limitBeforeRouting, trusted && ((raw) => proxyAddr(raw, trusted))),
     clientErrorHandler,
   };
   const app = (logger

@@ -164,8 +164,14 @@ type Limit = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
  * frameworkErrors, counted by the rate limit first (`limit()`: the app's limiter once it is registered): a request
  * refused before routing runs no hook, so 414s and bad percent-encodings were free to send without end.
  */
-export function limitedFrameworkErrors(limit: () => Limit | undefined) {
+export function limitedFrameworkErrors(
+  limit: () => Limit | undefined,
+  forwardedClient?: (raw: FastifyRequest['raw']) => string,
+) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    // Fastify makes this request without trustProxy: its ip is the proxy's, which put every client of a balancer in
+    // one bucket (and in the log). The client the trusted proxies name, as on every other request.
+    if (forwardedClient) Object.defineProperty(request, 'ip', { value: forwardedClient(request.raw) });
     const check = limit();
     if (!check) {
       frameworkErrors(error, request, reply);

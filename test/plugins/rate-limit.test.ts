@@ -91,6 +91,22 @@ describe('rate limiting behind a load balancer (TRUST_PROXY)', () => {
     expect((await via('10.1.2.3', '198.51.100.50:7')).statusCode).toBe(429);
   });
 
+  it('counts requests refused before routing in the bucket of the client the proxy names, too', async () => {
+    const refused = (client: string) =>
+      behind.app.inject({
+        url: `/v1/consents/${'x'.repeat(201)}`,
+        remoteAddress: '10.1.2.3',
+        headers: { 'x-forwarded-for': client },
+      });
+    for (let i = 0; i < 2; i++) expect((await refused('198.51.100.60')).statusCode).toBe(414);
+    expect((await refused('198.51.100.60')).statusCode).toBe(429);
+    // The proxy's other clients are not limited for it (all of them shared the proxy's bucket).
+    expect((await refused('198.51.100.61')).statusCode).toBe(414);
+    expect((await via('10.1.2.3', '198.51.100.62')).statusCode).toBe(404);
+    // And the limited client is limited on every route, as after any other refused request.
+    expect((await via('10.1.2.3', '198.51.100.60')).statusCode).toBe(429);
+  });
+
   it('ignores X-Forwarded-For from an address that is not a trusted proxy: a client cannot pick its bucket', async () => {
     for (let i = 0; i < 2; i++) expect((await via('203.0.113.5', `198.51.100.${10 + i}`)).statusCode).toBe(404);
     expect((await via('203.0.113.5', '198.51.100.99')).statusCode).toBe(429);
