@@ -31,7 +31,7 @@ import { clientErrorHandler, errorsPlugin, limitedFrameworkErrors, notFound, Rou
 import { describeError, ServiceUnavailable, ValidationFailed } from './lib/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
-import { metricsPlugin } from './plugins/metrics.js';
+import { metricsPlugin, metricsScraperCheck } from './plugins/metrics.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { createServices, type Services } from './services.js';
 
@@ -56,6 +56,7 @@ const URI_TOO_LONG = Problem.describe('A path parameter is longer than 200 chara
 
 /** Builds the whole app from config and a database; it neither listens nor reads the environment. */
 export async function buildApp({ config, database, logger }: AppOptions): Promise<FastifyInstance> {
+  const metricsScraper = metricsScraperCheck(config.metricsToken);
   // The proxies whose X-Forwarded-For names the client, as Fastify's trustProxy compiles them.
   const trusted = config.trustProxy ? proxyAddr.compile(config.trustProxy) : undefined;
   let limitBeforeRouting: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
@@ -188,8 +189,12 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     keyGenerator: (request) => clientAddress(request),
     // Probes and the metrics scraper are not limited: a scraper behind the same NAT as busy clients lost its scrapes.
     // Exactly these paths: any other under /health/ is a probe for routes, which counts.
-    allowList: (request) =>
-      (request.method === 'GET' || request.method === 'HEAD') && UNLIMITED_PATHS.has(request.url.split('?')[0] ?? ''),
+    // With METRICS_TOKEN, only a scrape with it: a wrong token counts, as any failed authentication does.
+    allowList: (request) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+      const path = request.url.split('?')[0] ?? '';
+      return UNLIMITED_PATHS.has(path) && (path !== '/metrics' || metricsScraper(request.headers.authorization));
+    },
   });
   // Fastify's not-found handler skips the plugin's hook: without this, probing for routes cost nothing.
   limitBeforeRouting = app.rateLimit();
@@ -203,7 +208,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   });
   // The contract first: it sees only routes declared after it (/metrics was missing from it).
   await app.register(docsPlugin, { enabled: config.docsEnabled });
-  await app.register(metricsPlugin, { database });
+  await app.register(metricsPlugin, { database, token: config.metricsToken });
   await app.register(authPlugin, { jwt: config.jwt });
   await app.register(healthPlugin, {
     database,

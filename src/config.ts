@@ -143,6 +143,7 @@ const EnvSchema = z
     ).default(12 * 3_600_000),
     CORS_ORIGINS: optionalText,
     DOCS_ENABLED: flag.default(true),
+    METRICS_TOKEN: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     BODY_LIMIT_BYTES: envInt(
       z.coerce
         .number()
@@ -225,6 +226,8 @@ export interface Config {
   cursorSecret: string;
   corsOrigins: string[];
   docsEnabled: boolean;
+  /** When set, /metrics answers only a scraper sending it as a bearer token. */
+  metricsToken?: string;
   bodyLimitBytes: number;
   rateLimit: { max: number; windowMs: number };
   maxEventLoopDelayMs: number;
@@ -305,6 +308,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     cursorSecret: env.CURSOR_SECRET ?? env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
     corsOrigins: originsIn(env.CORS_ORIGINS),
     docsEnabled: env.DOCS_ENABLED,
+    metricsToken: env.METRICS_TOKEN,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,

@@ -65,6 +65,13 @@ describe('config', () => {
     }
   });
 
+  it('leaves /metrics open by default; METRICS_TOKEN, when set, is at least 32 characters', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: '' }).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
+    expect(problemsOf({ METRICS_TOKEN: 'short' })).toEqual([expect.stringMatching(/^METRICS_TOKEN: .*32/)]);
+  });
+
   it('trusts no proxy by default, and TRUST_PROXY names the proxies (addresses, CIDRs, range names)', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);

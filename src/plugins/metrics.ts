@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
@@ -5,9 +6,26 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
 import { TEXT_BODY } from './docs.js';
 import { problemResponses } from '../lib/schemas.js';
+import { Unauthorized } from '../lib/errors.js';
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * Whether an Authorization header carries `token` as its bearer token, compared in constant time (over digests, so
+ * the length of a wrong guess tells nothing either). Without a token every scraper is let in.
+ */
+export function metricsScraperCheck(token: string | undefined): (authorization: string | undefined) => boolean {
+  if (token === undefined) return () => true;
+  const expected = digest(token);
+  return (authorization) => {
+    const sent = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+    return sent !== undefined && timingSafeEqual(digest(sent), expected);
+  };
+}
 
 /** Prometheus metrics on a registry of this app's own, so several apps in one process do not collide. */
-export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: Database }) => {
+export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: Database; token?: string }) => {
+  const scraper = metricsScraperCheck(opts.token);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -46,7 +64,18 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: D
         [TEXT_BODY]: 'text/plain',
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format)',
-        response: { 200: z.string().describe('Prometheus text format'), 431: problemResponses[431] },
+        response: {
+          200: z.string().describe('Prometheus text format'),
+          ...(opts.token
+            ? { 401: problemResponses[401].describe('METRICS_TOKEN is set: the bearer token is not it') }
+            : {}),
+          431: problemResponses[431],
+        },
+      },
+      // Route patterns and their traffic are not patient data, but with METRICS_TOKEN only the scraper sees them.
+      // In preHandler, as the API's own token check: after the rate limit's hook, so that a wrong token counts.
+      preHandler: async (request) => {
+        if (!scraper(request.headers.authorization)) throw new Unauthorized('The metrics token is required');
       },
     },
     async (_request, reply) => {
