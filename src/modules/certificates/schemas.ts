@@ -17,7 +17,7 @@ import {
 } from '../../domain/certificate-rules.js';
 import { addDays, stockholmToday } from '../../domain/calendar.js';
 import { CHAPTERS } from '../../domain/icd10.js';
-import { birthDateOf } from '../../domain/personal-identity.js';
+import { birthDateOf, containsPersonalIdentity } from '../../domain/personal-identity.js';
 import { HsaId, LocalDateSchema, PatientId, SCHEMA_REF } from '../../lib/schemas.js';
 
 export const CertificateId = z
@@ -30,6 +30,14 @@ export const CertificateId = z
   });
 
 export const CertificateParams = z.object({ id: CertificateId });
+
+/**
+ * A new certificate's id: no personal identity number in it, in any of its written forms. The id travels in URLs
+ * (`GET /v1/certificates/{id}`), which proxies and balancers log; a stored one is still found by its id.
+ */
+const NewCertificateId = CertificateId.refine((id) => !containsPersonalIdentity(id), {
+  message: 'must not hold a personal identity number (the id travels in URLs)',
+});
 
 const Name = z.string().trim().min(1).max(200);
 
@@ -130,7 +138,7 @@ function typeAndPeriodsParsed(payload: z.core.ParsePayload): boolean {
 const normalisedDiagnoses = new WeakMap<object, Diagnosis[]>();
 
 const CertificateShape = z.strictObject({
-  id: CertificateId,
+  id: NewCertificateId,
   type: z.enum(CERTIFICATE_TYPES).describe('Only FK7804 and FK7263 build sick-leave cases'),
   patient: z.strictObject({
     id: PatientId,
