@@ -26,7 +26,7 @@ export function createServices(
   const certificates = new CertificateService(database, audit);
   const consents = new ConsentService(database, audit, certificates);
   const coordination = new CoordinationService(database, audit, consents, cursors, certificates);
-  const sickLeaves = new SickLeaveService(database, audit, certificates, coordination, cursors, {
+  const sickLeaves = new SickLeaveService(database, audit, certificates, coordination, consents, cursors, {
     cacheEntries: config.sickLeaveCacheEntries,
     cacheCases: config.sickLeaveCacheCases,
   });

@@ -1,5 +1,5 @@
 import type { Database, Executor } from '../../db/client.js';
-import { stockholmDate } from '../../domain/calendar.js';
+import { stockholmDate, type LocalDate } from '../../domain/calendar.js';
 import {
   type ConsentActor,
   type ConsentCheckResult,
@@ -165,6 +165,20 @@ export class ConsentService {
       },
     });
     return { ...result, on };
+  }
+
+  /**
+   * Whether the patient's consent to coordination at the unit is valid on `on`: a care relation of the unit with the
+   * patient (the sick-leave history asks it before showing other units' records).
+   */
+  async hasValidCoordinationConsent(
+    careGiverId: string,
+    unitId: string,
+    patientId: string,
+    on: LocalDate,
+  ): Promise<boolean> {
+    const rows = await findConsentsForCheck(this.database.db, careGiverId, unitId, patientId, ['coordination']);
+    return checkConsent(rows.map(toFacts), { kind: 'coordination', on }).allowed;
   }
 
   /**

@@ -4,7 +4,7 @@ import { chapterOf } from '../../domain/icd10.js';
 import { ageOn, birthDateOf, genderOf } from '../../domain/personal-identity.js';
 import { type CaseCertificate, casesOn, patientHistory, type SickLeaveCase } from '../../domain/sick-leave-engine.js';
 import { type Actor, assertRole } from '../../lib/actor.js';
-import { ValidationFailed } from '../../lib/errors.js';
+import { AppError, ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import { type AuditService, shownUnits } from '../audit/service.js';
 import {
@@ -17,6 +17,11 @@ import {
 import type { CertificateService } from '../certificates/service.js';
 import type { CoordinationService } from '../coordination/service.js';
 import { CaseCache } from './case-cache.js';
+
+/** What the history asks the consents module: whether the patient has consented to coordination at a unit. */
+export interface CareRelationConsents {
+  hasValidCoordinationConsent(careGiverId: string, unitId: string, patientId: string, on: LocalDate): Promise<boolean>;
+}
 import {
   type CaseFilters,
   type CoordinationStatus,
@@ -138,6 +143,7 @@ export class SickLeaveService {
     readonly audit: AuditService,
     readonly certificates: CertificateService,
     readonly coordination: CoordinationService,
+    private readonly consents: CareRelationConsents,
     private readonly cursors: PageCursors,
     options: { cacheEntries?: number; cacheCases?: number } = {},
   ) {
@@ -236,9 +242,9 @@ export class SickLeaveService {
   }
 
   /**
-   * All the patient's cases within the caller's care giver (certificates of every unit), newest first. A doctor
-   * sees only the cases whose active certificate they signed. The lookup is logged once for the patient, naming the
-   * units whose certificates it shows.
+   * All the patient's cases within the caller's care giver (certificates of every unit), newest first, to a unit with
+   * a care relation with the patient; otherwise 403 no-care-relation. A doctor sees only the cases whose active
+   * certificate they signed. The lookup is logged once for the patient, naming the units whose certificates it shows.
    */
   async history(actor: Actor, body: HistoryBody): Promise<SickLeaveHistory> {
     assertRole(actor, READERS);
@@ -246,6 +252,24 @@ export class SickLeaveService {
     const activeOn = body.activeOn ?? stockholmDate();
     // The history stays on the primary: it is what a coordinator opens right after a change, so it must show it.
     const certs = await patientCaseCertificates(this.database.db, actor.careGiverId, body.patientId);
+    // Inner secrecy (PDL): other units' records only to a unit that has a care relation with the patient, a sick
+    // leave there or the patient's consent to coordination there; any coordinator of the care giver who knew a
+    // personnummer read every unit's diagnoses. The refusal depends on the caller's unit alone (it tells nothing of
+    // other units) and is audited as the lookup it is.
+    const today = stockholmDate();
+    const related =
+      certs.some((c) => c.unitId === body.unitId) ||
+      (await this.consents.hasValidCoordinationConsent(actor.careGiverId, body.unitId, body.patientId, today));
+    if (!related) {
+      await this.audit.readPatients(actor, body.unitId, RESOURCE, [body.patientId]);
+      throw new AppError(
+        403,
+        'no-care-relation',
+        'No care relation at the unit',
+        'The patient has no sick-leave certificate and no valid consent to coordination at the unit: the history, ' +
+          'which shows records of other units, is shown only to a unit with a care relation with the patient',
+      );
+    }
     const cases = patientHistory(certs, { activeOn, maxGapDays: body.maxGapDays }).filter((c) => visibleTo(actor, c));
     // The answer may show certificates of other units of the care giver: the event names them, so that an auditor can
     // follow up who read which unit's records (one event, for the patient, at the caller's unit).

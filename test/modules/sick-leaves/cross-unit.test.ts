@@ -1,3 +1,4 @@
+import { stockholmToday } from '../../../src/domain/calendar.js';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
@@ -125,12 +126,12 @@ describe('a case across two units of one care giver', () => {
       resource_id: `units:${[U001, U002].sort().join(',')}`,
       patient_id: P,
     });
-    // A history that shows nothing names no unit.
+    // A history that shows nothing names no unit: a doctor of U001 whose certificate is not the active one.
     const none = await ctx.app.inject({
       method: 'POST',
       url: '/v1/patients/sick-leave-history',
-      headers: coordinatorOf(U001),
-      payload: { patientId: '200001012384', unitId: U001 },
+      headers: bearer({ role: 'doctor', sub: DOCTOR, units: [U001] }),
+      payload: { patientId: P, unitId: U001, activeOn: '2026-11-15' },
     });
     expect(none.json().cases).toEqual([]);
     const [last] = await queryRows<{ resource_id: string | null }>(
@@ -363,5 +364,75 @@ describe.skipIf(!TEST_DATABASE_URL)('two writes for one patient at two units at 
     );
     expect(logged.map((r) => r.patient_id)).toEqual([P]);
     expect((await overview(U001, '2026-11-05')).items[0]).toMatchObject({ end: '2026-11-20', certificateCount: 2 });
+  });
+});
+
+// domain.md, access: "Access is limited to the unit the user works for (inner secrecy)". The history shows every
+// unit's cases of the care giver (the outline), to a unit that has a care relation with the patient: a sick leave
+// there, or the patient's valid consent to coordination there. Any coordinator of the care giver who knew a
+// personnummer read every unit's diagnoses of the patient.
+describe('the patient’s history at a unit without a care relation', () => {
+  const U003 = 'SE2321000016-U003';
+  const askAt = (unit: string, patientId = P) =>
+    ctx.app.inject({
+      method: 'POST',
+      url: '/v1/patients/sick-leave-history',
+      headers: coordinatorOf(unit),
+      payload: { patientId, unitId: unit, activeOn: '2026-11-15' },
+    });
+  const lastEvent = async () =>
+    (
+      await queryRows<{ unit_id: string; resource: string; action: string; patient_id: string; resource_id: null }>(
+        ctx.database.db,
+        sql`select unit_id, resource, action, patient_id, resource_id from audit_events order by id desc limit 1`,
+      )
+    )[0];
+
+  it('is refused (403 no-care-relation), tells nothing of other units, and the lookup is audited', async () => {
+    await givenCaseAcrossTwoUnits();
+    const refused = await askAt(U003);
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.json()).toMatchObject({ type: expect.stringMatching(/\/no-care-relation$/), status: 403 });
+    expect(refused.body).not.toMatch(/U001|U002|F321|cert-a/);
+    // The same answer for a patient with no sick leave anywhere: it depends on the caller's unit alone.
+    const nobody = await askAt(U003, '200001012384');
+    expect(nobody.statusCode).toBe(403);
+    expect(nobody.json().detail).toBe(refused.json().detail);
+    expect(await lastEvent()).toEqual({
+      unit_id: U003,
+      resource: 'sick_leave',
+      action: 'read',
+      patient_id: '200001012384',
+      resource_id: null,
+    });
+  });
+
+  it('is shown, every unit’s cases, once the patient has consented to coordination at the unit', async () => {
+    await givenCaseAcrossTwoUnits();
+    const consent = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/consents',
+      headers: coordinatorOf(U003),
+      payload: { patientId: P, unitId: U003, kind: 'coordination', form: 'written', givenOn: stockholmToday() },
+    });
+    expect(consent.statusCode, consent.body).toBe(201);
+    const shown = await askAt(U003);
+    expect(shown.statusCode, shown.body).toBe(200);
+    expect(shown.json().cases).toHaveLength(1);
+    expect(
+      shown
+        .json()
+        .cases[0].certificates.map((c: { unitId: string }) => c.unitId)
+        .sort(),
+    ).toEqual([U001, U002]);
+    // Revoked, it no longer is.
+    await ctx.app.inject({
+      method: 'POST',
+      url: `/v1/consents/${consent.json().id}/revoke`,
+      headers: coordinatorOf(U003),
+      payload: { reason: 'Withdrawn' },
+    });
+    expect((await askAt(U003)).statusCode).toBe(403);
   });
 });

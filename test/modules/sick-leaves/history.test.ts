@@ -1,3 +1,4 @@
+import { stockholmToday } from '../../../src/domain/calendar.js';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../../helpers/app.js';
 import { bearer, DOCTOR, OTHER_CARE_GIVER, OTHER_DOCTOR, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
@@ -134,7 +135,16 @@ describe('POST /v1/patients/sick-leave-history', () => {
     expect(theirs.cases.map((c: { start: string }) => c.start)).toEqual(['2026-03-01']);
   });
 
-  it('answers an empty history for a patient without certificates', async () => {
+  it('answers an empty history for a patient without certificates who consented to coordination at the unit', async () => {
+    // Without a care relation at the unit it is not shown at all (test/modules/sick-leaves/cross-unit.test.ts).
+    expect((await history({ patientId: ANNA, unitId: UNIT })).statusCode).toBe(403);
+    const consent = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/consents',
+      headers: coordinator,
+      payload: { patientId: ANNA, unitId: UNIT, kind: 'coordination', form: 'written', givenOn: stockholmToday() },
+    });
+    expect(consent.statusCode, consent.body).toBe(201);
     const res = await history({ patientId: ANNA, unitId: UNIT });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ patient: { id: ANNA, name: null, gender: 'F' }, cases: [] });
