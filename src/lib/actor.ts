@@ -36,6 +36,11 @@ export function assertRole(actor: Actor, roles: readonly Role[]): void {
  * Who owns a unit: a unit of another care giver than the actor's is 403 (see CertificateService), for a write and for
  * a read that names the unit. `read` may answer from a remembered "no owner yet" (a minute at most).
  */
+/** What other modules ask the certificates module: whether a patient has a case (a counted certificate) at a unit. */
+export interface CaseRecords {
+  patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean>;
+}
+
 export interface UnitOwners {
   assertUnitsOfCareGiver(actor: Actor, unitIds: readonly string[], use?: 'read' | 'write'): Promise<void>;
   /** assertActsFor and assertUnitsOfCareGiver for the one unit a request names. */

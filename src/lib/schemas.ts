@@ -106,6 +106,15 @@ export const problemResponses = {
 
 export const notFoundResponse = { 404: problem('No such resource') } as const;
 
+/** For a patient lookup that shows other units' records: they go only to a unit with a care relation (inner secrecy). */
+export const careRelationResponses = {
+  403: problem(
+    'The token does not allow this role or unit, or the unit has no care relation with the patient (type ' +
+      '`…/no-care-relation`: no counted certificate of the patient there, and no consent to coordination there ' +
+      'valid today). That answer depends on the asking unit alone; the refused lookup is audited',
+  ),
+} as const;
+
 /** A personnummer or samordningsnummer in any accepted form, answered as 12 digits. */
 export const PatientId = z
   .string()

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { notFoundResponse, Problem, problemResponses } from '../../lib/schemas.js';
+import { careRelationResponses, notFoundResponse, Problem, problemResponses } from '../../lib/schemas.js';
 import {
   ClosingBodySchema,
   ConsentCheckBodySchema,
@@ -94,7 +94,7 @@ export const consentsRoutes: FastifyPluginAsyncZod = async (app) => {
           'Free text (purpose, journal reference, reasons) is returned only for consents of units in the token.',
         security,
         body: PatientConsentsBodySchema,
-        response: { 200: ConsentListSchema, ...problemResponses },
+        response: { 200: ConsentListSchema, ...problemResponses, ...careRelationResponses },
       },
       preHandler: staff,
     },

@@ -14,9 +14,10 @@ import {
   assertOwnCareGiver,
   assertRole,
   type Role,
+  type CaseRecords,
   type UnitOwners,
 } from '../../lib/actor.js';
-import { Conflict, ConsentRequired, NotFound, ValidationFailed } from '../../lib/errors.js';
+import { Conflict, ConsentRequired, NoCareRelation, NotFound, ValidationFailed } from '../../lib/errors.js';
 import { fulfilled, Batcher } from '../../lib/batcher.js';
 import { assertNotBeforeBirth } from '../../lib/patient-dates.js';
 import { type AuditEntry, type AuditService, shownUnits } from '../audit/service.js';
@@ -65,7 +66,7 @@ export class ConsentService {
   constructor(
     readonly database: Database,
     readonly audit: AuditService,
-    private readonly units: UnitOwners,
+    private readonly units: UnitOwners & CaseRecords,
   ) {
     const lookup = prepareConsentsForChecks(database.db);
     this.checkLookups = new Batcher(async (keys) => (await lookup(keys)).map((rows) => fulfilled(rows)), 200, 4);
@@ -129,6 +130,16 @@ export class ConsentService {
     assertRole(actor, STAFF);
     await this.units.assertActsAt(actor, body.unitId);
     const rows = await findPatientConsents(this.database.db, actor.careGiverId, body.patientId);
+    // Inner secrecy (NoCareRelation): the list shows consents of every unit, which tell where the patient is cared for.
+    const today = stockholmDate();
+    const consentedHere = checkConsent(rows.filter((row) => row.unitId === body.unitId).map(toFacts), {
+      kind: 'coordination',
+      on: today,
+    }).allowed;
+    if (!consentedHere && !(await this.units.patientHasCaseAt(actor.careGiverId, body.unitId, body.patientId))) {
+      await this.audit.readPatients(actor, body.unitId, RESOURCE, [body.patientId]);
+      throw new NoCareRelation('the list of their consents');
+    }
     // Logged also when it finds nothing, as every lookup that names a patient: that there is none tells of them too.
     // Naming the units whose consents it shows (of the whole care giver), as the patient's history does.
     await this.audit.record(actor, [

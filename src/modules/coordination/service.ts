@@ -6,6 +6,7 @@ import {
   assertActsFor,
   assertOwnCareGiver,
   assertRole,
+  type CaseRecords,
   type Role,
   type UnitOwners,
 } from '../../lib/actor.js';
@@ -56,10 +57,6 @@ const STATUS = 'coordination_status';
  * same transaction as its write; an effort of another care giver, or of another unit of the caller's care giver, is
  * 403.
  */
-/** What this module asks the certificates module: whether a patient has a case at a unit. */
-export interface CaseRecords {
-  patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean>;
-}
 
 /**
  * Refusals of an effort's change whose answer tells of the effort as stored: its status, version or consent, or (400)

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { problemResponses, UnitParams } from '../../lib/schemas.js';
+import { careRelationResponses, problemResponses, UnitParams } from '../../lib/schemas.js';
 import {
   CaseFiltersSchema,
   HistoryBodySchema,
@@ -86,18 +86,12 @@ export const sickLeavesRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['sick-leaves'],
         summary: 'All the patient’s sick-leave cases within the caller’s care giver, newest first',
-        description:
-          'Shown to a unit with a care relation with the patient (inner secrecy): a counted certificate of the ' +
-          'patient at `unitId`, or the patient’s consent to coordination there valid today. Otherwise 403 with type ' +
-          '`…/no-care-relation`, whatever other units hold; the refused lookup is audited.',
         security,
         body: HistoryBodySchema,
         response: {
           200: SickLeaveHistorySchema,
           ...problemResponses,
-          403: problemResponses[403].describe(
-            'The token does not allow this role or unit, or the unit has no care relation with the patient (type …/no-care-relation)',
-          ),
+          ...careRelationResponses,
         },
       },
       preHandler: readers,

@@ -4,7 +4,7 @@ import { chapterOf } from '../../domain/icd10.js';
 import { ageOn, birthDateOf, genderOf } from '../../domain/personal-identity.js';
 import { type CaseCertificate, casesOn, patientHistory, type SickLeaveCase } from '../../domain/sick-leave-engine.js';
 import { type Actor, assertRole } from '../../lib/actor.js';
-import { AppError, ValidationFailed } from '../../lib/errors.js';
+import { NoCareRelation, ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import { type AuditService, shownUnits } from '../audit/service.js';
 import {
@@ -252,23 +252,15 @@ export class SickLeaveService {
     const activeOn = body.activeOn ?? stockholmDate();
     // The history stays on the primary: it is what a coordinator opens right after a change, so it must show it.
     const certs = await patientCaseCertificates(this.database.db, actor.careGiverId, body.patientId);
-    // Inner secrecy (PDL): other units' records only to a unit that has a care relation with the patient, a sick
-    // leave there or the patient's consent to coordination there; any coordinator of the care giver who knew a
-    // personnummer read every unit's diagnoses. The refusal depends on the caller's unit alone (it tells nothing of
-    // other units) and is audited as the lookup it is.
+    // Inner secrecy (NoCareRelation): any coordinator of the care giver who knew a personnummer read every unit's
+    // diagnoses of the patient. The refusal is audited as the lookup it is.
     const today = stockholmDate();
     const related =
       certs.some((c) => c.unitId === body.unitId) ||
       (await this.consents.hasValidCoordinationConsent(actor.careGiverId, body.unitId, body.patientId, today));
     if (!related) {
       await this.audit.readPatients(actor, body.unitId, RESOURCE, [body.patientId]);
-      throw new AppError(
-        403,
-        'no-care-relation',
-        'No care relation at the unit',
-        'The patient has no sick-leave certificate and no valid consent to coordination at the unit: the history, ' +
-          'which shows records of other units, is shown only to a unit with a care relation with the patient',
-      );
+      throw new NoCareRelation('the history');
     }
     const cases = patientHistory(certs, { activeOn, maxGapDays: body.maxGapDays }).filter((c) => visibleTo(actor, c));
     // The answer may show certificates of other units of the care giver: the event names them, so that an auditor can

@@ -369,9 +369,42 @@ describe('reading consents', () => {
   });
 
   it('a patient’s consent list that finds nothing is logged too (it names the patient)', async () => {
-    const res = await post('/v1/patients/consents', { patientId: '196408233234', unitId: UNIT });
+    // A patient with sick leave at the unit (CERTIFICATE_EXAMPLE's) and no consent anywhere.
+    const ehr = bearer({ role: 'ehr' });
+    const cert = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/certificates',
+      headers: ehr,
+      payload: CERTIFICATE_EXAMPLE,
+    });
+    expect(cert.statusCode, cert.body).toBe(201);
+    const res = await post('/v1/patients/consents', { patientId: PATIENT, unitId: UNIT });
     expect(res.json()).toEqual({ items: [] });
-    expect((await auditEvents()).map((e) => [e.action, e.patient_id])).toEqual([['read', '196408233234']]);
+    expect((await auditEvents()).filter((e) => e.resource === 'consent')).toEqual([
+      expect.objectContaining({ action: 'read', patient_id: PATIENT }),
+    ]);
+  });
+
+  it('is refused at a unit without a care relation with the patient (inner secrecy), whatever other units hold', async () => {
+    // The patient consented at OTHER_UNIT only, and has no sick leave at UNIT.
+    const both = bearer({ role: 'coordinator', units: [UNIT, OTHER_UNIT] });
+    await givenConsent({ unitId: OTHER_UNIT }, both);
+    const answers = [];
+    for (const patientId of [PATIENT, '196408233234']) {
+      const res = await post('/v1/patients/consents', { patientId, unitId: UNIT });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().type).toMatch(/\/no-care-relation$/);
+      expect(res.body).not.toContain(OTHER_UNIT);
+      answers.push(res.json().detail);
+    }
+    expect(answers[0]).toBe(answers[1]);
+    expect((await auditEvents()).filter((e) => e.action === 'read').map((e) => [e.resource, e.patient_id])).toEqual([
+      ['consent', PATIENT],
+      ['consent', '196408233234'],
+    ]);
+    // OTHER_UNIT, where the consent is, sees it.
+    const there = await post('/v1/patients/consents', { patientId: PATIENT, unitId: OTHER_UNIT }, both);
+    expect(there.json().items).toHaveLength(1);
   });
 
   it('lists the patient’s consents at every unit of the care giver, history included, free text only for own units', async () => {

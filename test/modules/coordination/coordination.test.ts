@@ -515,16 +515,18 @@ describe('coordinator status', () => {
   // A status is of a patient's case at the unit: these patients have one at UNIT, the third at OTHER_UNIT as well.
   beforeEach(async () => {
     const ehr = bearer({ role: 'ehr', units: [UNIT, OTHER_UNIT] });
-    for (const [patientId, unitId] of [
-      [PATIENT, UNIT],
-      [OTHER_PATIENT, UNIT],
-      [THIRD_PATIENT, UNIT],
-      [THIRD_PATIENT, OTHER_UNIT],
-    ] as const) {
+    for (const [i, [patientId, unitId]] of (
+      [
+        [PATIENT, UNIT],
+        [OTHER_PATIENT, UNIT],
+        [THIRD_PATIENT, UNIT],
+        [THIRD_PATIENT, OTHER_UNIT],
+      ] as const
+    ).entries()) {
       const res = await post(
         '/v1/certificates',
         certificateBody({
-          id: `status-${patientId}-${unitId.slice(-4)}`,
+          id: `status-${i}`,
           patient: { id: patientId, name: 'Test Testsson' },
           unit: { id: unitId, name: 'Vårdcentralen' },
         }),
