@@ -142,10 +142,13 @@ export async function insertCertificates(
   const audited = also.audit(
     (e) => sql`(${e}."careGiverId", ${e}."resourceId") in (select care_giver_id, id from created)`,
   );
-  // Every writer locks name rows before patient and version rows (a transaction's own bump comes last). Here the bump
-  // is pulled by the final select, which PostgreSQL runs before the CTEs nothing reads, so the changed patients wait
-  // for both name upserts to finish: a batch holding a unit's name row and waiting for its patient or version row
-  // would otherwise deadlock with this statement.
+  // Every writer locks name rows before patient and version rows (a transaction's own bump comes last), and the care
+  // giver's name row before the unit's. Here the bump is pulled by the final select, which PostgreSQL runs before the
+  // CTEs nothing reads, so the changed patients wait for both name upserts to finish: a batch holding a unit's name
+  // row and waiting for its patient or version row would otherwise deadlock with this statement. The unit's upsert
+  // reads the care giver's to its end first: CTEs nothing reads run last in reverse order, so without it an insert
+  // with a relation (no bump) took the unit's row first and one without took the care giver's, and two posts that
+  // both renamed deadlocked.
   const bump = also.bumpVersions
     ? sql`, ${caseVersionBump(
         sql`select distinct unit_id, care_giver_id, patient_id, counts from new
@@ -201,6 +204,7 @@ export async function insertCertificates(
           select distinct on (n.unit_id) n.unit_id, n.care_giver_id, n.unit_name, n.signed_at
           from new n
           where not exists (select 1 from units u where u.id = n.unit_id and u.name_signed_at >= n.signed_at)
+            and (select count(*) from care_giver_names) >= 0
           order by n.unit_id, n.signed_at desc
           on conflict (id) do update set name = excluded.name, name_signed_at = excluded.name_signed_at
           where excluded.name_signed_at > units.name_signed_at and excluded.care_giver_id = units.care_giver_id
@@ -448,6 +452,7 @@ export async function claimUnits(
     sql`insert into units (id, care_giver_id, name, name_signed_at)
         select u, ${careGiverId}, '', '-infinity'::timestamptz
         from jsonb_array_elements_text(${JSON.stringify(unitIds)}::jsonb) as u
+        order by u -- in key order, as every writer of unit rows, so two claims of the same units cannot deadlock
         on conflict (id) do nothing`,
   );
   return unitCareGivers(ex, unitIds);

@@ -28,6 +28,30 @@ describe('a replacement and its target posted at the same moment', () => {
   });
 });
 
+describe('a replacement and its target posted at the same moment, both newer than the stored names', () => {
+  // Each round signs later, so both writes rename the care giver and the unit. The insert with a relation (the
+  // batch) and the one without (the single post, which bumps the versions itself) must lock the two name rows in
+  // the same order, or the two transactions deadlock and one post is answered 503.
+  it('both succeed', { timeout: 60_000 }, async () => {
+    const base = Date.parse('2026-11-20T09:30:00Z');
+    for (let round = 0; round < Number(process.env.ROUNDS ?? 150); round++) {
+      const signedAt = new Date(base + round * 60_000).toISOString();
+      const [batch, single] = await Promise.all([
+        postBatch(ctx.app, [
+          certificateBody({
+            id: `nr-${round}`,
+            signedAt,
+            relation: { kind: 'replaces', certificateId: `nt-${round}` },
+          }),
+        ]),
+        postCertificate(ctx.app, certificateBody({ id: `nt-${round}`, signedAt })),
+      ]);
+      expect(batch.json().results?.[0]?.status, batch.body).toBe('created');
+      expect(single.statusCode, single.body).toBe(201);
+    }
+  });
+});
+
 describe('a replacement revoked at the moment its target is posted', () => {
   // The revocation settles the replacement's target inside its transaction, where the target being posted is not
   // visible yet; the target's own settling sees the replacement not yet revoked. Without settling after the
