@@ -64,12 +64,33 @@ function withCentury(input: string, today: LocalDate): string {
   return `${String(year).slice(0, 2)}${input.slice(0, 6)}${input.slice(7)}`;
 }
 
-/** Digit runs that can be a personal identity number in one of its written forms. */
-const CANDIDATES = /(?<!\d)(\d{8}-?\d{4}|\d{6}[-+]\d{4})(?!\d)/g;
+/**
+ * Digit runs that can be a personal identity number as people write one: 12 or 10 digits, the last four after an
+ * optional separator (-, +, a space, _, . or :), digits neither before nor after.
+ */
+const CANDIDATES = /(?<!\d)(\d{8}|\d{6})([-+ _.:]?)(\d{4})(?!\d)/g;
+/** Runs longer than any written form, in which a 12-digit number may still stand. */
+const LONG_RUNS = /\d{13,}/g;
 
-/** Whether any run of digits in `text` is a valid personnummer or samordningsnummer (10 or 12 digits). */
+/**
+ * Whether `text` holds a valid personnummer or samordningsnummer: in one of its written forms (see CANDIDATES), or
+ * in 12 digits from a century (19, 20) inside a longer run of digits. Ten digits inside a longer run are not looked
+ * for: about one ten-digit window in a hundred and forty is a valid number by chance, so an issuing system's long
+ * numeric ids would be refused at random, where a twelve-digit window from a century is one in several thousand.
+ */
 export function containsPersonalIdentity(text: string): boolean {
-  for (const m of text.matchAll(CANDIDATES)) if (parsePersonalIdentity(m[1]!)) return true;
+  for (const m of text.matchAll(CANDIDATES)) {
+    const [, date, separator, last] = m as unknown as [string, string, string, string];
+    const written = date.length === 6 ? `${date}${separator === '+' ? '+' : '-'}${last}` : `${date}${last}`;
+    if (parsePersonalIdentity(written)) return true;
+  }
+  for (const [run] of text.matchAll(LONG_RUNS)) {
+    for (let i = 0; i + 12 <= run.length; i++) {
+      if ((run.startsWith('19', i) || run.startsWith('20', i)) && parsePersonalIdentity(run.slice(i, i + 12))) {
+        return true;
+      }
+    }
+  }
   return false;
 }
 

@@ -68,11 +68,16 @@ describe('personal identity numbers', () => {
 
 describe('a personal identity number inside other text', () => {
   it('is found in any written form, alone or among other characters, and only when valid', () => {
-    for (const text of ['191212121212', 'id 19121212-1212 x', 'ab121212-1212-40', 'x121212+1212', '19121272-1219']) {
+    const written = ['191212121212', 'id 19121212-1212 x', 'ab121212-1212-40', 'x121212+1212', '19121272-1219'];
+    // Bare ten digits, the separators people also use, and twelve digits inside a longer run.
+    const alsoWritten = ['c-1212121212', 'c-19121212_1212', 'c:19121212:1212', 'c-19121212 1212', '121212.1212'];
+    const inLongerRuns = ['1912121212120', '1191212121212', 'x-00191212121212-7'];
+    for (const text of [...written, ...alsoWritten, ...inLongerRuns]) {
       expect(containsPersonalIdentity(text), text).toBe(true);
     }
-    // A wrong check digit, a day that does not exist, or digits that run on are not one.
-    for (const text of ['191212121213', '19121312-1212', '1191212121212', '12121212', 'uuid']) {
+    // A wrong check digit, a day that does not exist, too few digits, ten digits inside a longer run, a long run
+    // without a valid twelve-digit number from a century in it.
+    for (const text of ['191212121213', '19121312-1212', '12121212', 'uuid', '01212121212', '2026112000000017']) {
       expect(containsPersonalIdentity(text), text).toBe(false);
     }
   });

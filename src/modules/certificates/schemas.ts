@@ -37,6 +37,12 @@ export const CertificateParams = z.object({ id: CertificateId });
  */
 const NewCertificateId = CertificateId.refine((id) => !containsPersonalIdentity(id), {
   message: 'must not hold a personal identity number (the id travels in URLs)',
+}).meta({
+  description:
+    'The certificate’s id in the issuing system; unique within the care giver (another care giver may use it too). ' +
+    'It travels in URLs, so it may not hold a personal identity number: 12 or 10 digits, the last four after an ' +
+    'optional `-`, `_`, `.` or `:`, or 12 digits from a century (19, 20) inside a longer run of digits (400)',
+  example: 'c-2026-000123',
 });
 
 const Name = z.string().trim().min(1).max(200);
