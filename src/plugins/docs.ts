@@ -213,6 +213,12 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { enabled: boole
             description:
               'A JWT with sub, role, careGiverId, units and exp (and iss/aud when the service is configured with them); a token whose exp is further ahead than JWT_MAX_LIFETIME_MS (12 h by default), or whose header or payload names a key twice, is refused.',
           },
+          metricsToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'The METRICS_TOKEN the service is started with (32 characters or more), for GET /metrics only; without METRICS_TOKEN, /metrics is open.',
+          },
         },
       },
     },

@@ -64,11 +64,16 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { database: D
         [TEXT_BODY]: 'text/plain',
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format)',
+        description:
+          'Open unless the service is started with METRICS_TOKEN; then only a scraper sending that token as a bearer ' +
+          'token is answered, and a request without it is 401 and counts in the rate limit (429 once over it) as any ' +
+          'failed authentication does. With the right token, or without METRICS_TOKEN, it is never rate limited.',
+        // Declared whatever this process's configuration, so the contract is one for every deployment.
+        security: [{}, { metricsToken: [] }],
         response: {
           200: z.string().describe('Prometheus text format'),
-          ...(opts.token
-            ? { 401: problemResponses[401].describe('METRICS_TOKEN is set: the bearer token is not it') }
-            : {}),
+          401: problemResponses[401].describe('METRICS_TOKEN is set and the bearer token is not it'),
+          429: problemResponses[429].describe('METRICS_TOKEN is set: too many requests without the token'),
           431: problemResponses[431],
         },
       },

@@ -33,6 +33,13 @@ describe('/metrics with METRICS_TOKEN', () => {
     for (let i = 0; i < 5; i++) expect((await scrape(`Bearer ${TOKEN}`, '192.0.2.33')).statusCode).toBe(200);
   });
 
+  it('is in the contract as it is served: optional bearer token, 401 and 429 declared', async () => {
+    const op = (ctx.app.swagger() as unknown as { paths: Record<string, Record<string, Record<string, unknown>>> })
+      .paths['/metrics']!.get!;
+    expect(op.security).toEqual([{}, { metricsToken: [] }]);
+    expect(Object.keys(op.responses as object)).toEqual(expect.arrayContaining(['200', '401', '429']));
+  });
+
   it('leaves the probes open', async () => {
     expect((await ctx.app.inject({ url: '/health/live' })).statusCode).toBe(200);
     expect((await ctx.app.inject({ url: '/health/ready' })).statusCode).toBe(200);
