@@ -32,8 +32,14 @@ const TABLES = [
   'patient_case_units',
 ];
 
-/** The audit tables whose triggers guard them (migrations 0001, 0015–0017). */
-const AUDIT_GUARDED = ['audit_events', 'audit_seal_blocks', 'audit_chain_heads', 'audit_seal_watermark'];
+/** The audit tables whose triggers guard them (migrations 0001, 0015–0017, 0019). */
+const AUDIT_GUARDED = [
+  'audit_events',
+  'audit_seal_blocks',
+  'audit_chain_heads',
+  'audit_seal_watermark',
+  'audit_seal_failures',
+];
 
 /** Runs `statements` with every guard of the audit tables off, as the owner role (an intruder with it) can. */
 export async function withAuditGuardsOff(ex: Executor, statements: readonly SQL[]): Promise<void> {
@@ -72,7 +78,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return {
     database,
     async truncate() {
-      // The audit tables refuse TRUNCATE (migrations 0015–0017): their guards are off for this one, in one transaction.
+      // The audit tables refuse TRUNCATE (migrations 0015–0017, 0019): their guards are off for this one, in one transaction.
       await database.db.transaction((tx) =>
         withAuditGuardsOff(tx, [sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`)]),
       );

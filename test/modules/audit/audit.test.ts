@@ -223,6 +223,22 @@ describe('audit trail', () => {
       },
     });
     expect(await ready()).toMatchObject({ status: 'ready', auditSealing: 'failing' });
+    // Only a seal pass writes the failure: removing it made readiness say ok while the chain still could not go on,
+    // and lost where the waiting events start.
+    for (const [i, statement] of [
+      sql`delete from audit_seal_failures`,
+      sql`truncate audit_seal_failures`,
+      sql`update audit_seal_failures set pending_from = ((pending_from::text::bigint + 1000)::text)::xid8`,
+      sql`update audit_seal_failures set failures = failures + 1, pending_from = '1'`,
+      sql`insert into audit_seal_failures (care_giver_id, pending_from, last_error) values (${OTHER_CARE_GIVER}, '1', 'x')`,
+    ].entries()) {
+      const refusal = await ctx.database.db.execute(statement).then(
+        () => 'done',
+        (error: Error) => String((error.cause as Error | undefined)?.message ?? error.message),
+      );
+      expect(refusal, `statement ${i}`).toMatch(/written by seal passes only/);
+    }
+    expect(await ready()).toMatchObject({ status: 'ready', auditSealing: 'failing' });
     // The slipped-in block removed (its guard off): the next pass seals the waiting event where the chain went on.
     await withTriggersOff(sql`delete from audit_seal_blocks where care_giver_id = ${CARE_GIVER} and seq = 2`);
     expect(await audit.verify(CARE_GIVER)).toEqual({ valid: true, checked: 2 });
