@@ -39,6 +39,8 @@ export function assertRole(actor: Actor, roles: readonly Role[]): void {
 /** What other modules ask the certificates module: whether a patient has a case (a counted certificate) at a unit. */
 export interface CaseRecords {
   patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean>;
+  /** The first day of the patient's counted certificates at the unit; undefined when they have none there. */
+  firstSickLeaveDayAt(careGiverId: string, unitId: string, patientId: string): Promise<string | undefined>;
 }
 
 export interface UnitOwners {

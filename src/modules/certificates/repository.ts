@@ -335,6 +335,21 @@ const SELECT = sql`select id, care_giver_id, unit_id, patient_id, content_hash, 
   revoked_at, revoked_by, revoke_reason, created_at from certificates`;
 
 /** Whether the patient has a certificate at the unit that counts in a case (of any time). */
+/** The first day of the patient's counted certificates at the unit (a date string), undefined when there is none. */
+export async function firstCountedDayAt(
+  ex: Executor,
+  careGiverId: string,
+  unitId: string,
+  patientId: string,
+): Promise<string | undefined> {
+  const rows = await queryRows<{ first: string | null }>(
+    ex,
+    sql`select min(start_date)::text as first from certificates
+        where care_giver_id = ${careGiverId} and patient_id = ${patientId} and unit_id = ${unitId} and counts`,
+  );
+  return rows[0]?.first ?? undefined;
+}
+
 export async function hasCountedCertificateAt(
   ex: Executor,
   careGiverId: string,

@@ -20,6 +20,7 @@ import {
   bumpUnitCaseVersions,
   type CertificateKey,
   findCertificates,
+  firstCountedDayAt,
   hasCountedCertificateAt,
   keyOf,
   keyOfContent,
@@ -430,6 +431,10 @@ export class CertificateService {
   /** Whether the patient has a sick-leave case at the unit: a certificate there that counts, of any time. */
   async patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean> {
     return hasCountedCertificateAt(this.database.db, careGiverId, unitId, patientId);
+  }
+
+  async firstSickLeaveDayAt(careGiverId: string, unitId: string, patientId: string): Promise<string | undefined> {
+    return firstCountedDayAt(this.database.db, careGiverId, unitId, patientId);
   }
 
   /** A unit the actor acts at: in the token (assertActsFor) and not another care giver's (assertUnitsOfCareGiver). */

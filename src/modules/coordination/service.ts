@@ -274,13 +274,26 @@ export class CoordinationService {
     // A status is of the patient's case at the unit: for someone without one (a mistyped personnummer that happens to
     // be valid), it stored patient data of a person the unit has no sick leave of, and showed nowhere. The answer
     // tells whether the patient has sick leave at the unit, as a history lookup does: audited as one.
-    if (!(await this.units.patientHasCaseAt(actor.careGiverId, body.unitId, body.patientId))) {
+    const firstDay = await this.units.firstSickLeaveDayAt(actor.careGiverId, body.unitId, body.patientId);
+    if (firstDay === undefined) {
       await this.audit.readPatients(actor, body.unitId, 'sick_leave', [body.patientId]);
       throw new Unprocessable(
         'no-sick-leave-at-unit',
         'No sick leave at the unit',
         'The patient has no sick-leave certificate at the unit: a coordination status is of a case there',
       );
+    }
+    // Nor for a day before the unit's first certificate of the patient (a mistyped year): no case of the unit holds
+    // it, so it showed nowhere. Without `on` the status is today's, even ahead of a certificate yet to begin. The
+    // answer names that day, so it is audited as a read too.
+    if (body.on !== undefined && body.on < firstDay) {
+      await this.audit.readPatients(actor, body.unitId, 'sick_leave', [body.patientId]);
+      throw new ValidationFailed('A coordination status cannot be set for a day before the sick leave at the unit', [
+        {
+          path: 'on',
+          message: `must not be before the first day of the patient’s sick leave at the unit (${firstDay})`,
+        },
+      ]);
     }
     return this.database.db.transaction(async (tx) => {
       await this.units.claimUnits(actor, [body.unitId], tx);

@@ -529,6 +529,8 @@ describe('coordinator status', () => {
           id: `status-${i}`,
           patient: { id: patientId, name: 'Test Testsson' },
           unit: { id: unitId, name: 'Vårdcentralen' },
+          // From the start of the year: the statuses below are set for days in it.
+          periods: [{ degree: 100, start: '2026-01-01', end: '2026-12-17' }],
         }),
         ehr,
       );
@@ -572,6 +574,30 @@ describe('coordinator status', () => {
       on: stockholmDate(),
     });
     expect(today.statusCode).toBe(201);
+  });
+
+  it('cannot be set for a day before the unit’s first certificate of the patient: 400 naming that day, audited', async () => {
+    const before = await post('/v1/patients/coordination-status', {
+      patientId: PATIENT,
+      unitId: UNIT,
+      status: 'contacted',
+      on: '2025-12-31',
+    });
+    expect(before.statusCode).toBe(400);
+    expect(before.json().errors).toEqual([
+      { path: 'on', message: 'must not be before the first day of the patient’s sick leave at the unit (2026-01-01)' },
+    ]);
+    expect(await count('coordination_statuses')).toBe(0);
+    expect((await auditEvents()).filter((e) => e.resource !== 'certificate')).toEqual([
+      { action: 'read', resource: 'sick_leave', resource_id: null, patient_id: PATIENT },
+    ]);
+    const firstDay = await post('/v1/patients/coordination-status', {
+      patientId: PATIENT,
+      unitId: UNIT,
+      status: 'contacted',
+      on: '2026-01-01',
+    });
+    expect(firstDay.statusCode).toBe(201);
   });
 
   it('cannot be set for a day before the patient was born: 400 naming on', async () => {
