@@ -34,7 +34,7 @@ export type OpenApi = {
     Record<
       string,
       {
-        security?: unknown[];
+        security?: Record<string, unknown>[];
         requestBody?: { content: Record<string, { schema: JsonSchema }> };
         parameters?: Parameter[];
       }
@@ -66,7 +66,10 @@ export function operationsOf(doc: OpenApi): Operation[] {
       out.push({
         method,
         path,
-        secured: (op.security?.length ?? 0) > 0,
+        // Requires the API's token: an empty requirement beside another makes it optional (/metrics).
+        secured:
+          (op.security ?? []).some((r) => 'bearerAuth' in r) &&
+          !(op.security ?? []).some((r) => Object.keys(r).length === 0),
         body: schema ? resolve(schema, doc) : undefined,
         parameters: (op.parameters ?? []).map((p) => ({ ...p, schema: resolve(p.schema ?? {}, doc) })),
         doc,
