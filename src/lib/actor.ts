@@ -39,8 +39,15 @@ export function assertRole(actor: Actor, roles: readonly Role[]): void {
 /** What other modules ask the certificates module: whether a patient has a case (a counted certificate) at a unit. */
 export interface CaseRecords {
   patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean>;
-  /** The first day of the patient's counted certificates at the unit; undefined when they have none there. */
-  firstSickLeaveDayAt(careGiverId: string, unitId: string, patientId: string): Promise<string | undefined>;
+  /**
+   * Whether the patient has a counted certificate at the unit, and the first day of their counted certificates at
+   * any unit of the care giver (the earliest a case holding the unit's can start); undefined when they have none.
+   */
+  sickLeaveAt(
+    careGiverId: string,
+    unitId: string,
+    patientId: string,
+  ): Promise<{ atUnit: boolean; firstDay: string | undefined }>;
 }
 
 export interface UnitOwners {

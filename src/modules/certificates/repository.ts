@@ -335,19 +335,23 @@ const SELECT = sql`select id, care_giver_id, unit_id, patient_id, content_hash, 
   revoked_at, revoked_by, revoke_reason, created_at from certificates`;
 
 /** Whether the patient has a certificate at the unit that counts in a case (of any time). */
-/** The first day of the patient's counted certificates at the unit (a date string), undefined when there is none. */
-export async function firstCountedDayAt(
+/**
+ * Whether the patient has a counted certificate at the unit, and the first day of their counted certificates at any
+ * unit of the care giver (undefined when they have none): the earliest day a case holding one of the unit's
+ * certificates can start, as cases are chained across the care giver's units.
+ */
+export async function sickLeaveAt(
   ex: Executor,
   careGiverId: string,
   unitId: string,
   patientId: string,
-): Promise<string | undefined> {
-  const rows = await queryRows<{ first: string | null }>(
+): Promise<{ atUnit: boolean; firstDay: string | undefined }> {
+  const rows = await queryRows<{ at_unit: boolean | null; first_day: string | null }>(
     ex,
-    sql`select min(start_date)::text as first from certificates
-        where care_giver_id = ${careGiverId} and patient_id = ${patientId} and unit_id = ${unitId} and counts`,
+    sql`select bool_or(unit_id = ${unitId}) as at_unit, min(start_date)::text as first_day from certificates
+        where care_giver_id = ${careGiverId} and patient_id = ${patientId} and counts`,
   );
-  return rows[0]?.first ?? undefined;
+  return { atUnit: rows[0]?.at_unit ?? false, firstDay: rows[0]?.first_day ?? undefined };
 }
 
 export async function hasCountedCertificateAt(

@@ -20,7 +20,6 @@ import {
   bumpUnitCaseVersions,
   type CertificateKey,
   findCertificates,
-  firstCountedDayAt,
   hasCountedCertificateAt,
   keyOf,
   keyOfContent,
@@ -35,6 +34,7 @@ import {
   type NewCertificate,
   recomputeSupersession,
   relationTargets,
+  sickLeaveAt,
   type StoredCertificate,
   supersededTargets,
 } from './repository.js';
@@ -433,8 +433,12 @@ export class CertificateService {
     return hasCountedCertificateAt(this.database.db, careGiverId, unitId, patientId);
   }
 
-  async firstSickLeaveDayAt(careGiverId: string, unitId: string, patientId: string): Promise<string | undefined> {
-    return firstCountedDayAt(this.database.db, careGiverId, unitId, patientId);
+  async sickLeaveAt(
+    careGiverId: string,
+    unitId: string,
+    patientId: string,
+  ): Promise<{ atUnit: boolean; firstDay: string | undefined }> {
+    return sickLeaveAt(this.database.db, careGiverId, unitId, patientId);
   }
 
   /** A unit the actor acts at: in the token (assertActsFor) and not another care giver's (assertUnitsOfCareGiver). */

@@ -126,9 +126,9 @@ export const NewStatusSchema = z
     unitId: HsaId.describe('Must be in the token'),
     status: CoordinatorStatusSchema,
     on: RecordDate.optional().describe(
-      'The day the status applies from; default today (Europe/Stockholm), not after it, and not before the first ' +
-        'day of the patient’s counted certificates at the unit (400). The overview shows the status as of ' +
-        'activeOn: the latest set on a day from the case’s start up to activeOn',
+      'The day the status applies from; default today (Europe/Stockholm). Not after today, and (given or not) not ' +
+        'before the first day of the patient’s counted certificates at the care giver (400). The overview shows the ' +
+        'status as of activeOn: the latest set on a day from the case’s start up to activeOn',
     ),
   })
   .meta({ id: 'NewCoordinationStatus' });

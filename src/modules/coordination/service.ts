@@ -274,8 +274,9 @@ export class CoordinationService {
     // A status is of the patient's case at the unit: for someone without one (a mistyped personnummer that happens to
     // be valid), it stored patient data of a person the unit has no sick leave of, and showed nowhere. The answer
     // tells whether the patient has sick leave at the unit, as a history lookup does: audited as one.
-    const firstDay = await this.units.firstSickLeaveDayAt(actor.careGiverId, body.unitId, body.patientId);
-    if (firstDay === undefined) {
+    const setOn = body.on ?? today;
+    const sickLeave = await this.units.sickLeaveAt(actor.careGiverId, body.unitId, body.patientId);
+    if (!sickLeave.atUnit) {
       await this.audit.readPatients(actor, body.unitId, 'sick_leave', [body.patientId]);
       throw new Unprocessable(
         'no-sick-leave-at-unit',
@@ -283,15 +284,17 @@ export class CoordinationService {
         'The patient has no sick-leave certificate at the unit: a coordination status is of a case there',
       );
     }
-    // Nor for a day before the unit's first certificate of the patient (a mistyped year): no case of the unit holds
-    // it, so it showed nowhere. Without `on` the status is today's, even ahead of a certificate yet to begin. The
-    // answer names that day, so it is audited as a read too.
-    if (body.on !== undefined && body.on < firstDay) {
+    // Nor for a day before the patient's first sick-leave day at the care giver (a mistyped year; today, ahead of a
+    // certificate yet to begin): a case holding the unit's certificate starts no earlier, and the overview shows a
+    // status set from the case's start on, so it showed nowhere. With or without `on`, the same day has the same
+    // answer. It names that day (which the unit's history shows too), so it is audited as a read.
+    const firstDay = sickLeave.firstDay!;
+    if (setOn < firstDay) {
       await this.audit.readPatients(actor, body.unitId, 'sick_leave', [body.patientId]);
-      throw new ValidationFailed('A coordination status cannot be set for a day before the sick leave at the unit', [
+      throw new ValidationFailed('A coordination status cannot be set for a day before the sick leave', [
         {
           path: 'on',
-          message: `must not be before the first day of the patient’s sick leave at the unit (${firstDay})`,
+          message: `${body.on === undefined ? 'today (the default) ' : ''}must not be before the first day of the patient’s sick leave (${firstDay})`,
         },
       ]);
     }
@@ -302,7 +305,7 @@ export class CoordinationService {
         unitId: body.unitId,
         patientId: body.patientId,
         status: body.status,
-        setOn: body.on ?? today,
+        setOn,
         setBy: actor.id,
       });
       await this.audit.record(

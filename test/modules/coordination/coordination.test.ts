@@ -12,6 +12,7 @@ const PATIENT = '191212121212';
 const OTHER_PATIENT = '200001012384';
 const THIRD_PATIENT = '196408233234';
 const coordinator = bearer({ role: 'coordinator' });
+const period = (start: string, end: string) => ({ degree: 100, start, end });
 
 const post = (url: string, payload: unknown, headers: Record<string, string> = coordinator) =>
   ctx.app.inject({ method: 'POST', url, payload: payload as object, headers });
@@ -576,7 +577,7 @@ describe('coordinator status', () => {
     expect(today.statusCode).toBe(201);
   });
 
-  it('cannot be set for a day before the unit’s first certificate of the patient: 400 naming that day, audited', async () => {
+  it('cannot be set for a day before the patient’s first sick-leave day: 400 naming that day, audited', async () => {
     const before = await post('/v1/patients/coordination-status', {
       patientId: PATIENT,
       unitId: UNIT,
@@ -585,7 +586,7 @@ describe('coordinator status', () => {
     });
     expect(before.statusCode).toBe(400);
     expect(before.json().errors).toEqual([
-      { path: 'on', message: 'must not be before the first day of the patient’s sick leave at the unit (2026-01-01)' },
+      { path: 'on', message: 'must not be before the first day of the patient’s sick leave (2026-01-01)' },
     ]);
     expect(await count('coordination_statuses')).toBe(0);
     expect((await auditEvents()).filter((e) => e.resource !== 'certificate')).toEqual([
@@ -598,6 +599,61 @@ describe('coordinator status', () => {
       on: '2026-01-01',
     });
     expect(firstDay.statusCode).toBe(201);
+  });
+
+  it('the same day has the same answer with or without on: today, ahead of a certificate yet to begin, is refused', async () => {
+    const patientId = '197707070178';
+    const start = addDays(stockholmDate(), 7);
+    const ehr = bearer({ role: 'ehr' });
+    const posted = await post(
+      '/v1/certificates',
+      certificateBody({ id: 'status-ahead', patient: { id: patientId }, periods: [period(start, addDays(start, 13))] }),
+      ehr,
+    );
+    expect(posted.statusCode, posted.body).toBe(201);
+    const implicit = await post('/v1/patients/coordination-status', { patientId, unitId: UNIT, status: 'contacted' });
+    const explicit = await post('/v1/patients/coordination-status', {
+      patientId,
+      unitId: UNIT,
+      status: 'contacted',
+      on: stockholmDate(),
+    });
+    expect([implicit.statusCode, explicit.statusCode]).toEqual([400, 400]);
+    expect(implicit.json().errors).toEqual([
+      {
+        path: 'on',
+        message: `today (the default) must not be before the first day of the patient’s sick leave (${start})`,
+      },
+    ]);
+    expect(await count('coordination_statuses')).toBe(0);
+  });
+
+  it('can be set for a day of the case before the unit’s own first certificate: the case began at another unit', async () => {
+    const patientId = '199202020120';
+    const ehr = bearer({ role: 'ehr', units: [UNIT, OTHER_UNIT] });
+    for (const [id, unitId, from, to] of [
+      ['status-x1', OTHER_UNIT, '2026-10-01', '2026-10-19'],
+      ['status-x2', UNIT, '2026-10-20', '2026-11-30'],
+    ] as const) {
+      const res = await post(
+        '/v1/certificates',
+        certificateBody({
+          id,
+          patient: { id: patientId },
+          unit: { id: unitId, name: 'Vårdcentralen' },
+          periods: [period(from, to)],
+        }),
+        ehr,
+      );
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const res = await post('/v1/patients/coordination-status', {
+      patientId,
+      unitId: UNIT,
+      status: 'contacted',
+      on: '2026-10-10',
+    });
+    expect(res.statusCode, res.body).toBe(201);
   });
 
   it('cannot be set for a day before the patient was born: 400 naming on', async () => {
