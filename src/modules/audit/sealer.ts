@@ -13,6 +13,11 @@ export interface SealerOptions {
   sweepMs?: number;
   /** How long sealNow waits for transactions still running elsewhere before it gives up. */
   sealNowTimeoutMs?: number;
+  /**
+   * A failure that goes on is reported again after this long (10 minutes by default); a new or a changed one (other
+   * care givers failing, another error) at once. Every pass reported it: two lines a second and more in the log.
+   */
+  repeatReportMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -41,6 +46,8 @@ export class AuditSealer {
   private lastPassAt = Number.NEGATIVE_INFINITY;
   /** Whether the last pass of this process failed as a whole (the database refused it, or was out of reach). */
   private lastPassFailed = false;
+  /** What was last reported and when, so a failure that goes on is not reported on every pass. */
+  private lastReport: { key: string; at: number } | undefined;
 
   constructor(
     private readonly db: Executor,
@@ -123,12 +130,21 @@ export class AuditSealer {
     try {
       const { sealed, failed } = await sealAuditEvents(this.db, wait);
       this.lastPassFailed = false;
-      if (failed.length > 0) this.options.onError?.(new SealingRefused(failed));
+      if (failed.length > 0) this.report(`refused:${[...failed].sort().join(',')}`, new SealingRefused(failed));
+      else if (sealed >= 0) this.lastReport = undefined;
       return sealed;
     } catch (err) {
       this.lastPassFailed = true;
-      this.options.onError?.(err);
+      this.report(`error:${err instanceof Error ? err.message : String(err)}`, err);
       return -1;
     }
+  }
+
+  private report(key: string, err: unknown): void {
+    const now = Date.now();
+    const last = this.lastReport;
+    if (last?.key === key && now - last.at < (this.options.repeatReportMs ?? 600_000)) return;
+    this.lastReport = { key, at: now };
+    this.options.onError?.(err);
   }
 }
