@@ -12,6 +12,9 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['audit'],
         summary: 'The care giver’s audit events, newest first',
+        description:
+          'Of every unit of the token’s care giver: an auditor follows up the whole care giver, and the token’s ' +
+          'units do not narrow the list (unitId filters by any unit of the care giver).',
         security,
         querystring: AuditListQuerySchema,
         response: { 200: AuditPageSchema, ...problemResponses },
