@@ -402,6 +402,18 @@ describe('audit trail', () => {
     expect(oneDay.statusCode).toBe(200);
   });
 
+  it('is of every unit of the care giver: an auditor’s units do not narrow it (the outline’s auditor of the care giver)', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients({ ...coordinator, units: [OTHER_UNIT] }, OTHER_UNIT, 'sick_leave', [PATIENT]);
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: `/v1/audit-events?unitId=${OTHER_UNIT}`,
+      headers: bearer({ role: 'auditor', units: [UNIT] }),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toEqual([expect.objectContaining({ unitId: OTHER_UNIT, patientId: PATIENT })]);
+  });
+
   it('is for auditors only', async () => {
     const res = await ctx.app.inject({
       method: 'GET',
