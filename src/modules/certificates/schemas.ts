@@ -45,7 +45,22 @@ const NewCertificateId = CertificateId.refine((id) => !containsPersonalIdentity(
   example: 'c-2026-000123',
 });
 
-const Name = z.string().trim().min(1).max(200);
+/** Control characters, and bidirectional embeddings, overrides and isolates: they hide or reorder what a screen shows. */
+const UNSHOWN = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+/** A character that shows: not a space, nor a format character such as a zero-width space. */
+const SHOWN = /[^\s\p{Cf}]/u;
+
+/**
+ * A patient's, doctor's, unit's or care giver's name, as coordinators see it in lists: "Tolvan \u202eosnavloT" showed
+ * reversed, and a name of one zero-width space showed as none.
+ */
+const Name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((name) => !UNSHOWN.test(name), 'must not hold control characters or bidirectional overrides')
+  .refine((name) => SHOWN.test(name), 'must hold a character that shows');
 
 const SIGNED_AT_SKEW_MS = 5 * 60_000;
 
@@ -68,8 +83,8 @@ const SignedAtInput = z
   })
   .meta({
     description:
-      'Signing time: RFC 3339 with a zone, or without a zone read as Swedish local time (Europe/Stockholm); not in ' +
-      'the future (5 minutes of clock skew allowed)',
+      'Signing time: RFC 3339 with a zone, or without a zone read as Swedish local time (Europe/Stockholm); the ' +
+      'seconds may be left out (2026-11-20T09:30Z); not in the future (5 minutes of clock skew allowed)',
     example: '2026-11-20T09:30:00Z',
   });
 

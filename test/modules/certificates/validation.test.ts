@@ -52,6 +52,25 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     await expectInvalid(certificateBody({ unit: { id: 'SE2321000016-U001' } }), 'unit.name');
     await expectInvalid(certificateBody({ careGiver: { id: 'SE2321000016-CG01', name: '  ' } }), 'careGiver.name');
   });
+  it('names: no control characters or bidirectional overrides, and at least one character that shows', async () => {
+    for (const name of ['A\u0007B\u001bC', 'Tolvan \u202eosnavloT', 'Tolvan\u2066 x', '\u200b', 'Tolvan\nTolvansson']) {
+      await expectInvalid(certificateBody({ patient: { id: '191212121212', name } }), 'patient.name');
+    }
+    await expectInvalid(
+      certificateBody({ unit: { id: 'SE2321000016-U001', name: '\u200b\u200b' } }),
+      'unit.name',
+      /shows/,
+    );
+    // Letters of any script, and a zero-width joiner inside a name, are names.
+    const ok = await postCertificate(
+      ctx.app,
+      certificateBody({
+        id: 'c-names-1',
+        patient: { id: '191212121212', name: 'Åsa Øberg-Nguyễn \u0639\u0644\u064a' },
+      }),
+    );
+    expect(ok.statusCode, ok.body).toBe(201);
+  });
   it('signedAt: an RFC 3339 time or a local time', async () => {
     await expectInvalid(certificateBody({ signedAt: '2026-11-20' }), 'signedAt');
     await expectInvalid(certificateBody({ signedAt: '2026-13-20T10:00:00Z' }), 'signedAt');
