@@ -32,6 +32,8 @@ export interface ConsentFacts {
   validFrom: LocalDate;
   validUntil: LocalDate;
   revoked: boolean;
+  /** The day (Europe/Stockholm) it was revoked on, when it was. */
+  revokedOn?: LocalDate;
   voided: boolean;
   /** Tie-break between equally good consents: the later recorded wins. */
   recordedAt?: Date;
@@ -42,6 +44,12 @@ export interface ConsentCheckQuery {
   /** Required for `information_sharing`; ignored for `coordination`. */
   actor?: string;
   on: LocalDate;
+  /**
+   * The date is of something done that is being documented (an effort's performedOn), not of something about to be
+   * done: a consent revoked later still covered the days before its revocation. A check before sharing leaves it
+   * out: a revoked consent allows nothing more, whatever day is asked about.
+   */
+  documentsThePast?: boolean;
 }
 
 export type ConsentCheckResult =
@@ -94,11 +102,13 @@ export function coversDate(consent: Pick<ConsentFacts, 'validFrom' | 'validUntil
 
 /**
  * What one consent says on a date. Voiding (registered in error) outranks revocation, and a revocation is final: a
- * revoked consent allows nothing from then on, whatever date is asked about.
+ * revoked consent allows nothing from then on, whatever date is asked about; only what is documented of a day
+ * before the revocation (`documentsThePast`) was still covered, as the patient's consent stood then.
  */
-export function consentStateOn(consent: ConsentFacts, on: LocalDate): ConsentCheckReason {
+export function consentStateOn(consent: ConsentFacts, on: LocalDate, documentsThePast = false): ConsentCheckReason {
   if (consent.voided) return 'voided';
-  if (consent.revoked) return 'revoked';
+  const stoodThen = documentsThePast && consent.revokedOn !== undefined && on < consent.revokedOn;
+  if (consent.revoked && !stoodThen) return 'revoked';
   if (on < consent.validFrom) return 'not_yet_valid';
   if (on > consent.validUntil) return 'expired';
   return 'valid';
@@ -138,12 +148,14 @@ export function checkConsent(consents: readonly ConsentFacts[], query: ConsentCh
     return { allowed: false, reason: 'actor_not_covered' };
   }
   if (covering.length === 0) return { allowed: false, reason: 'voided' };
-  const valid = covering.filter((c) => consentStateOn(c, query.on) === 'valid').sort(longestValidFirst);
+  const valid = covering
+    .filter((c) => consentStateOn(c, query.on, query.documentsThePast) === 'valid')
+    .sort(longestValidFirst);
   const best = valid[0];
   if (best) return { allowed: true, reason: 'valid', consentId: best.id, validUntil: best.validUntil };
   let refusal: { consent: ConsentFacts; reason: ConsentRefusal } | undefined;
   for (const consent of covering) {
-    const reason = consentStateOn(consent, query.on) as ConsentRefusal;
+    const reason = consentStateOn(consent, query.on, query.documentsThePast) as ConsentRefusal;
     if (
       !refusal ||
       REFUSAL_RANK[reason] < REFUSAL_RANK[refusal.reason] ||

@@ -57,6 +57,20 @@ describe('one consent on a date', () => {
     expect(consentStateOn(consent({ revoked: true }), '2026-05-01')).toBe('revoked');
     expect(consentStateOn(consent({ revoked: true }), '2026-03-09')).toBe('revoked');
   });
+  it('documenting the past: a revoked consent covered the days before its revocation, not its day or after', () => {
+    const revoked = consent({ revoked: true, revokedOn: '2026-06-01' });
+    expect(consentStateOn(revoked, '2026-05-31', true)).toBe('valid');
+    expect(consentStateOn(revoked, '2026-06-01', true)).toBe('revoked');
+    expect(consentStateOn(revoked, '2026-03-09', true)).toBe('not_yet_valid');
+    expect(consentStateOn(revoked, '2026-05-31')).toBe('revoked');
+    expect(checkConsent([revoked], { kind: 'coordination', on: '2026-05-31', documentsThePast: true })).toMatchObject({
+      allowed: true,
+    });
+    expect(checkConsent([revoked], { kind: 'coordination', on: '2026-05-31' })).toMatchObject({
+      allowed: false,
+      reason: 'revoked',
+    });
+  });
   it('voided outranks revoked', () => {
     expect(consentStateOn(consent({ revoked: true, voided: true }), '2026-05-01')).toBe('voided');
   });

@@ -109,7 +109,9 @@ export const consentsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Is there a valid consent of the patient at the unit, for the kind and actor, on a day?',
         description:
           'Valid means started, not expired (validUntil inclusive), not revoked and not voided. A revocation is ' +
-          'final: a revoked consent allows nothing afterwards, whatever day is asked about.',
+          'final: a revoked consent allows nothing afterwards, whatever day is asked about (a check comes before ' +
+          'sharing or acting). Only an effort that documents what was done on a day before the revocation still ' +
+          'rests on it (see POST /v1/coordination-efforts).',
         security,
         body: ConsentCheckBodySchema,
         response: { 200: ConsentCheckResultSchema, ...problemResponses },

@@ -200,14 +200,20 @@ export class ConsentService {
     const kinds: ConsentKind[] = need.actor ? ['coordination', 'information_sharing'] : ['coordination'];
     const rows = await findConsentsForCheck(tx, need.careGiverId, need.unitId, need.patientId, kinds, true);
     const facts = rows.map(toFacts);
-    const coordination = checkConsent(facts, { kind: 'coordination', on: need.on });
+    // An effort documents what was done on performedOn: a consent revoked since still covered the days before.
+    const coordination = checkConsent(facts, { kind: 'coordination', on: need.on, documentsThePast: true });
     if (!coordination.allowed) {
       throw refusal(`No valid coordination consent of the patient at the unit on ${need.on}`, coordination, {
         kind: 'coordination',
       });
     }
     if (!need.actor) return { consentId: coordination.consentId, sharingConsentId: null };
-    const sharing = checkConsent(facts, { kind: 'information_sharing', actor: need.actor, on: need.on });
+    const sharing = checkConsent(facts, {
+      kind: 'information_sharing',
+      actor: need.actor,
+      on: need.on,
+      documentsThePast: true,
+    });
     if (!sharing.allowed) {
       throw refusal(`No valid information-sharing consent naming ${need.actor} on ${need.on}`, sharing, {
         kind: 'information_sharing',
@@ -270,6 +276,7 @@ export function toFacts(row: ConsentCheckRow): ConsentFacts {
     validFrom: row.validFrom,
     validUntil: row.validUntil,
     revoked: row.revokedAt !== null,
+    ...(row.revokedAt !== null ? { revokedOn: stockholmDate(row.revokedAt) } : {}),
     voided: row.voidedAt !== null,
     recordedAt: row.recordedAt,
   };

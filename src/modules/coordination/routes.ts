@@ -52,6 +52,10 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags,
         summary: 'Record a coordination effort (needs valid consent on performedOn)',
+        description:
+          'Valid on performedOn: started, not expired, not voided, and not revoked by then. An effort records what ' +
+          'was done on its day, so one performed on a day before a later revocation may still be recorded (or ' +
+          'moved on); from the revocation’s own day on, nothing rests on the consent (422 consent-required, revoked).',
         security,
         body: NewEffortSchema,
         response: { 201: EffortSchema, ...problemResponses, ...consentRequired },

@@ -87,7 +87,7 @@ describe('creating an effort needs consent', () => {
     const consent = await givenConsent();
     await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
     const before = await count('audit_events');
-    expectConsentRequired(await post('/v1/coordination-efforts', effort()), 'revoked');
+    expectConsentRequired(await post('/v1/coordination-efforts', effort({ performedOn: stockholmDate() })), 'revoked');
     expect((await auditEvents()).slice(before)).toEqual([
       { action: 'check', resource: 'consent_check', resource_id: consent.id, patient_id: PATIENT },
     ]);
@@ -167,11 +167,29 @@ describe('creating an effort needs consent', () => {
     expect(res.json().kind).toBe('coordination');
   });
 
+  it('an effort done before a revocation can still be documented after it; from the revocation’s day on, none', async () => {
+    const consent = await givenConsent();
+    await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Patient withdrew' });
+    // Done on 2026-05-04, when the consent stood: the record of it is patient-record data and must be written.
+    const past = await post('/v1/coordination-efforts', effort({ status: 'done' }));
+    expect(past.statusCode, past.body).toBe(201);
+    expect(past.json().consentId).toBe(consent.id);
+    expectConsentRequired(await post('/v1/coordination-efforts', effort({ performedOn: stockholmDate() })), 'revoked');
+    // A check before sharing is not about the past: a revoked consent allows nothing more, whatever the day.
+    const check = await post('/v1/consent-checks', {
+      patientId: PATIENT,
+      unitId: UNIT,
+      kind: 'coordination',
+      on: '2026-05-04',
+    });
+    expect(check.json()).toMatchObject({ allowed: false, reason: 'revoked', consentId: consent.id });
+  });
+
   it('a consent revoked between two efforts refuses the second and keeps the first', async () => {
     const consent = await givenConsent();
     const first = await givenEffort();
     await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Patient withdrew' });
-    const second = await post('/v1/coordination-efforts', effort({ performedOn: '2026-05-05' }));
+    const second = await post('/v1/coordination-efforts', effort({ performedOn: stockholmDate() }));
     expectConsentRequired(second, 'revoked');
     expect(second.json().consentId).toBe(consent.id);
     expect(await count('coordination_efforts')).toBe(1);
@@ -247,7 +265,8 @@ describe('updating an effort', () => {
 
   it('a refused change tells of the effort (its status, version, consent), so it is audited as a read of it', async () => {
     const consent = await givenConsent();
-    const planned = await givenEffort();
+    // Today: the revocation below takes effect from its own day.
+    const planned = await givenEffort({ performedOn: stockholmDate() });
     const reads = async () =>
       (await auditEvents()).filter((e) => e.action === 'read' && e.resource_id === planned.id).length;
     expect((await patch(planned.id, { status: 'done' })).statusCode).toBe(409);
@@ -376,9 +395,9 @@ describe('updating an effort', () => {
 
   it('after a revocation the effort cannot move on (its day, under way), but it can be cancelled', async () => {
     const consent = await givenConsent();
-    const { id } = await givenEffort();
+    const { id } = await givenEffort({ performedOn: stockholmDate() });
     await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
-    expectConsentRequired(await patch(id, { performedOn: '2026-05-06' }), 'revoked');
+    expectConsentRequired(await patch(id, { performedOn: addDays(stockholmDate(), 1) }), 'revoked');
     expectConsentRequired(await patch(id, { status: 'in_progress' }), 'revoked');
     expect((await get(`/v1/coordination-efforts/${id}`)).json()).toMatchObject({ status: 'planned', version: 1 });
     expect((await patch(id, { note: 'Patient withdrew consent' })).statusCode).toBe(200);
@@ -388,7 +407,11 @@ describe('updating an effort', () => {
   it('an external collaboration cannot move on once its information-sharing consent is revoked', async () => {
     await givenConsent();
     const sharing = await givenConsent({ kind: 'information_sharing', actors: ['employer'] });
-    const { id } = await givenEffort({ kind: 'external_collaboration', actor: 'employer' });
+    const { id } = await givenEffort({
+      kind: 'external_collaboration',
+      actor: 'employer',
+      performedOn: stockholmDate(),
+    });
     await post(`/v1/consents/${sharing.id}/revoke`, { reason: 'Withdrawn' });
     const res = await patch(id, { status: 'in_progress' });
     expectConsentRequired(res, 'revoked');
@@ -812,7 +835,8 @@ describe.skipIf(!TEST_DATABASE_URL)('consent and effort writes serialise (Postgr
       await tx.execute(
         sql`update consents set revoked_at = now(), revoked_by = ${COORDINATOR} where id = ${consent.id}`,
       );
-      pending = post('/v1/coordination-efforts', effort());
+      // Performed today: from the revocation's day on, nothing rests on the consent.
+      pending = post('/v1/coordination-efforts', effort({ performedOn: stockholmDate() }));
       await untilSomeoneWaitsForALock(ctx.database.db);
     });
     expectConsentRequired(await pending!, 'revoked');
