@@ -10,11 +10,12 @@ export const COORDINATOR_STATUSES = ['contacted', 'active', 'follow_up', 'closed
 export type CoordinatorStatus = (typeof COORDINATOR_STATUSES)[number];
 
 /**
- * planned → in_progress → done (no skipping: an effort already done is created as `done`); planned or in_progress →
+ * planned → in_progress → done, or planned → done (a planned meeting that was held: two patches for it were one too
+ * many, each checking consent again); planned or in_progress →
  * cancelled or declined; done, cancelled and declined are final.
  */
 const NEXT: Record<EffortStatus, readonly EffortStatus[]> = {
-  planned: ['in_progress', 'cancelled', 'declined'],
+  planned: ['in_progress', 'done', 'cancelled', 'declined'],
   in_progress: ['done', 'cancelled', 'declined'],
   done: [],
   cancelled: [],

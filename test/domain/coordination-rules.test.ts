@@ -11,6 +11,7 @@ import {
 describe('effort status transitions', () => {
   const allowed: [EffortStatus, EffortStatus][] = [
     ['planned', 'in_progress'],
+    ['planned', 'done'],
     ['in_progress', 'done'],
     ['planned', 'cancelled'],
     ['planned', 'declined'],
@@ -31,7 +32,8 @@ describe('effort status transitions', () => {
     }
   });
 
-  it('planned cannot skip to done', () => expect(canTransition('planned', 'done')).toBe(false));
+  it('planned may become done at once (a planned meeting that was held)', () =>
+    expect(canTransition('planned', 'done')).toBe(true));
   it('nothing goes back to planned', () => expect(canTransition('in_progress', 'planned')).toBe(false));
 
   it('done, cancelled and declined are final', () => {

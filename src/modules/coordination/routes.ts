@@ -95,9 +95,9 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         tags,
         summary: 'Change an effort’s status, note or day',
         description:
-          'Status moves one step at a time: planned → in_progress → done (an effort already done is created as ' +
-          '`done`), and planned or in_progress → cancelled or declined; done, cancelled and declined are final. ' +
-          'Any other change, skipping a step (planned → done) among them, is 409. A new performedOn, or a move to in_progress or done, must rest ' +
+          'Status moves on: planned → in_progress → done, or planned → done (a planned meeting that was held), and ' +
+          'planned or in_progress → cancelled or declined; done, cancelled and declined are final. Any other ' +
+          'change (back to planned, out of a final status) is 409. A new performedOn, or a move to in_progress or done, must rest ' +
           'on valid consent on performedOn, as creating the effort did (422); declining, cancelling or editing the ' +
           'note needs none, so an effort whose consent was revoked can still be closed. A patch names at least one ' +
           'of status, note and performedOn (an empty one is 400); one whose values change nothing ' +

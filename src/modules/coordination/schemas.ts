@@ -12,7 +12,7 @@ export const EffortKindSchema = z
 export const EffortStatusSchema = z
   .enum(EFFORT_STATUSES)
   .describe(
-    'planned → in_progress → done; planned or in_progress → cancelled or declined; done, cancelled, declined are final',
+    'planned → in_progress → done, or planned → done; planned or in_progress → cancelled or declined; done, cancelled, declined are final',
   );
 export const EffortActorSchema = z
   .enum(CONSENT_ACTORS)

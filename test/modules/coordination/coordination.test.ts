@@ -238,11 +238,16 @@ describe('updating an effort', () => {
   it('refuses illegal transitions with 409 and leaves the effort unchanged', async () => {
     await givenConsent();
     const planned = await givenEffort();
-    const skip = await patch(planned.id, { status: 'done' });
-    expect(skip.statusCode).toBe(409);
-    expect(skip.headers['content-type']).toContain('application/problem+json');
-    expect(skip.json()).toMatchObject({ from: 'planned', to: 'done' });
-    expect(skip.json().type).toMatch(/\/invalid-status-transition$/);
+    const back = await patch(planned.id, { status: 'in_progress' }).then(() =>
+      patch(planned.id, { status: 'planned' }),
+    );
+    expect(back.statusCode).toBe(409);
+    expect(back.headers['content-type']).toContain('application/problem+json');
+    expect(back.json()).toMatchObject({ from: 'in_progress', to: 'planned' });
+    expect(back.json().type).toMatch(/\/invalid-status-transition$/);
+    // A planned meeting that was held is done at once.
+    const held = await givenEffort();
+    expect((await patch(held.id, { status: 'done' })).json()).toMatchObject({ status: 'done', version: 2 });
 
     const done = await givenEffort({ status: 'done' });
     for (const to of ['planned', 'in_progress', 'cancelled', 'declined']) {
@@ -256,11 +261,12 @@ describe('updating an effort', () => {
     expect((await patch(inProgress.id, { status: 'planned' })).statusCode).toBe(409);
 
     expect((await get(`/v1/coordination-efforts/${planned.id}`)).json()).toMatchObject({
-      status: 'planned',
-      version: 1,
+      status: 'in_progress',
+      version: 2,
     });
     expect((await get(`/v1/coordination-efforts/${done.id}`)).json()).toMatchObject({ status: 'done', version: 1 });
-    expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(0);
+    // Only the two changes made: none of the refused ones.
+    expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(2);
   });
 
   it('a refused change tells of the effort (its status, version, consent), so it is audited as a read of it', async () => {
@@ -269,14 +275,18 @@ describe('updating an effort', () => {
     const planned = await givenEffort({ performedOn: stockholmDate() });
     const reads = async () =>
       (await auditEvents()).filter((e) => e.action === 'read' && e.resource_id === planned.id).length;
-    expect((await patch(planned.id, { status: 'done' })).statusCode).toBe(409);
+    const started = await patch(planned.id, { status: 'in_progress' });
+    expect(started.statusCode).toBe(200);
+    expect(await reads()).toBe(0);
+    expect((await patch(planned.id, { status: 'planned' })).statusCode).toBe(409);
     expect(await reads()).toBe(1);
     expect((await patch(planned.id, { note: 'x' }, { ...coordinator, 'if-match': '"9"' })).statusCode).toBe(412);
     expect(await reads()).toBe(2);
     await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Withdrawn' });
-    expectConsentRequired(await patch(planned.id, { status: 'in_progress' }), 'revoked');
+    expectConsentRequired(await patch(planned.id, { status: 'done' }), 'revoked');
     expect(await reads()).toBe(3);
-    expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(0);
+    // Only the move to in_progress: none of the refused changes.
+    expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(1);
   });
 
   it('an effort is done only on a day that has come: done after today is 400, on create and on update', async () => {
