@@ -35,23 +35,45 @@ import { ROOT, type Running, startBare, startService, token } from './lib/servic
 const SCENARIOS = ['posts', 'batches', 'overview', 'summary', 'history', 'consent', 'two', 'replica'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-const { values } = parseArgs({
-  options: {
-    size: { type: 'string', default: '200k' },
-    duration: { type: 'string', default: '10' },
-    'database-url': { type: 'string' },
-    regenerate: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    skip: { type: 'string' },
-    'pool-max': { type: 'string', default: '10' },
-    quiet: { type: 'string', default: '0.25' },
-    'write-units': { type: 'string', default: '1' },
-    'max-wait': { type: 'string', default: '5' },
-    out: { type: 'string' },
-  },
-});
-const size = values.size!;
-if (!SIZES[size]) throw new Error(`--size must be one of ${Object.keys(SIZES).join(', ')}`);
+const USAGE = `usage: npm run bench -- [--size 200k|2M|10M] [--duration 10] [--database-url postgres://…] [--regenerate]
+                     [--only ${SCENARIOS.join(',')}] [--skip …] [--pool-max 10] [--quiet 0.25]
+                     [--max-wait 5] [--write-units 1] [--out bench/results/<date>.md]
+See bench/README.md for the scenarios and how to read the ratios.`;
+
+function parsed() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (error) {
+    // A wrong option is told in one line with the usage, not as a stack trace.
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(1);
+  }
+}
+
+const OPTIONS = {
+  help: { type: 'boolean', default: false },
+  size: { type: 'string', default: '200k' },
+  duration: { type: 'string', default: '10' },
+  'database-url': { type: 'string' },
+  regenerate: { type: 'boolean', default: false },
+  only: { type: 'string' },
+  skip: { type: 'string' },
+  'pool-max': { type: 'string', default: '10' },
+  quiet: { type: 'string', default: '0.25' },
+  'write-units': { type: 'string', default: '1' },
+  'max-wait': { type: 'string', default: '5' },
+  out: { type: 'string' },
+} as const;
+const { values } = parsed();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const size = values.size;
+if (!SIZES[size]) {
+  console.error(`--size must be one of ${Object.keys(SIZES).join(', ')}\n${USAGE}`);
+  process.exit(1);
+}
 const duration = Number(values.duration);
 const poolMax = Number(values['pool-max']);
 const quietBelow = Number(values.quiet);

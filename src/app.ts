@@ -200,7 +200,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
   limitBeforeRouting = app.rateLimit();
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
-  app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFound(routeMethods));
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFound(routeMethods, config.docsEnabled));
   await app.register(underPressure, {
     maxEventLoopDelay: config.maxEventLoopDelayMs,
     retryAfter: 2,

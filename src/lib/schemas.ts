@@ -137,7 +137,9 @@ export const PatientId = z
 
 /** A date, or an instant, as the lower or upper bound of a time window. */
 export const DateOrInstant = z
-  .union([LocalDateSchema, Instant])
+  .union([LocalDateSchema, Instant], {
+    error: `must be a calendar date YYYY-MM-DD or an RFC 3339 instant with an offset, between ${EARLIEST_DATE} and ${LATEST_DATE}`,
+  })
   .meta({ description: 'A Swedish calendar date (YYYY-MM-DD) or an RFC 3339 instant', example: '2026-11-01' });
 
 /**

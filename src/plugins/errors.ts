@@ -294,24 +294,28 @@ export class RouteMethods {
  * known path, else 404. Neither echoes the URL: a client that put a personal identity number into it would get it
  * back in the body (and in whatever logs the body).
  */
-export const notFound = (routes: RouteMethods) => (request: FastifyRequest, reply: FastifyReply) => {
-  const allowed = routes.allowedOn(request.url.split('?')[0] ?? '');
-  if (allowed.length > 0) {
-    reply.header('allow', allowed.join(', '));
+export const notFound =
+  (routes: RouteMethods, docsEnabled: boolean) => (request: FastifyRequest, reply: FastifyReply) => {
+    const allowed = routes.allowedOn(request.url.split('?')[0] ?? '');
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, {
+        type: `${PROBLEM_BASE}method-not-allowed`,
+        title: 'Method not allowed',
+        status: 405,
+        detail: `This path has no ${request.method} operation; it has ${allowed.join(', ')}`,
+      });
+    }
     return sendProblem(reply, {
-      type: `${PROBLEM_BASE}method-not-allowed`,
-      title: 'Method not allowed',
-      status: 405,
-      detail: `This path has no ${request.method} operation; it has ${allowed.join(', ')}`,
+      type: `${PROBLEM_BASE}not-found`,
+      title: 'Not found',
+      status: 404,
+      // Pointing to the contract only where it is served (DOCS_ENABLED=false turns /openapi.json off).
+      detail: docsEnabled
+        ? 'No operation has this path (the contract is at /openapi.json)'
+        : 'No operation has this path',
     });
-  }
-  return sendProblem(reply, {
-    type: `${PROBLEM_BASE}not-found`,
-    title: 'Not found',
-    status: 404,
-    detail: `No operation has this path (the contract is at /openapi.json)`,
-  });
-};
+  };
 
 /** One place turns every error — ours and Fastify's — into application/problem+json; a 5xx never shows internals. */
 export const errorsPlugin = fp(async (app: FastifyInstance) => {

@@ -22,6 +22,7 @@ describe('HTTP behaviour shared by every route', () => {
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json()).toMatchObject({ status: 404, title: 'Not found' });
     expect(res.json().type).toMatch(/\/not-found$/);
+    expect(res.json().detail).toBe('No operation has this path (the contract is at /openapi.json)');
   });
 
   it('400 problem+json with errors[] for a bad query', async () => {
@@ -241,5 +242,14 @@ describe('HTTP behaviour shared by every route', () => {
     const actor = { id: 'x', role: 'coordinator' as const, careGiverId: CARE_GIVER, units: [UNIT], requestId: 'r' };
     expect(() => assertActsFor(actor, UNIT)).not.toThrow();
     expect(() => assertActsFor(actor, OTHER_UNIT)).toThrow(Forbidden);
+  });
+});
+
+describe('with DOCS_ENABLED=false', () => {
+  const off = useTestApp({ DOCS_ENABLED: 'false' });
+  it('a 404 does not point to a contract that is not served', async () => {
+    expect((await off.app.inject({ url: '/openapi.json' })).statusCode).toBe(404);
+    const res = await off.app.inject({ url: '/v1/nothing-here' });
+    expect(res.json().detail).toBe('No operation has this path');
   });
 });

@@ -45,8 +45,11 @@ const NewCertificateId = CertificateId.refine((id) => !containsPersonalIdentity(
   example: 'c-2026-000123',
 });
 
-/** Control characters, and bidirectional embeddings, overrides and isolates: they hide or reorder what a screen shows. */
-const UNSHOWN = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+/**
+ * Control characters, line and paragraph separators, and bidirectional marks, embeddings, overrides and isolates:
+ * they break, hide or reorder what a screen shows.
+ */
+const UNSHOWN = /[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 /** A character that shows: not a space, nor a format character such as a zero-width space. */
 const SHOWN = /[^\s\p{Cf}]/u;
 
@@ -59,7 +62,7 @@ const Name = z
   .trim()
   .min(1)
   .max(200)
-  .refine((name) => !UNSHOWN.test(name), 'must not hold control characters or bidirectional overrides')
+  .refine((name) => !UNSHOWN.test(name), 'must not hold control characters, line separators or bidirectional marks')
   .refine((name) => SHOWN.test(name), 'must hold a character that shows');
 
 const SIGNED_AT_SKEW_MS = 5 * 60_000;

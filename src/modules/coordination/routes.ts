@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { etagOf } from '../../lib/etag.js';
+import { PreconditionFailed } from '../../lib/errors.js';
 import { ETAG_HEADER } from '../../plugins/docs.js';
 import { notFoundResponse, Problem, problemResponses, UnitParams } from '../../lib/schemas.js';
 import {
@@ -120,13 +121,19 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
       preHandler: staff,
     },
     async (req, reply) => {
-      const effort = await app.services.coordination.update(
-        req.actor,
-        req.params.id,
-        req.body,
-        req.headers['if-match'],
-      );
-      return reply.header('etag', etagOf(effort.version)).send(effort);
+      try {
+        const effort = await app.services.coordination.update(
+          req.actor,
+          req.params.id,
+          req.body,
+          req.headers['if-match'],
+        );
+        return reply.header('etag', etagOf(effort.version)).send(effort);
+      } catch (error) {
+        // Every answer about the effort carries its version as ETag, the 412 that names it too.
+        if (error instanceof PreconditionFailed) reply.header('etag', etagOf(error.extra.version as number));
+        throw error;
+      }
     },
   );
 

@@ -363,6 +363,21 @@ describe('audit trail', () => {
     ]);
   });
 
+  it('refuses a from or to that is no date or instant, saying what it must be', async () => {
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: '/v1/audit-events?from=yesterday',
+      headers: bearer({ role: 'auditor' }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      {
+        path: 'query.from',
+        message: expect.stringMatching(/^must be a calendar date YYYY-MM-DD or an RFC 3339 instant/),
+      },
+    ]);
+  });
+
   it('refuses a window that ends before it starts, in the list and in the search, naming from', async () => {
     const auditor = bearer({ role: 'auditor' });
     const list = await ctx.app.inject({

@@ -362,6 +362,7 @@ describe('updating an effort', () => {
     expect(stale.statusCode).toBe(412);
     expect(stale.headers['content-type']).toContain('application/problem+json');
     expect(stale.json()).toMatchObject({ type: expect.stringMatching(/\/precondition-failed$/), version: 2 });
+    expect(stale.headers.etag).toBe('"2"');
     for (const tag of ['W/"2"', '2', '"x"']) {
       expect((await patch(created.id, { note: 'n' }, withTag(tag))).statusCode, tag).toBe(412);
     }
