@@ -14,6 +14,17 @@ describe('openapi.yaml', () => {
 describe('the contract’s error answers', () => {
   const ctx = useTestApp();
 
+  it('holds the probes’ HEAD, without a body, and no other HEAD', async () => {
+    const paths = (ctx.app.swagger() as unknown as { paths: Record<string, Record<string, { responses: object }>> })
+      .paths;
+    const heads = Object.entries(paths).filter(([, ops]) => ops.head);
+    expect(heads.map(([path]) => path)).toEqual(['/health/live', '/health/ready']);
+    for (const [, ops] of heads) {
+      for (const response of Object.values(ops.head!.responses)) expect(response).not.toHaveProperty('content');
+    }
+    expect((await ctx.app.inject({ method: 'HEAD', url: '/health/live' })).statusCode).toBe(200);
+  });
+
   it('reads the same as the served document in YAML 1.1 too (no bare on: key read as true, no date read as a date)', () => {
     const committed = readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8');
     const served = JSON.parse(JSON.stringify(ctx.app.swagger()));

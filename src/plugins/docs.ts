@@ -181,6 +181,11 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
         response.headers = headers;
       }
     }
+    // A HEAD (the probes') answers as its GET, without a body.
+    for (const response of Object.values(operations.head?.responses ?? {})) {
+      delete response.content;
+      if (response.description === 'Default Response') response.description = 'As the GET, without a body';
+    }
   }
   return doc;
 }

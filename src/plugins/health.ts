@@ -46,7 +46,8 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: HealthOptions)
       },
       // Never shed: a liveness probe that failed under load would get a busy, healthy process restarted. Readiness
       // is shed, which takes an overloaded process out of the balancer's rotation instead.
-      config: { pressureHandler: () => undefined },
+      // swagger.exposeHeadRoute: the HEAD is in the contract too (the plugin leaves HEAD routes out by default).
+      config: { pressureHandler: () => undefined, swagger: { exposeHeadRoute: true } },
       // A monitor may probe with HEAD; the probes show no patient data (the app turns implicit HEAD routes off).
       exposeHeadRoute: true,
     },
@@ -61,6 +62,7 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: HealthOptions)
         summary: 'The database is reachable and every migration is applied',
         response: { 200: Readiness, 431: problemResponses[431], 503: Problem },
       },
+      config: { swagger: { exposeHeadRoute: true } },
       exposeHeadRoute: true,
     },
     async (request) => {
