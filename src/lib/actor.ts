@@ -1,4 +1,5 @@
 import type { Executor } from '../db/client.js';
+import type { LocalDate } from '../domain/calendar.js';
 import { Forbidden } from './errors.js';
 
 export const ROLES = ['doctor', 'coordinator', 'ehr', 'auditor'] as const;
@@ -36,18 +37,18 @@ export function assertRole(actor: Actor, roles: readonly Role[]): void {
  * Who owns a unit: a unit of another care giver than the actor's is 403 (see CertificateService), for a write and for
  * a read that names the unit. `read` may answer from a remembered "no owner yet" (a minute at most).
  */
-/** What other modules ask the certificates module: whether a patient has a case (a counted certificate) at a unit. */
+/** A patient's counted certificates as a unit sees them (see CaseRecords.sickLeaveAt). */
+export interface SickLeaveAtUnit {
+  /** A counted certificate of the patient at the unit (of any time): the patient has a case there. */
+  atUnit: boolean;
+  /** The first day of their counted certificates at any unit of the care giver. */
+  firstDay: LocalDate;
+}
+
+/** What other modules ask the certificates module of a patient's sick leave at a unit. */
 export interface CaseRecords {
-  patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean>;
-  /**
-   * Whether the patient has a counted certificate at the unit, and the first day of their counted certificates at
-   * any unit of the care giver (the earliest a case holding the unit's can start); undefined when they have none.
-   */
-  sickLeaveAt(
-    careGiverId: string,
-    unitId: string,
-    patientId: string,
-  ): Promise<{ atUnit: boolean; firstDay: string | undefined }>;
+  /** Undefined when the patient has no counted certificate at the care giver. */
+  sickLeaveAt(careGiverId: string, unitId: string, patientId: string): Promise<SickLeaveAtUnit | undefined>;
 }
 
 export interface UnitOwners {

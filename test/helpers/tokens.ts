@@ -1,6 +1,6 @@
 import { createSigner } from 'fast-jwt';
 import { DEVELOPMENT_JWT_SECRET } from '../../src/config.js';
-import type { Role } from '../../src/lib/actor.js';
+import type { Actor, Role } from '../../src/lib/actor.js';
 
 export const CARE_GIVER = 'SE2321000016-CG01';
 export const OTHER_CARE_GIVER = 'SE2321000099-CG02';
@@ -11,6 +11,14 @@ export const OTHER_DOCTOR = 'SE2321000016-D002';
 export const COORDINATOR = 'SE2321000016-K001';
 export const EHR = 'SE2321000016-EHR1';
 export const AUDITOR = 'SE2321000016-A001';
+/** The coordinator of UNIT as a service sees them once authenticated, for tests that call services directly. */
+export const COORDINATOR_ACTOR: Actor = {
+  id: COORDINATOR,
+  role: 'coordinator',
+  careGiverId: CARE_GIVER,
+  units: [UNIT],
+  requestId: 'r-1',
+};
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
 
 export interface TokenClaims {

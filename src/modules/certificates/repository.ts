@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Executor, parseInstant, queryPrepared, queryRows } from '../../db/client.js';
 import { COUNTED_TYPES, SUPERSEDING_KINDS } from '../../domain/certificate-rules.js';
+import type { SickLeaveAtUnit } from '../../lib/actor.js';
 import type { CertificateContent } from './schemas.js';
 
 /**
@@ -334,39 +335,25 @@ export const keyOfContent = (c: CertificateContent): CertificateKey => ({ careGi
 const SELECT = sql`select id, care_giver_id, unit_id, patient_id, content_hash, content, counts, superseded_by,
   revoked_at, revoked_by, revoke_reason, created_at from certificates`;
 
-/** Whether the patient has a certificate at the unit that counts in a case (of any time). */
 /**
- * Whether the patient has a counted certificate at the unit, and the first day of their counted certificates at any
- * unit of the care giver (undefined when they have none): the earliest day a case holding one of the unit's
- * certificates can start, as cases are chained across the care giver's units.
+ * The patient's sick leave as a unit's write asks about it: whether they have a counted certificate at the unit (of
+ * any time), and the first day of their counted certificates at any unit of the care giver, the earliest a case
+ * holding one of the unit's can start (cases are chained across the care giver's units). Undefined when they have
+ * no counted certificate at the care giver.
  */
 export async function sickLeaveAt(
   ex: Executor,
   careGiverId: string,
   unitId: string,
   patientId: string,
-): Promise<{ atUnit: boolean; firstDay: string | undefined }> {
+): Promise<SickLeaveAtUnit | undefined> {
   const rows = await queryRows<{ at_unit: boolean | null; first_day: string | null }>(
     ex,
     sql`select bool_or(unit_id = ${unitId}) as at_unit, min(start_date)::text as first_day from certificates
         where care_giver_id = ${careGiverId} and patient_id = ${patientId} and counts`,
   );
-  return { atUnit: rows[0]?.at_unit ?? false, firstDay: rows[0]?.first_day ?? undefined };
-}
-
-export async function hasCountedCertificateAt(
-  ex: Executor,
-  careGiverId: string,
-  unitId: string,
-  patientId: string,
-): Promise<boolean> {
-  const rows = await queryRows<{ found: number }>(
-    ex,
-    sql`select 1 as found from certificates
-        where care_giver_id = ${careGiverId} and patient_id = ${patientId} and unit_id = ${unitId} and counts
-        limit 1`,
-  );
-  return rows.length > 0;
+  const row = rows[0];
+  return row?.first_day ? { atUnit: row.at_unit === true, firstDay: row.first_day } : undefined;
 }
 
 export async function findCertificates(ex: Executor, keys: readonly CertificateKey[]): Promise<StoredCertificate[]> {

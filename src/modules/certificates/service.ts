@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Database, Executor } from '../../db/client.js';
 import { COUNTED_TYPES, countsFor, periodSpan, SUPERSEDING_KINDS } from '../../domain/certificate-rules.js';
 import { isHsaId } from '../../domain/hsa-id.js';
-import { type Actor, assertActsFor, assertRole } from '../../lib/actor.js';
+import { type Actor, assertActsFor, assertRole, type SickLeaveAtUnit } from '../../lib/actor.js';
 import {
   boundedFieldErrors,
   Conflict,
@@ -20,7 +20,6 @@ import {
   bumpUnitCaseVersions,
   type CertificateKey,
   findCertificates,
-  hasCountedCertificateAt,
   keyOf,
   keyOfContent,
   keyString,
@@ -429,15 +428,7 @@ export class CertificateService {
   }
 
   /** Whether the patient has a sick-leave case at the unit: a certificate there that counts, of any time. */
-  async patientHasCaseAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean> {
-    return hasCountedCertificateAt(this.database.db, careGiverId, unitId, patientId);
-  }
-
-  async sickLeaveAt(
-    careGiverId: string,
-    unitId: string,
-    patientId: string,
-  ): Promise<{ atUnit: boolean; firstDay: string | undefined }> {
+  async sickLeaveAt(careGiverId: string, unitId: string, patientId: string): Promise<SickLeaveAtUnit | undefined> {
     return sickLeaveAt(this.database.db, careGiverId, unitId, patientId);
   }
 

@@ -136,7 +136,7 @@ export class ConsentService {
       kind: 'coordination',
       on: today,
     }).allowed;
-    if (!consentedHere && !(await this.units.patientHasCaseAt(actor.careGiverId, body.unitId, body.patientId))) {
+    if (!consentedHere && !(await this.units.sickLeaveAt(actor.careGiverId, body.unitId, body.patientId))?.atUnit) {
       await this.audit.readPatients(actor, body.unitId, RESOURCE, [body.patientId]);
       throw new NoCareRelation('the list of their consents');
     }

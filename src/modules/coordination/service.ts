@@ -276,7 +276,7 @@ export class CoordinationService {
     // tells whether the patient has sick leave at the unit, as a history lookup does: audited as one.
     const setOn = body.on ?? today;
     const sickLeave = await this.units.sickLeaveAt(actor.careGiverId, body.unitId, body.patientId);
-    if (!sickLeave.atUnit) {
+    if (!sickLeave?.atUnit) {
       await this.audit.readPatients(actor, body.unitId, 'sick_leave', [body.patientId]);
       throw new Unprocessable(
         'no-sick-leave-at-unit',
@@ -288,7 +288,7 @@ export class CoordinationService {
     // certificate yet to begin): a case holding the unit's certificate starts no earlier, and the overview shows a
     // status set from the case's start on, so it showed nowhere. With or without `on`, the same day has the same
     // answer. It names that day (which the unit's history shows too), so it is audited as a read.
-    const firstDay = sickLeave.firstDay!;
+    const { firstDay } = sickLeave;
     if (setOn < firstDay) {
       await this.audit.readPatients(actor, body.unitId, 'sick_leave', [body.patientId]);
       throw new ValidationFailed('A coordination status cannot be set for a day before the sick leave', [

@@ -5,7 +5,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../../src/db/client.js';
 import { runMigrations } from '../../../src/db/migrate.js';
-import type { Actor } from '../../../src/lib/actor.js';
 import { PageCursors } from '../../../src/lib/cursor.js';
 import { AnchorLog, anchorsInLog, type CareGiverAnchor } from '../../../src/modules/audit/anchors.js';
 import { AuditService } from '../../../src/modules/audit/service.js';
@@ -13,15 +12,9 @@ import { useTestApp } from '../../helpers/app.js';
 import { createScratchDatabase, removeFirstEventAndReseal, TEST_DATABASE_URL } from '../../helpers/database.js';
 import { captureLogs } from '../../helpers/log-capture.js';
 import { runScript } from '../../helpers/process.js';
-import { CARE_GIVER, COORDINATOR, UNIT } from '../../helpers/tokens.js';
+import { CARE_GIVER, COORDINATOR_ACTOR, UNIT } from '../../helpers/tokens.js';
 
-const coordinator: Actor = {
-  id: COORDINATOR,
-  role: 'coordinator',
-  careGiverId: CARE_GIVER,
-  units: [UNIT],
-  requestId: 'r-1',
-};
+const coordinator = COORDINATOR_ACTOR;
 
 describe('the anchor log', () => {
   it('writes the heads that moved since its last line, and none when none moved', async () => {

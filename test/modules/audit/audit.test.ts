@@ -5,17 +5,20 @@ import { unsealedEventCount } from '../../../src/modules/audit/repository.js';
 import type { Actor } from '../../../src/lib/actor.js';
 import { useTestApp } from '../../helpers/app.js';
 import { removeFirstEventAndReseal, withAuditGuardsOff } from '../../helpers/database.js';
-import { AUDITOR, bearer, CARE_GIVER, COORDINATOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
+import {
+  AUDITOR,
+  CARE_GIVER,
+  COORDINATOR,
+  COORDINATOR_ACTOR,
+  OTHER_CARE_GIVER,
+  OTHER_UNIT,
+  UNIT,
+  bearer,
+} from '../../helpers/tokens.js';
 
 const ctx = useTestApp();
 const PATIENT = '191212121212';
-const coordinator: Actor = {
-  id: COORDINATOR,
-  role: 'coordinator',
-  careGiverId: CARE_GIVER,
-  units: [UNIT],
-  requestId: 'r-1',
-};
+const coordinator = COORDINATOR_ACTOR;
 
 /** Two reads recorded and verified, then `statement` run with the append-only trigger off (an intruder's edit). */
 async function tamperAfterTwoReads(statement: SQL) {

@@ -2,18 +2,11 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { sealAuditEvents, unsealedEventCount } from '../../../src/modules/audit/repository.js';
-import type { Actor } from '../../../src/lib/actor.js';
 import { useTestApp } from '../../helpers/app.js';
 import { TEST_DATABASE_URL } from '../../helpers/database.js';
-import { CARE_GIVER, COORDINATOR, UNIT } from '../../helpers/tokens.js';
+import { COORDINATOR_ACTOR, UNIT } from '../../helpers/tokens.js';
 
-const coordinator: Actor = {
-  id: COORDINATOR,
-  role: 'coordinator',
-  careGiverId: CARE_GIVER,
-  units: [UNIT],
-  requestId: 'r-1',
-};
+const coordinator = COORDINATOR_ACTOR;
 
 // PGlite has one database and one connection: no transaction of another can be running.
 describe.skipIf(!TEST_DATABASE_URL)('what holds audit sealing back (PostgreSQL)', () => {

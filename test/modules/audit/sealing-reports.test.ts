@@ -1,19 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
-import type { Actor } from '../../../src/lib/actor.js';
 import { useTestApp } from '../../helpers/app.js';
 import { withAuditGuardsOff } from '../../helpers/database.js';
 import { captureLogs } from '../../helpers/log-capture.js';
-import { CARE_GIVER, COORDINATOR, UNIT } from '../../helpers/tokens.js';
+import { CARE_GIVER, COORDINATOR_ACTOR, UNIT } from '../../helpers/tokens.js';
 
-const coordinator: Actor = {
-  id: COORDINATOR,
-  role: 'coordinator',
-  careGiverId: CARE_GIVER,
-  units: [UNIT],
-  requestId: 'r-1',
-};
+const coordinator = COORDINATOR_ACTOR;
 
 describe('a care giver’s audit chain that cannot go on', () => {
   const capture = captureLogs('info');
@@ -35,39 +28,30 @@ describe('a care giver’s audit chain that cannot go on', () => {
         insert into audit_seal_blocks (care_giver_id, seq, xact_from, xact_to, events, last_id, prev_hash, hash)
         select care_giver_id, seq + 1, xact_to, xact_to, 0, last_id, hash, repeat('f', 64)
         from audit_seal_blocks where care_giver_id = ${CARE_GIVER} order by seq desc limit 1`);
+    /** Appends (each append brings a pass, at least 100 ms apart) until the failure count passes `check`. */
+    const untilFailures = (check: (n: number) => void) =>
+      vi.waitFor(
+        async () => {
+          await read();
+          check(await failures());
+        },
+        { timeout: 10_000, interval: 50 },
+      );
     await read();
     await audit.sealer.sealNow();
     await slipInBlock();
     // Passes run after each append (at least 100 ms apart): each finds the chain stuck and counts a failure.
-    await vi.waitFor(
-      async () => {
-        await read();
-        expect(await failures()).toBeGreaterThanOrEqual(5);
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    await untilFailures((n) => expect(n).toBeGreaterThanOrEqual(5));
     expect(reports()).toBe(1);
     // The slipped-in block removed: the chain goes on, and the next failure is news again.
     await withAuditGuardsOff(ctx.database.db, [
       sql`delete from audit_seal_blocks where care_giver_id = ${CARE_GIVER} and seq = (select max(seq) from audit_seal_blocks where care_giver_id = ${CARE_GIVER})`,
     ]);
-    await vi.waitFor(
-      async () => {
-        await read();
-        expect(await failures()).toBe(0);
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    await untilFailures((n) => expect(n).toBe(0));
     await read();
     await audit.sealer.sealNow();
     await slipInBlock();
-    await vi.waitFor(
-      async () => {
-        await read();
-        expect(await failures()).toBeGreaterThanOrEqual(3);
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    await untilFailures((n) => expect(n).toBeGreaterThanOrEqual(3));
     expect(reports()).toBe(2);
   });
 });
