@@ -234,6 +234,19 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
     const declared = (request.routeOptions.schema?.querystring as { shape?: Record<string, unknown> } | undefined)
       ?.shape;
     if (query && typeof query === 'object' && declared) {
+      // Every parameter takes one value: `limit=1&limit=2` was told "must be a whole number in digits".
+      const repeated = Object.keys(query).filter((name) => Array.isArray(query[name]) && Object.hasOwn(declared, name));
+      if (repeated.length > 0) {
+        return done(
+          new ValidationFailed(
+            `A query parameter is given more than once: ${repeated.join(', ')}`,
+            repeated.map((name) => ({
+              path: `query.${name}`,
+              message: 'is given more than once (it takes one value)',
+            })),
+          ),
+        );
+      }
       for (const [name, value] of Object.entries(query))
         if (typeof value === 'string' && value.trim() === '' && Object.hasOwn(declared, name)) delete query[name];
     }

@@ -22,8 +22,17 @@ export function createServices(
   onBackgroundError: (err: unknown) => void = () => {},
 ): Services {
   const cursors = new PageCursors(config.cursorSecret);
-  const audit = new AuditService(database.db, cursors, { onError: onBackgroundError });
-  const certificates = new CertificateService(database, audit);
+  // The audit list asks the certificates module who owns a unit; that service is made after (it records to audit).
+  const audit: AuditService = new AuditService(
+    database.db,
+    cursors,
+    { onError: onBackgroundError },
+    {
+      assertUnitsOfCareGiver: (actor, unitIds, use): Promise<void> =>
+        certificates.assertUnitsOfCareGiver(actor, unitIds, use),
+    },
+  );
+  const certificates: CertificateService = new CertificateService(database, audit);
   const consents = new ConsentService(database, audit, certificates);
   const coordination = new CoordinationService(database, audit, consents, cursors, certificates);
   const sickLeaves = new SickLeaveService(database, audit, certificates, coordination, consents, cursors, {

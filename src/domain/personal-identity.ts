@@ -1,5 +1,5 @@
 import PersonnummerModule from 'personnummer';
-import { daysBetween, type LocalDate } from './calendar.js';
+import { daysBetween, isValidDate, type LocalDate } from './calendar.js';
 
 // The package is CommonJS with `module.exports = Personnummer`; its types describe an ES default export.
 const Personnummer = PersonnummerModule as unknown as typeof import('personnummer').default;
@@ -46,6 +46,31 @@ export function parsePersonalIdentity(input: string, today?: LocalDate): Persona
 }
 
 const SHORT_FORM = /^\d{6}[-+]\d{4}$/;
+
+/**
+ * Why `parsePersonalIdentity` refuses an input, for the error an integrator reads: its form, its check digit (the
+ * Luhn digit over YYMMDDNNN: one mistyped digit), or its birth date (no such day, after today, over MAX_AGE_YEARS).
+ * Undefined when it is accepted.
+ */
+export function identityFault(input: string, today: LocalDate): 'form' | 'check digit' | 'birth date' | undefined {
+  if (!INPUT_FORMS.test(input)) return 'form';
+  if (parsePersonalIdentity(input, today)) return undefined;
+  const full = SHORT_FORM.test(input) ? withCentury(input, today) : input.replace('-', '');
+  const day = Number(full.slice(6, 8));
+  const date = `${full.slice(0, 4)}-${full.slice(4, 6)}-${String(day > 60 ? day - 60 : day).padStart(2, '0')}`;
+  // A day that cannot be is named first: its check digit, computed over a mistyped date, says little.
+  if (!isValidDate(date)) return 'birth date';
+  return luhnHolds(full.slice(2)) ? 'birth date' : 'check digit';
+}
+
+function luhnHolds(tenDigits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < 10; i++) {
+    const d = Number(tenDigits[i]) * (i % 2 === 0 ? 2 : 1);
+    sum += d > 9 ? d - 9 : d;
+  }
+  return sum % 10 === 0;
+}
 
 /**
  * The 12-digit form of a 10-digit one, its century chosen on `today`'s full date: with '-' the latest birth date not

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EARLIEST_DATE, isSupportedDate, LATEST_DATE, stockholmToday } from '../domain/calendar.js';
 import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../domain/hsa-id.js';
-import { MAX_AGE_YEARS, parsePersonalIdentity } from '../domain/personal-identity.js';
+import { identityFault, MAX_AGE_YEARS, parsePersonalIdentity } from '../domain/personal-identity.js';
 
 /** Shared wire schemas: every module builds its own from these so a rule lives in one place. */
 export const HsaId = z
@@ -115,17 +115,23 @@ export const careRelationResponses = {
   ),
 } as const;
 
+const IDENTITY_FAULTS = {
+  form: 'must be a personnummer or samordningsnummer: YYYYMMDDNNNN, YYYYMMDD-NNNN, YYMMDD-NNNN or YYMMDD+NNNN',
+  'check digit':
+    'must be a valid personnummer or samordningsnummer: its check digit (the last) does not match the others (a ' +
+    'mistyped digit)',
+  'birth date': `must be a valid personnummer or samordningsnummer: its birth date must be a real day (day + 60 for a samordningsnummer), not after today and at most ${MAX_AGE_YEARS} years ago`,
+} as const;
+
 /** A personnummer or samordningsnummer in any accepted form, answered as 12 digits. */
 export const PatientId = z
   .string()
   .max(13)
   .transform((value, ctx) => {
-    const parsed = parsePersonalIdentity(value, stockholmToday());
+    const today = stockholmToday();
+    const parsed = parsePersonalIdentity(value, today);
     if (!parsed) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be a valid personnummer or samordningsnummer (a real birth date, not after today and at most ${MAX_AGE_YEARS} years ago)`,
-      });
+      ctx.addIssue({ code: 'custom', message: IDENTITY_FAULTS[identityFault(value, today) ?? 'birth date'] });
       return z.NEVER;
     }
     return parsed.id;

@@ -4,6 +4,7 @@ import {
   birthDateOf,
   containsPersonalIdentity,
   genderOf,
+  identityFault,
   parsePersonalIdentity,
 } from '../../src/domain/personal-identity.js';
 
@@ -80,5 +81,25 @@ describe('a personal identity number inside other text', () => {
     for (const text of ['191212121213', '19121312-1212', '12121212', 'uuid', '01212121212', '2026112000000017']) {
       expect(containsPersonalIdentity(text), text).toBe(false);
     }
+  });
+});
+
+describe('identityFault: why an id is refused, for the error', () => {
+  const TODAY = '2026-12-01';
+  it('is undefined for an accepted id, in every accepted form', () => {
+    for (const id of ['191212121212', '19121212-1212', '121212+1212', '199003672467', '900367-2467']) {
+      expect(identityFault(id, TODAY), id).toBeUndefined();
+    }
+  });
+  it('names the form, the check digit or the birth date', () => {
+    expect(identityFault('1912121212', TODAY)).toBe('form');
+    expect(identityFault('19121212 1212', TODAY)).toBe('form');
+    expect(identityFault('191212121213', TODAY)).toBe('check digit');
+    expect(identityFault('199003672468', TODAY)).toBe('check digit');
+    // 2026-02-30 with a check digit that holds over its digits: the day is what is wrong.
+    expect(identityFault('202602302388', TODAY)).toBe('birth date');
+    // Born after today, and 131 years old: the Luhn digit holds, the date is refused.
+    expect(identityFault('202701012391', TODAY)).toBe('birth date');
+    expect(identityFault('189001012385', TODAY)).toBe('birth date');
   });
 });

@@ -31,7 +31,7 @@ export const AuditEventSchema = z
       .string()
       .nullable()
       .describe(
-        'The resource’s id (a certificate, consent or effort); for a sick_leave_summary, the day and filters it counted (activeOn=…&maxAge=…)',
+        'The resource’s id (a certificate, consent or effort); for a sick_leave_summary, the day and filters it counted (activeOn=…&maxAge=…); for a patient’s history or consent list, the units whose records it showed (units:…), or refused:no-care-relation for a lookup refused for want of a care relation (nothing shown)',
       ),
     requestId: z.string().nullable(),
     purpose: z.string().describe('care_and_treatment, or audit_follow_up for the auditor’s own reads'),

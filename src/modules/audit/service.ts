@@ -1,7 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { addDays, stockholmDayStart } from '../../domain/calendar.js';
-import { type Actor, assertRole } from '../../lib/actor.js';
+import { type Actor, assertRole, type UnitOwners } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
 import type { PageCursors } from '../../lib/cursor.js';
 import { type ChainAnchor, type ChainVerification, verifyChain } from './chain.js';
@@ -40,6 +40,9 @@ export function shownUnits(unitIds: Iterable<string>): string | undefined {
   return units.length > 0 ? `units:${units.join(',')}` : undefined;
 }
 
+/** The resourceId of a read refused for want of a care relation: nothing was shown. */
+export const REFUSED_NO_CARE_RELATION = 'refused:no-care-relation';
+
 /** The purpose the Patient Data Act asks for; the auditor's own reads are follow-up of the log itself. */
 const CARE_PURPOSE = 'care_and_treatment';
 const FOLLOW_UP_PURPOSE = 'audit_follow_up';
@@ -63,6 +66,8 @@ export class AuditService {
     private readonly db: Executor,
     private readonly cursors: PageCursors,
     sealerOptions: SealerOptions = {},
+    /** The unit list's filter is refused for another care giver's unit, as every request naming one is. */
+    private readonly units?: Pick<UnitOwners, 'assertUnitsOfCareGiver'>,
   ) {
     this.sealer = new AuditSealer(db, sealerOptions);
   }
@@ -107,6 +112,15 @@ export class AuditService {
     );
   }
 
+  /**
+   * A lookup of a patient refused for want of a care relation: logged as the attempted read it is, and marked
+   * (`resourceId` REFUSED_NO_CARE_RELATION) so that the patient and an auditor can tell it from a read that showed
+   * records.
+   */
+  async refusedRead(actor: Actor, unitId: string, resource: string, patientId: string): Promise<void> {
+    await this.record(actor, [{ action: 'read', resource, resourceId: REFUSED_NO_CARE_RELATION, unitId, patientId }]);
+  }
+
   /** One `read` event per distinct patient, the PDL's "one entry per patient actually returned". */
   async readPatients(
     actor: Actor,
@@ -125,6 +139,9 @@ export class AuditService {
   }
 
   async list(actor: Actor, query: AuditListQuery): Promise<AuditPage> {
+    assertRole(actor, ['auditor']);
+    // 200 with no events told nothing of the unit; every other request naming another care giver's unit is a 403.
+    if (query.unitId) await this.units?.assertUnitsOfCareGiver(actor, [query.unitId], 'read');
     return this.search(actor, { unitId: query.unitId, actorId: query.actorId }, query, 'query.');
   }
 

@@ -137,7 +137,7 @@ export class ConsentService {
       on: today,
     }).allowed;
     if (!consentedHere && !(await this.units.sickLeaveAt(actor.careGiverId, body.unitId, body.patientId))?.atUnit) {
-      await this.audit.readPatients(actor, body.unitId, RESOURCE, [body.patientId]);
+      await this.audit.refusedRead(actor, body.unitId, RESOURCE, body.patientId);
       throw new NoCareRelation('the list of their consents');
     }
     // Logged also when it finds nothing, as every lookup that names a patient: that there is none tells of them too.

@@ -46,9 +46,11 @@ function caseFilters(form: Form) {
       .describe('Only cases whose active certificate this doctor signed')
       .meta({ example: 'SE2321000016-D001' }),
     diagnosisChapter: z.enum(CHAPTERS).optional().describe('ICD-10-SE chapter of the main diagnosis, e.g. F00-F99'),
-    minDays: int(form, 0, 100_000).optional().describe('Shortest case length in days (inclusive)'),
+    minDays: int(form, 0, 100_000)
+      .optional()
+      .describe('Shortest case length in days (inclusive); over maxDays is a 400'),
     maxDays: int(form, 0, 100_000).optional().describe('Longest case length in days (inclusive)'),
-    minAge: int(form, 0, 150).optional().describe('Youngest patient age on activeOn'),
+    minAge: int(form, 0, 150).optional().describe('Youngest patient age on activeOn (inclusive); over maxAge is a 400'),
     maxAge: int(form, 0, 150).optional().describe('Oldest patient age on activeOn'),
     gender: z.enum(['F', 'M']).optional().describe('F or M, from the personal identity number'),
     degree: (form === 'query' ? z.enum(DEGREES).transform(Number) : z.literal([25, 50, 75, 100]))
@@ -66,7 +68,7 @@ function paging(form: Form) {
     sort: z
       .enum(SORTS)
       .default('start')
-      .describe('start, days, end or age; prefix - for descending; ties by patient id'),
+      .describe('start, days, end or age; prefix - for descending; default start (earliest first); ties by patient id'),
     limit: form === 'query' ? Limit(500, 100) : BodyLimit(500, 100),
     cursor: CursorSchema.optional(),
   };
@@ -120,7 +122,15 @@ const CaseFields = {
   start: z.string().meta({ format: 'date' }).describe('First day of the case'),
   end: z.string().meta({ format: 'date' }).describe('Last day of the case (may lie in the future)'),
   days: z.number().int().min(1).describe('Days covered by any period; overlaps once, gaps not counted'),
-  degree: z.number().int().min(25).max(100).describe('Degree on activeOn (for an ended case: its last degree)'),
+  degree: z
+    .number()
+    .int()
+    .min(25)
+    .max(100)
+    .describe(
+      'Degree on activeOn; for a case not active on it (ended, or in the history interrupted): the degree of its ' +
+        'period that ended last before activeOn; for an upcoming case: its first degree',
+    ),
   degrees: z.array(DegreeStepSchema).describe('The degree steps of the case in order'),
   diagnosis: DiagnosisSchema.nullable().describe('Main diagnosis of the active certificate'),
   secondaryDiagnoses: z.array(DiagnosisSchema),

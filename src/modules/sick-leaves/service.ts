@@ -128,6 +128,27 @@ function caseFields(c: SickLeaveCase) {
   };
 }
 
+/**
+ * A range whose least is over its most matches nothing and is a mistake, as an empty window of the audit list is:
+ * 400 naming it, not an empty page (`minDays=50&maxDays=10` answered 200 with no cases).
+ */
+function assertRanges(filters: CaseFilters, at: string): void {
+  const empty = (
+    [
+      ['minDays', 'maxDays'],
+      ['minAge', 'maxAge'],
+    ] as const
+  ).filter(([min, max]) => {
+    const [least, most] = [filters[min], filters[max]];
+    return least !== undefined && most !== undefined && least > most;
+  });
+  if (empty.length === 0) return;
+  throw new ValidationFailed(
+    `The range is empty: ${empty.map(([min, max]) => `${min} is over ${max}`).join(', ')}`,
+    empty.map(([min, max]) => ({ path: `${at}${min}`, message: `must not be over ${max}` })),
+  );
+}
+
 const invalidCursor = (at: string) =>
   new ValidationFailed('The cursor does not belong to this query', [
     { path: `${at}cursor`, message: 'is not a cursor of this query' },
@@ -160,6 +181,7 @@ export class SickLeaveService {
   async overview(actor: Actor, unitId: string, query: OverviewQuery, at = 'query.'): Promise<SickLeavePage> {
     assertRole(actor, READERS);
     await this.certificates.assertActsAt(actor, unitId);
+    assertRanges(query, at);
     // A cursor pages the list it came from: every filter and the sort, not the page size. A follow-up page without
     // activeOn stays on the day of the first page, even across midnight; one with another day is another list.
     const { cursor: _cursor, limit: _limit, activeOn: _activeOn, ...filters } = query;
@@ -204,6 +226,7 @@ export class SickLeaveService {
   async summary(actor: Actor, unitId: string, query: CaseFilters): Promise<SickLeaveSummary> {
     assertRole(actor, READERS);
     await this.certificates.assertActsAt(actor, unitId);
+    assertRanges(query, 'query.');
     const activeOn = query.activeOn ?? stockholmDate();
     const { rows } = await this.matchingRows(actor, unitId, activeOn, query);
     const byGender = { F: 0, M: 0 };
@@ -259,7 +282,7 @@ export class SickLeaveService {
       certs.some((c) => c.unitId === body.unitId) ||
       (await this.consents.hasValidCoordinationConsent(actor.careGiverId, body.unitId, body.patientId, today));
     if (!related) {
-      await this.audit.readPatients(actor, body.unitId, RESOURCE, [body.patientId]);
+      await this.audit.refusedRead(actor, body.unitId, RESOURCE, body.patientId);
       throw new NoCareRelation('the history');
     }
     const cases = patientHistory(certs, { activeOn, maxGapDays: body.maxGapDays }).filter((c) => visibleTo(actor, c));

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { unsealedEventCount } from '../../../src/modules/audit/repository.js';
 import type { Actor } from '../../../src/lib/actor.js';
+import { CERTIFICATE_EXAMPLE } from '../../../src/modules/certificates/schemas.js';
 import { useTestApp } from '../../helpers/app.js';
 import { removeFirstEventAndReseal, withAuditGuardsOff } from '../../helpers/database.js';
 import {
@@ -430,6 +431,33 @@ describe('audit trail', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json().items).toEqual([expect.objectContaining({ unitId: OTHER_UNIT, patientId: PATIENT })]);
+  });
+
+  it('refuses another care giver’s unit as its filter (403, as every request naming one), an unknown one is empty', async () => {
+    const unknown = await ctx.app.inject({
+      url: '/v1/audit-events?unitId=SE2321000016-U404',
+      headers: bearer({ role: 'auditor' }),
+    });
+    expect(unknown.statusCode).toBe(200);
+    expect(unknown.json().items).toEqual([]);
+    // UNIT becomes care giver A's when A's certificate first names it; B's auditor asks for its events.
+    const cert = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/certificates',
+      headers: bearer({ role: 'ehr' }),
+      payload: CERTIFICATE_EXAMPLE,
+    });
+    expect(cert.statusCode, cert.body).toBe(201);
+    const other = await ctx.app.inject({
+      url: `/v1/audit-events?unitId=${UNIT}`,
+      headers: bearer({ role: 'auditor', careGiverId: OTHER_CARE_GIVER }),
+    });
+    expect(other.statusCode).toBe(403);
+    expect(other.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(other.json().detail).toMatch(/unit of another care giver/);
+    // A's auditor lists it.
+    const own = await ctx.app.inject({ url: `/v1/audit-events?unitId=${UNIT}`, headers: bearer({ role: 'auditor' }) });
+    expect(own.statusCode).toBe(200);
   });
 
   it('is for auditors only', async () => {

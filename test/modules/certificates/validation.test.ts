@@ -33,8 +33,10 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     await expectInvalid(certificateBody({ type: 'FK9999' }), 'type');
   });
   it('patient.id: a valid personnummer or samordningsnummer', async () => {
-    await expectInvalid(certificateBody({ patient: { id: '191212121213' } }), 'patient.id', /personnummer/);
-    await expectInvalid(certificateBody({ patient: { id: '19121312-1212' } }), 'patient.id');
+    // The message says what is wrong: an integrator told of the birth date looked at the date, not the last digit.
+    await expectInvalid(certificateBody({ patient: { id: '191212121213' } }), 'patient.id', /check digit/);
+    await expectInvalid(certificateBody({ patient: { id: '19121312-1212' } }), 'patient.id', /birth date/);
+    await expectInvalid(certificateBody({ patient: { id: '1912-12-12' } }), 'patient.id', /YYYYMMDDNNNN/);
     await expectInvalid(certificateBody({ patient: { id: 1912121212 } }), 'patient.id');
     // Well formed, but born in 2090 or 1800: age 0 or 226 on the overview.
     await expectInvalid(certificateBody({ patient: { id: '209001011239' } }), 'patient.id', /not after today/);

@@ -398,9 +398,11 @@ describe('reading consents', () => {
       answers.push(res.json().detail);
     }
     expect(answers[0]).toBe(answers[1]);
-    expect((await auditEvents()).filter((e) => e.action === 'read').map((e) => [e.resource, e.patient_id])).toEqual([
-      ['consent', PATIENT],
-      ['consent', '196408233234'],
+    expect(
+      (await auditEvents()).filter((e) => e.action === 'read').map((e) => [e.resource, e.patient_id, e.resource_id]),
+    ).toEqual([
+      ['consent', PATIENT, 'refused:no-care-relation'],
+      ['consent', '196408233234', 'refused:no-care-relation'],
     ]);
     // OTHER_UNIT, where the consent is, sees it.
     const there = await post('/v1/patients/consents', { patientId: PATIENT, unitId: OTHER_UNIT }, both);

@@ -382,7 +382,13 @@ describe('the patient’s history at a unit without a care relation', () => {
     });
   const lastEvent = async () =>
     (
-      await queryRows<{ unit_id: string; resource: string; action: string; patient_id: string; resource_id: null }>(
+      await queryRows<{
+        unit_id: string;
+        resource: string;
+        action: string;
+        patient_id: string;
+        resource_id: string | null;
+      }>(
         ctx.database.db,
         sql`select unit_id, resource, action, patient_id, resource_id from audit_events order by id desc limit 1`,
       )
@@ -404,7 +410,8 @@ describe('the patient’s history at a unit without a care relation', () => {
       resource: 'sick_leave',
       action: 'read',
       patient_id: '200001012384',
-      resource_id: null,
+      // Marked refused: the patient's access log tells it from a read that showed records.
+      resource_id: 'refused:no-care-relation',
     });
   });
 

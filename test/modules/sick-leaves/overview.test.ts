@@ -223,6 +223,44 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       expect(await ids('minDays=46&maxDays=46')).toEqual([ANNA]);
     });
 
+    it('a range whose least is over its most is 400 naming it, on the overview, the summary and the search', async () => {
+      await givenThreeCases();
+      const days = await list('minDays=50&maxDays=10');
+      expect(days.statusCode).toBe(400);
+      expect(days.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(days.json().errors).toEqual([{ path: 'query.minDays', message: 'must not be over maxDays' }]);
+      const summary = await ctx.app.inject({
+        method: 'GET',
+        url: `/v1/units/${UNIT}/sick-leaves/summary?activeOn=${ON}&minAge=60&maxAge=20&minDays=2&maxDays=1`,
+        headers: coordinator,
+      });
+      expect(summary.statusCode).toBe(400);
+      expect(summary.json().errors.map((e: { path: string }) => e.path)).toEqual(['query.minDays', 'query.minAge']);
+      const search = await ctx.app.inject({
+        method: 'POST',
+        url: `/v1/units/${UNIT}/sick-leaves/search`,
+        headers: coordinator,
+        payload: { activeOn: ON, minAge: 30, maxAge: 29 },
+      });
+      expect(search.statusCode).toBe(400);
+      expect(search.json().errors).toEqual([{ path: 'minAge', message: 'must not be over maxAge' }]);
+      // Equal ends are one value, not empty.
+      expect(await ids('minDays=46&maxDays=46')).toEqual([ANNA]);
+    });
+
+    it('a query parameter given twice is 400 saying so (it was told "must be a whole number in digits")', async () => {
+      for (const query of ['limit=1&limit=2', 'gender=F&gender=M', 'degree=25&degree=50', 'minDays=1&minDays=1']) {
+        const res = await list(query);
+        expect(res.statusCode, query).toBe(400);
+        const name = query.split('=')[0];
+        expect(res.json().errors, query).toEqual([
+          { path: `query.${name}`, message: 'is given more than once (it takes one value)' },
+        ]);
+      }
+      // activeOn is given by list() already: given again, it is named too.
+      expect((await list(`activeOn=${ON}`)).json().errors[0].path).toBe('query.activeOn');
+    });
+
     it('minAge and maxAge on activeOn', async () => {
       await givenThreeCases();
       expect(await ids('maxAge=26')).toEqual([ANNA]);
