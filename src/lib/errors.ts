@@ -11,12 +11,13 @@ export const MAX_FIELD_ERRORS = 50;
 const MAX_FIELD_TEXT = 300;
 
 /**
- * Field errors as answered: the first MAX_FIELD_ERRORS, each message and path cut at MAX_FIELD_TEXT characters. A
+ * Field errors as answered: the first MAX_FIELD_ERRORS, each message and path cut to MAX_FIELD_TEXT characters, the
+ * last of them '…' where it was cut. A
  * body of 350,000 unknown keys was answered with a 4.4 MB message listing every one of them, which cost more CPU to
  * build and send than the request cost to make; what a client needs is where its first mistakes are.
  */
 export function boundedFieldErrors(errors: readonly FieldError[], max = MAX_FIELD_ERRORS): FieldError[] {
-  const cut = (text: string) => (text.length > MAX_FIELD_TEXT ? `${text.slice(0, MAX_FIELD_TEXT)}…` : text);
+  const cut = (text: string) => (text.length > MAX_FIELD_TEXT ? `${text.slice(0, MAX_FIELD_TEXT - 1)}…` : text);
   const shown = errors.slice(0, max).map((e) => ({ path: cut(e.path), message: cut(e.message) }));
   if (errors.length > max) {
     shown.push({ path: '', message: `and ${errors.length - max} more errors not listed` });
