@@ -4,10 +4,10 @@
  * the host's drift falls on both alike. Reports each side's throughput and the CPU per request of its process and of
  * its own database backends (told apart by application_name).
  *
- *   node --import tsx bench/ab.ts --base /tmp/base posts|batches|consent|overview [--slices 12] [--slice-seconds 3]
+ *   node --import tsx bench/ab.ts --base /tmp/base posts|batches|consent|overview|summary [--slices 12] [--slice-seconds 3]
  *
- * `overview` reads the largest unit's first page (4 clients, warm case cache) on a generated data set
- * (`--data-url`, default the 2M one bench/run makes); the others write to a scratch database.
+ * `overview` reads the largest unit's first page and `summary` its summary (4 clients, warm case cache) on a
+ * generated data set (`--data-url`, default the 2M one bench/run makes); the others write to a scratch database.
  *
  * When the two checkouts' migrations differ (or with `--separate-databases`), each side writes to its own scratch
  * database on the same server, primed alike: the newer side's migrations would otherwise change the schema under
@@ -43,7 +43,9 @@ const { values, positionals } = parseArgs({
   },
 });
 const kind = positionals[0];
-const KINDS = ['posts', 'batches', 'consent', 'overview'];
+const KINDS = ['posts', 'batches', 'consent', 'overview', 'summary'];
+/** The read scenarios: on the generated data set, nothing written. */
+const reads = kind === 'overview' || kind === 'summary';
 if (!values.base || !KINDS.includes(kind ?? '')) {
   throw new Error(`usage: ab.ts --base <checkout> ${KINDS.join('|')}`);
 }
@@ -65,13 +67,12 @@ interface Side {
 }
 
 const journal = (root: string) => readFileSync(join(root, 'migrations/meta/_journal.json'), 'utf8');
-const separate =
-  kind !== 'overview' && (values['separate-databases'] || journal(values.base) !== journal(process.cwd()));
+const separate = !reads && (values['separate-databases'] || journal(values.base) !== journal(process.cwd()));
 // The consent scenario seeds its consents through one service; on two databases the other would have none.
 if (separate && kind === 'consent') throw new Error('consent needs both sides on one database (same migrations)');
 const scratches: { url: string; drop(): Promise<void> }[] = [];
 const scratchFor = async () => {
-  if (kind === 'overview') return { url: values['data-url'], drop: async () => {} };
+  if (reads) return { url: values['data-url'], drop: async () => {} };
   const made = await scratchDatabase(values['database-url']);
   scratches.push(made);
   return made;
@@ -125,7 +126,8 @@ try {
       side.rates.push(done / result.seconds);
     }
   }
-  const unit = kind === 'consent' ? 'check' : kind === 'overview' ? 'overview' : 'certificate';
+  const unit = kind === 'consent' ? 'check' : reads ? kind : 'certificate';
+  const units = unit === 'summary' ? 'summaries' : `${unit}s`;
   const median = (xs: number[]) =>
     percentile(
       [...xs].sort((a, b) => a - b),
@@ -133,7 +135,7 @@ try {
     );
   const lines = sides.map(
     (s) =>
-      `${s.name} ${s.name === 'A' ? values.base : '(this checkout)'}: ${(s.done / s.seconds).toFixed(0)} ${unit}s/s ` +
+      `${s.name} ${s.name === 'A' ? values.base : '(this checkout)'}: ${(s.done / s.seconds).toFixed(0)} ${units}/s ` +
       `(median slice ${median(s.rates).toFixed(0)}); service ${((s.processCpu / s.done) * 1e6).toFixed(0)} µs, ` +
       `database ${((s.databaseCpu / s.done) * 1e6).toFixed(0)} µs CPU per ${unit}`,
   );
@@ -156,13 +158,16 @@ try {
 /** The load of the scenario against a service at `base` (seeded or primed once per database, through its sides). */
 async function loadFor(seeders: readonly Side[]): Promise<(base: string) => HttpLoad> {
   const seedBase = seeders[seeders.length - 1]!.service.base;
-  if (kind === 'overview') {
+  if (reads) {
     const largest = await largestUnit(values['data-url']);
     const headers = {
       authorization: `Bearer ${token({ sub: 'SE2321000001-K001', role: 'coordinator', careGiverId: largest.careGiverId, units: [largest.unitId] })}`,
     };
     return (base) => ({
-      url: `${base}/v1/units/${largest.unitId}/sick-leaves?activeOn=${ACTIVE_ON}&limit=100`,
+      url:
+        kind === 'summary'
+          ? `${base}/v1/units/${largest.unitId}/sick-leaves/summary?activeOn=${ACTIVE_ON}`
+          : `${base}/v1/units/${largest.unitId}/sick-leaves?activeOn=${ACTIVE_ON}&limit=100`,
       headers,
       connections: 4,
       duration: sliceSeconds,
