@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Executor, queryRows } from '../../db/client.js';
+import { type Executor, queryPrepared, queryRows } from '../../db/client.js';
 import { addDays, type LocalDate } from '../../domain/calendar.js';
 import type { CaseCertificate, SickLeavePeriod } from '../../domain/sick-leave-engine.js';
 import { UNIT_CASE_CHANGES_KEPT, UNIT_CASE_CHANGES_PRUNE_EVERY } from './repository.js';
@@ -238,8 +238,10 @@ export async function patientCaseCertificates(
  * moves the version both read (it once stayed at '0' for the second one, whose cached cases then never changed).
  */
 export async function unitCaseVersion(ex: Executor, unitId: string): Promise<string> {
-  const rows = await queryRows<{ version: string | number }>(
+  // Asked by every overview and summary, warm or not: prepared once per connection, not parsed and planned each time.
+  const rows = await queryPrepared<{ version: string | number }>(
     ex,
+    'unit_case_version',
     sql`select version from unit_case_versions where unit_id = ${unitId}`,
   );
   return rows[0] ? String(rows[0].version) : '0';
