@@ -123,14 +123,22 @@ export async function startService(options: ServiceOptions): Promise<Running> {
   };
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service process of a run.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', options.script ?? 'src/server.ts'], {
-    cwd: options.root ?? ROOT,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // As `npm start` runs it (package.json): the same young-generation size.
+  const child = spawn(
+    process.execPath,
+    [...SERVICE_NODE_ARGS, ...nodeArgs, '--import', 'tsx', options.script ?? 'src/server.ts'],
+    {
+      cwd: options.root ?? ROOT,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   await waitUntil(`http://127.0.0.1:${port}/health/ready`, child, 'the service');
   return running(child, port);
 }
+
+/** The node flags of `npm start` (package.json), so that the bench measures the service as it is started. */
+export const SERVICE_NODE_ARGS = ['--max-semi-space-size=64'];
 
 /** A bare Fastify process answering every request with `body` (application/json): the HTTP ceiling. */
 export async function startBare(body: string): Promise<Running> {
