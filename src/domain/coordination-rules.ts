@@ -30,6 +30,15 @@ export function givesEffort(from: EffortStatus, to: EffortStatus): boolean {
   return to !== from && GIVING_STATUSES.includes(to);
 }
 
+/**
+ * Whether an effort in this status records something that happened (done, or ended: declined, cancelled), so that a
+ * consent revoked since still covers its day if that was before the revocation. A planned or running effort is still
+ * to be given: it needs a consent that stands now, and a revoked one never does (domain.md: revocation is final).
+ */
+export function documentsThePast(status: EffortStatus): boolean {
+  return status === 'done' || isFinalStatus(status);
+}
+
 /** Staying in the same status is not a transition and always allowed (a PATCH may change only the note). */
 export function canTransition(from: EffortStatus, to: EffortStatus): boolean {
   return from === to || NEXT[from].includes(to);

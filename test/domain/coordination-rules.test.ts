@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   canTransition,
+  documentsThePast,
   EFFORT_STATUSES,
   givesEffort,
   type EffortStatus,
@@ -62,5 +63,11 @@ describe('givesEffort', () => {
     expect(givesEffort('in_progress', 'in_progress')).toBe(false);
     expect(givesEffort('planned', 'cancelled')).toBe(false);
     expect(givesEffort('planned', 'declined')).toBe(false);
+  });
+});
+
+describe('documentsThePast', () => {
+  it('is true for what records something that happened, false for what is still to be given', () => {
+    expect(EFFORT_STATUSES.filter(documentsThePast)).toEqual(['done', 'declined', 'cancelled']);
   });
 });

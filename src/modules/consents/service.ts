@@ -46,6 +46,11 @@ export interface EffortConsentNeed {
   on: string;
   /** Set for external collaboration: an information_sharing consent must name this actor. */
   actor?: string | null;
+  /**
+   * The effort records what was done on `on` (coordination-rules' documentsThePast): a consent revoked since still
+   * covers a day before its revocation. Otherwise the effort is still to be given and a revoked consent refuses it.
+   */
+  documentsThePast: boolean;
 }
 
 export interface EffortConsents {
@@ -200,8 +205,10 @@ export class ConsentService {
     const kinds: ConsentKind[] = need.actor ? ['coordination', 'information_sharing'] : ['coordination'];
     const rows = await findConsentsForCheck(tx, need.careGiverId, need.unitId, need.patientId, kinds, true);
     const facts = rows.map(toFacts);
-    // An effort documents what was done on performedOn: a consent revoked since still covered the days before.
-    const coordination = checkConsent(facts, { kind: 'coordination', on: need.on, documentsThePast: true });
+    // An effort done documents what was done on performedOn: a consent revoked since still covered the days before.
+    // One planned or under way is still to be given, which a revoked consent no longer allows.
+    const { documentsThePast } = need;
+    const coordination = checkConsent(facts, { kind: 'coordination', on: need.on, documentsThePast });
     if (!coordination.allowed) {
       throw refusal(`No valid coordination consent of the patient at the unit on ${need.on}`, coordination, {
         kind: 'coordination',
@@ -212,7 +219,7 @@ export class ConsentService {
       kind: 'information_sharing',
       actor: need.actor,
       on: need.on,
-      documentsThePast: true,
+      documentsThePast,
     });
     if (!sharing.allowed) {
       throw refusal(`No valid information-sharing consent naming ${need.actor} on ${need.on}`, sharing, {
@@ -229,22 +236,29 @@ export class ConsentService {
     // is one connection, and a query outside the open transaction would wait for it forever).
     const unitId = this.visible(actor, await findConsent(this.database.db, id)).unitId;
     await this.units.assertUnitsOfCareGiver(actor, [unitId]);
-    return this.database.db.transaction(async (tx) => {
+    const outcome = await this.database.db.transaction(async (tx) => {
       const row = this.visible(actor, await findConsent(tx, id, true));
       // The same closing again is a client's retry: answered with the first one unchanged (as revoking a
       // certificate again is), and audited as the read it is. The other closing contradicts the first: 409.
       const closedAs = row.voidedAt ? 'void' : row.revokedAt ? 'revoke' : undefined;
       if (closedAs === action) {
         await this.audit.record(actor, [this.entry('read', row)], tx);
-        return toConsent(row, actor);
+        return { consent: toConsent(row, actor) };
       }
-      if (closedAs === 'void') throw new Conflict('The consent is voided; that is final', 'consent-closed');
-      if (closedAs === 'revoke') throw new Conflict('The consent is already revoked; that is final', 'consent-closed');
+      if (closedAs) return { conflict: { closedAs, row } };
       const closed =
         action === 'revoke' ? await markRevoked(tx, id, actor.id, reason) : await markVoided(tx, id, actor.id, reason);
       await this.audit.record(actor, [this.entry(action, closed)], tx);
-      return toConsent(closed, actor);
+      return { consent: toConsent(closed, actor) };
     });
+    if (outcome.consent) return outcome.consent;
+    // The 409 tells how the patient's consent was closed (revoked by the patient, or voided): a read of it, logged
+    // as one, after the transaction (nothing was written in it).
+    const { closedAs, row } = outcome.conflict;
+    await this.audit.record(actor, [this.entry('read', row)]);
+    throw closedAs === 'void'
+      ? new Conflict('The consent is voided; that is final', 'consent-closed')
+      : new Conflict('The consent is already revoked; that is final', 'consent-closed');
   }
 
   /** Another care giver's consent is forbidden (403), as the outline has it, and so is another unit's. */

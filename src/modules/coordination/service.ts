@@ -1,6 +1,6 @@
 import type { Database, Executor } from '../../db/client.js';
 import { stockholmDate } from '../../domain/calendar.js';
-import { canTransition, type EffortStatus, givesEffort } from '../../domain/coordination-rules.js';
+import { canTransition, documentsThePast, type EffortStatus, givesEffort } from '../../domain/coordination-rules.js';
 import {
   type Actor,
   assertActsFor,
@@ -107,6 +107,7 @@ export class CoordinationService {
       patientId: body.patientId,
       on: body.performedOn,
       actor: body.actor,
+      documentsThePast: documentsThePast(body.status),
     });
     const row = await insertEffort(tx, {
       careGiverId: actor.careGiverId,
@@ -183,6 +184,7 @@ export class CoordinationService {
             patientId: current.patientId,
             on: performedOn,
             actor: current.actor,
+            documentsThePast: documentsThePast(to),
           });
         }
         const row = await updateEffort(

@@ -321,7 +321,8 @@ describe('revoking and voiding', () => {
     const read = await ctx.app.inject({ method: 'GET', url: `/v1/consents/${id}`, headers: coordinator });
     expect(read.json().revocation.reason).toBe('Patient withdrew consent');
     const events = (await auditEvents()).filter((e) => e.resource_id === id).map((e) => e.action);
-    expect(events).toEqual(['create', 'revoke', 'read', 'read']);
+    // The retry, the refused void (its 409 tells that the patient revoked it) and the GET: each a read of it.
+    expect(events).toEqual(['create', 'revoke', 'read', 'read', 'read']);
   });
 
   it('voiding is final: neither a second void nor a revoke', async () => {
@@ -329,8 +330,14 @@ describe('revoking and voiding', () => {
     const res = await post(`/v1/consents/${id}/void`, { reason: 'Registered on the wrong patient' });
     expect(res.json()).toMatchObject({ state: 'voided', voiding: { by: COORDINATOR }, revocation: null });
     expect((await post(`/v1/consents/${id}/void`, { reason: 'x' })).json()).toEqual(res.json());
-    expect((await post(`/v1/consents/${id}/revoke`, { reason: 'x' })).statusCode).toBe(409);
+    const revoking = await post(`/v1/consents/${id}/revoke`, { reason: 'x' });
+    expect(revoking.statusCode).toBe(409);
+    expect(revoking.json().detail).toMatch(/voided/);
     expect(await consentCount()).toBe(1);
+    // The 409 tells how the consent was closed: audited as a read of it (it left no event).
+    const events = (await auditEvents()).filter((e) => e.resource_id === id).map((e) => e.action);
+    expect(events).toEqual(['create', 'void', 'read', 'read']);
+    expect((await ctx.app.inject({ url: `/v1/consents/${id}`, headers: coordinator })).json().state).toBe('voided');
   });
 
   it('needs a reason', async () => {

@@ -185,6 +185,42 @@ describe('creating an effort needs consent', () => {
     expect(check.json()).toMatchObject({ allowed: false, reason: 'revoked', consentId: consent.id });
   });
 
+  it('after a revocation nothing still to be given rests on it, whatever its day: planned and under way are 422', async () => {
+    const consent = await givenConsent();
+    const sharing = await givenConsent({ kind: 'information_sharing', actors: ['social_insurance_agency'] });
+    await post(`/v1/consents/${consent.id}/revoke`, { reason: 'Patient withdrew' });
+    // Dated 2026-05-04, before the revocation: a planned or running effort is not a record of the past but one to
+    // give, which the patient has withdrawn from (it was 201, resting on the revoked consent).
+    for (const status of ['planned', 'in_progress']) {
+      expectConsentRequired(await post('/v1/coordination-efforts', effort({ status })), 'revoked');
+    }
+    expect(await count('coordination_efforts')).toBe(0);
+    // What was done then is still documented.
+    expect((await post('/v1/coordination-efforts', effort({ status: 'done' }))).statusCode).toBe(201);
+    // The same for a sharing consent revoked: an external collaboration with the agency still to be given is refused.
+    await post(`/v1/consents/${sharing.id}/revoke`, { reason: 'Patient withdrew' });
+    const external = { kind: 'external_collaboration', actor: 'social_insurance_agency' };
+    expectConsentRequired(
+      await post('/v1/coordination-efforts', effort({ ...external, performedOn: '2026-05-05' })),
+      'revoked',
+    );
+  });
+
+  it('a planned effort cannot be re-dated onto a revoked consent, but done on a day before the revocation it can', async () => {
+    const old = await givenConsent();
+    await post(`/v1/consents/${old.id}/revoke`, { reason: 'Patient withdrew' });
+    const renewed = await givenConsent({ givenOn: stockholmDate(), validFrom: stockholmDate() });
+    const { id } = await givenEffort({ performedOn: stockholmDate() });
+    expect((await get(`/v1/coordination-efforts/${id}`)).json().consentId).toBe(renewed.id);
+    // Moved back to a day only the revoked consent covered: it switched onto the revoked consent (200).
+    expectConsentRequired(await patch(id, { performedOn: '2026-05-04' }), 'revoked');
+    expect((await get(`/v1/coordination-efforts/${id}`)).json()).toMatchObject({ version: 1, consentId: renewed.id });
+    // Recorded as done that day, it documents what was done while the old consent stood.
+    const done = await patch(id, { performedOn: '2026-05-04', status: 'done' });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json().consentId).toBe(old.id);
+  });
+
   it('a consent revoked between two efforts refuses the second and keeps the first', async () => {
     const consent = await givenConsent();
     const first = await givenEffort();
