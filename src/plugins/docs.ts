@@ -131,8 +131,8 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
       const responses = operation.responses;
       if (operation[ETAG_HEADER]) {
         for (const [status, response] of Object.entries(responses ?? {})) {
-          // A 412 carries the current version too, so a client can tell what it missed.
-          if ((Number(status) < 200 || Number(status) >= 300) && status !== '412') continue;
+          // A 412 and a refused status change (409) carry the current version too, so a client can tell what it missed.
+          if ((Number(status) < 200 || Number(status) >= 300) && status !== '412' && status !== '409') continue;
           response.headers = {
             ETag: {
               description:

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { etagOf } from '../../lib/etag.js';
-import { PreconditionFailed } from '../../lib/errors.js';
+import { Conflict, PreconditionFailed } from '../../lib/errors.js';
 import { ETAG_HEADER } from '../../plugins/docs.js';
 import { notFoundResponse, Problem, problemResponses, UnitParams } from '../../lib/schemas.js';
 import {
@@ -39,7 +39,9 @@ const IfMatchHeaders = z.object({
     .describe('Optional: the ETag the effort was read with ("3"), or a list of them, or *; a change since is 412'),
 });
 const invalidTransition = {
-  409: Problem.describe('The status change is not allowed (type …/invalid-status-transition, with `from` and `to`)'),
+  409: Problem.describe(
+    'The status change is not allowed (type …/invalid-status-transition, with `from`, `to` and the effort’s `version`, also as `ETag`)',
+  ),
 };
 
 export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -54,9 +56,10 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         tags,
         summary: 'Record a coordination effort (needs valid consent on performedOn)',
         description:
-          'Valid on performedOn: started, not expired, not voided, and not revoked by then. An effort records what ' +
-          'was done on its day, so one performed on a day before a later revocation may still be recorded (or ' +
-          'moved on); from the revocation’s own day on, nothing rests on the consent (422 consent-required, revoked).',
+          'Valid on performedOn: started, not expired, not voided, and not revoked by then. An effort done records ' +
+          'what was done on its day, so one performed on a day before a later revocation may still be recorded as ' +
+          'done; one planned or under way is still to be given, and no revoked consent covers it, whatever its day ' +
+          '(422 consent-required, revoked).',
         security,
         body: NewEffortSchema,
         response: { 201: EffortSchema, ...problemResponses, ...consentRequired },
@@ -130,8 +133,10 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         );
         return reply.header('etag', etagOf(effort.version)).send(effort);
       } catch (error) {
-        // Every answer about the effort carries its version as ETag, the 412 that names it too.
-        if (error instanceof PreconditionFailed) reply.header('etag', etagOf(error.extra.version as number));
+        // Every answer about the effort carries its version as ETag, the 412 and 409 that name it too.
+        const version =
+          error instanceof PreconditionFailed || error instanceof Conflict ? error.extra.version : undefined;
+        if (typeof version === 'number') reply.header('etag', etagOf(version));
         throw error;
       }
     },

@@ -169,9 +169,11 @@ export class CoordinationService {
           return toEffort(current);
         }
         if (!canTransition(from, to)) {
+          // With the version it was refused at, as the 412 has it: a client may read it again or send another change.
           throw new Conflict(`An effort that is ${from} cannot become ${to}`, 'invalid-status-transition', {
             from,
             to,
+            version: current.version,
           });
         }
         let consents = { consentId: current.consentId, sharingConsentId: current.sharingConsentId };

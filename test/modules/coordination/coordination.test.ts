@@ -279,7 +279,9 @@ describe('updating an effort', () => {
     );
     expect(back.statusCode).toBe(409);
     expect(back.headers['content-type']).toContain('application/problem+json');
-    expect(back.json()).toMatchObject({ from: 'in_progress', to: 'planned' });
+    // With the version it was refused at, in the body and as ETag, as a 412 has it.
+    expect(back.json()).toMatchObject({ from: 'in_progress', to: 'planned', version: 2 });
+    expect(back.headers.etag).toBe('"2"');
     expect(back.json().type).toMatch(/\/invalid-status-transition$/);
     // A planned meeting that was held is done at once.
     const held = await givenEffort();
