@@ -31,10 +31,14 @@ const preconditionFailed = {
     'If-Match names no tag of the effort’s current version (type …/precondition-failed, with `version`): it changed since it was read; nothing is written but an audit event of the read (the answer tells the version)',
   ),
 };
+const IF_MATCH = /^\s*(\*|(W\/)?"[^"]*"(\s*,\s*(W\/)?"[^"]*")*)\s*$/;
 const IfMatchHeaders = z.object({
   'if-match': z
     .string()
     .max(1_000)
+    // RFC 9110's field: * or entity tags, each quoted. `If-Match: 2` was a 412 (no tag matched), as if the effort
+    // had changed, where the mistake was the client's.
+    .regex(IF_MATCH, 'must be * or entity tags as the ETag gives them, quoted ("3"), comma-separated')
     .optional()
     .describe('Optional: the ETag the effort was read with ("3"), or a list of them, or *; a change since is 412'),
 });

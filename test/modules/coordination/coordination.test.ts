@@ -401,8 +401,14 @@ describe('updating an effort', () => {
     expect(stale.headers['content-type']).toContain('application/problem+json');
     expect(stale.json()).toMatchObject({ type: expect.stringMatching(/\/precondition-failed$/), version: 2 });
     expect(stale.headers.etag).toBe('"2"');
-    for (const tag of ['W/"2"', '2', '"x"']) {
+    for (const tag of ['W/"2"', '"x"', '"1", W/"2"']) {
       expect((await patch(created.id, { note: 'n' }, withTag(tag))).statusCode, tag).toBe(412);
+    }
+    // A value that is no entity tag at all is the client's mistake, not a change since: 400 naming the header.
+    for (const tag of ['2', '"2', '"2" "3"', '*, "2"']) {
+      const res = await patch(created.id, { note: 'n' }, withTag(tag));
+      expect(res.statusCode, tag).toBe(400);
+      expect(res.json().errors[0].path, tag).toBe('headers.if-match');
     }
     expect((await get(`/v1/coordination-efforts/${created.id}`)).json()).toMatchObject({ note: null, version: 2 });
     // The current tag, one of a list, or * passes.
