@@ -146,7 +146,15 @@ export const StatusSchema = z
   .meta({ id: 'CoordinationStatus' });
 
 export const StatusHistorySchema = z
-  .object({ items: z.array(StatusSchema).describe('Newest set first (append-only: nothing is ever changed)') })
+  .object({
+    items: z
+      .array(StatusSchema)
+      .describe(
+        'Newest set first (setAt; append-only: nothing is ever changed). The status in effect on a day is the one with ' +
+          'the latest `setOn` up to that day (of those, the one set last), as the overview shows it: a status set later ' +
+          'for an earlier day is listed first but is not the one in effect after a later setOn',
+      ),
+  })
   .meta({ id: 'CoordinationStatusHistory' });
 
 export const EffortCursor = z.object({ p: LocalDateSchema, c: z.iso.datetime(), id: z.uuid() });
