@@ -19,6 +19,9 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+// Identifier columns (HSA-ids, personal identity numbers, certificate ids, consent kinds) are COLLATE "C" on the
+// server, compared byte by byte in their indexes (migration 0021): drizzle does not model collations, so the tables
+// below do not show it, and a new identifier column needs the same in its migration.
 // Dates are calendar days and stay strings end to end ('YYYY-MM-DD'): no time zone can shift them.
 const day = (name: string) => date(name, { mode: 'string' });
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
