@@ -35,6 +35,15 @@ async function main(): Promise<void> {
   await runMigrations(database).catch((err) => {
     throw named('DATABASE_URL', config.database.url, err);
   });
+  // Migrations recorded as applied while the service's tables are gone (dropped under an earlier run, its drizzle
+  // schema kept) are not applied again: refused at start, rather than answering every request 503.
+  if (!(await migrationsApplied(database.db))) {
+    const missing = new Error(
+      "every migration is recorded as applied (schema drizzle) but the service's tables are missing: restore the " +
+        'database, or drop schema drizzle as well to migrate it afresh',
+    );
+    throw named('DATABASE_URL', config.database.url, missing);
+  }
   if (database.hasStandby) {
     // A standby that does not answer at start is a mistake in DATABASE_READ_URL, told now as one in DATABASE_URL is;
     // one that fails later only sends its reads to the primary (see Database.reading).

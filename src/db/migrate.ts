@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'drizzle-orm';
+import { getTableName, is, sql } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { type Database, type Executor, queryRows } from './client.js';
 import { isSchemaMissing } from './errors.js';
+import * as schema from './schema.js';
 
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -43,17 +45,26 @@ export async function runMigrations(database: Database): Promise<void> {
   });
 }
 
+/** The service's tables (src/db/schema.ts). */
+const TABLES = Object.values(schema)
+  .filter((table) => is(table, PgTable))
+  .map((table) => getTableName(table as PgTable));
+
 /**
- * True when every committed migration is recorded as applied; false also when there is no record at all. Any other
- * failure (no connection to be had) is thrown: it says nothing about the migrations.
+ * True when every committed migration is recorded as applied and the service's tables are there; false also when
+ * there is no record at all. The records alone said migrated for a database whose tables were dropped under it (its
+ * `drizzle` schema kept): ready, while every request was 503 "not migrated". Any other failure (no connection to be
+ * had) is thrown: it says nothing about the migrations.
  */
 export async function migrationsApplied(ex: Executor): Promise<boolean> {
-  const rows = await queryRows<{ n: string | number }>(
+  const rows = await queryRows<{ n: string | number; tables: string | number }>(
     ex,
-    sql`select count(*) as n from drizzle.__drizzle_migrations`,
+    sql`select (select count(*) from drizzle.__drizzle_migrations) as n,
+               (select count(*) from unnest(${`{${TABLES.join(',')}}`}::text[]) t where to_regclass(t) is not null)
+                 as tables`,
   ).catch((err) => {
-    if (isSchemaMissing(err)) return [{ n: 0 }];
+    if (isSchemaMissing(err)) return [{ n: 0, tables: 0 }];
     throw err;
   });
-  return Number(rows[0]?.n ?? 0) >= journalEntries();
+  return Number(rows[0]?.n ?? 0) >= journalEntries() && Number(rows[0]?.tables ?? 0) === TABLES.length;
 }

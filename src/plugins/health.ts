@@ -88,7 +88,8 @@ export const healthPlugin = fp(async (app: FastifyInstance, opts: HealthOptions)
         }
         throw new ServiceUnavailable('The database is not reachable');
       }
-      if (!migrated) throw new ServiceUnavailable('Database migrations are not applied');
+      if (!migrated)
+        throw new ServiceUnavailable("Database migrations are not applied, or the service's tables are missing");
       const ready = {
         status: 'ready' as const,
         database: database.kind,

@@ -120,6 +120,33 @@ describe('a database emptied under the running service (its tables gone, the ser
   });
 });
 
+describe('a database whose tables are dropped while its migration records stay', () => {
+  it('is not ready on any probe, however often asked (it said ready once a seal pass had failed)', async () => {
+    const scratch = TEST_DATABASE_URL ? await createScratchDatabase() : undefined;
+    const database = await openDatabase(scratch ? { url: scratch.url, poolMax: 2 } : { dataDir: 'memory://' });
+    await runMigrations(database);
+    const app = await buildApp({ config: testConfig(), database });
+    await app.ready();
+    try {
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+      for (const statement of ['drop schema public cascade', 'create schema public']) {
+        await database.db.execute(sql.raw(statement));
+      }
+      // A seal pass fails on the missing tables; readiness must not read that as "ready, sealing failing".
+      await app.services.audit.sealer.sealNow().catch(() => undefined);
+      for (let probe = 0; probe < 3; probe++) {
+        const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+        expect(ready.statusCode, `probe ${probe}`).toBe(503);
+        expect(ready.json().detail).toMatch(/tables are missing/);
+      }
+    } finally {
+      await app.close();
+      await database.close();
+      await scratch?.drop();
+    }
+  });
+});
+
 describe.skipIf(!TEST_DATABASE_URL)('a standby (DATABASE_READ_URL) that fails (PostgreSQL)', () => {
   const overview = (app: Awaited<ReturnType<typeof buildApp>>) =>
     app.inject({

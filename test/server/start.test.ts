@@ -1,6 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { createScratchDatabase, TEST_DATABASE_URL } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
 
 /** Starts src/server.ts on the embedded database in memory and answers its exit code and output. */
@@ -31,3 +35,25 @@ describe('a start that cannot listen', () => {
     }
   });
 });
+
+describe.skipIf(!TEST_DATABASE_URL)(
+  'a start on a database whose tables are gone but its migration records stay',
+  () => {
+    it('is refused naming DATABASE_URL and what to do, not started to answer every request 503', async () => {
+      const scratch = await createScratchDatabase();
+      try {
+        const database = await openDatabase({ url: scratch.url, poolMax: 1 });
+        await runMigrations(database);
+        for (const statement of ['drop schema public cascade', 'create schema public']) {
+          await database.db.execute(sql.raw(statement));
+        }
+        await database.close();
+        const { code, output } = await start({ DATABASE_URL: scratch.url, PORT: '0', HOST: '127.0.0.1' });
+        expect(code, output).toBe(1);
+        expect(output).toMatch(/samverkan failed to start: DATABASE_URL .*tables are missing/);
+      } finally {
+        await scratch.drop();
+      }
+    });
+  },
+);
