@@ -113,8 +113,12 @@ const RelationSchema = z
       .describe(
         'replaces / supplements: the target stops counting (a stored target of the care giver must be at a unit of the token, else 403; an AG or test certificate supersedes only its own kind); extends: chains',
       ),
-    certificateId: CertificateId.describe(
-      'The related (earlier) certificate, of the same care giver and patient: a stored one of another patient is 400 (in a batch, that item is invalid), as is a replacement or supplement that would close a loop (a → b → c → a)',
+    // As the id: no certificate with a personal identity number in its id can be stored, and a client following the
+    // relation would put it into GET /v1/certificates/{id}.
+    certificateId: CertificateId.refine((id) => !containsPersonalIdentity(id), {
+      message: 'must not hold a personal identity number (as a certificate id: it travels in URLs)',
+    }).describe(
+      'The related (earlier) certificate, of the same care giver and patient: a stored one of another patient is 400 (in a batch, that item is invalid), as is a replacement or supplement that would close a loop (a → b → c → a); like an id, it may not hold a personal identity number (400)',
     ),
   })
   .meta({ id: 'CertificateRelation' });

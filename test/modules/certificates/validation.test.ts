@@ -112,6 +112,23 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     // A long numeric id is fine unless twelve digits in it from a century are a valid number.
     expect((await postCertificate(ctx.app, certificateBody({ id: '2026112000000017' }))).statusCode).toBe(201);
   });
+  it('relation.certificateId: no personal identity number in it either (it was stored, and followed into a URL)', async () => {
+    for (const kind of ['extends', 'replaces']) {
+      await expectInvalid(
+        certificateBody({ id: `rel-${kind}`, relation: { kind, certificateId: '191212121212' } }),
+        'relation.certificateId',
+        /personal identity number/,
+      );
+    }
+    expect(
+      (
+        await postCertificate(
+          ctx.app,
+          certificateBody({ id: 'rel-ok', relation: { kind: 'extends', certificateId: 'c-2026-000123' } }),
+        )
+      ).statusCode,
+    ).toBe(201);
+  });
 
   it('id: neither . nor .. (dot segments no URL can carry), though dots within an id are fine', async () => {
     for (const id of ['.', '..']) await expectInvalid(certificateBody({ id }), 'id', /neither \. nor \.\./);
