@@ -2,7 +2,9 @@
  * Verifies the audit trail's hash chains in the database the service is configured with (DATABASE_URL, or DATA_DIR
  * while the service is stopped), optionally against chain heads the service logged earlier:
  *   npm run -s audit:verify -- [--care-giver <hsa-id>] [--anchors <log file> …]
- * Prints one JSON line per care giver and exits 1 when any chain does not hold, or cannot go on (sealingFailure).
+ * Prints one JSON line per care giver and exits 1 when any chain does not hold, or cannot go on (sealingFailure);
+ * 2 when it cannot run or would verify nothing asked for (a --care-giver with no events and no chain, an --anchors
+ * file without an anchor line).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +18,8 @@ import { anchorsInLog } from '../src/modules/audit/anchors.js';
 import type { ChainAnchor } from '../src/modules/audit/chain.js';
 import { AuditService } from '../src/modules/audit/service.js';
 
-const USAGE = `Verifies the audit trail's hash chains (exit 1 when one does not hold or cannot go on).
+const USAGE = `Verifies the audit trail's hash chains (exit 1 when one does not hold or cannot go on; 2 when it
+cannot run, or the care giver or anchor file given has nothing to verify).
 
   npm run -s audit:verify -- [options]
 
@@ -39,7 +42,11 @@ async function main(): Promise<number> {
   }
   const anchors = new Map<string, ChainAnchor[]>();
   for (const file of values.anchors ?? []) {
-    for (const [careGiverId, list] of anchorsInLog(readFileSync(file, 'utf8'))) {
+    const found = anchorsInLog(readFileSync(file, 'utf8'));
+    // A file with none (another log, a rotated-away one) verified nothing and said valid, as if it had.
+    if (found.size === 0)
+      throw new NothingVerified(`${file} holds no "audit chain heads" line: is it the service's log?`);
+    for (const [careGiverId, list] of found) {
       anchors.set(careGiverId, [...(anchors.get(careGiverId) ?? []), ...list]);
     }
   }
@@ -78,6 +85,13 @@ async function main(): Promise<number> {
       // What it sealed may hold, but its later events are not protected until a pass can seal them.
       if ('sealingFailure' in result && result.sealingFailure) stuck += 1;
       process.stdout.write(`${JSON.stringify({ careGiverId, ...result, anchors: given.length })}\n`);
+      // A care giver asked for by name with no events, no chain and no anchor: nothing was verified (a mistyped
+      // HSA-id read as a chain that holds).
+      if (values['care-giver'] && result.valid && 'checked' in result && result.checked === 0 && given.length === 0) {
+        const head = await audit.chainHeads().then((heads) => heads.find((h) => h.careGiverId === careGiverId));
+        if (!head)
+          throw new NothingVerified(`care giver ${careGiverId} has no audit events and no chain: nothing to verify`);
+      }
     }
     process.stderr.write(`${careGivers.length} chains verified, ${failed} do not hold, ${stuck} cannot go on\n`);
     return failed + stuck > 0 ? 1 : 0;
@@ -85,6 +99,9 @@ async function main(): Promise<number> {
     await database.close();
   }
 }
+
+/** The command was asked to verify something that is not there: exit 2 with why, never "valid". */
+class NothingVerified extends Error {}
 
 main().then(
   (code) => process.exit(code),

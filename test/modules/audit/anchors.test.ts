@@ -125,6 +125,16 @@ describe.skipIf(!TEST_DATABASE_URL)('npm run audit:verify (PostgreSQL)', () => {
       expect(stuck.code, stuck.out).toBe(1);
       expect(stuck.out).toContain(`{"careGiverId":"${CARE_GIVER}","valid":true,"checked":1,"sealingFailure":{`);
       expect(stuck.out).toContain('1 chains verified, 0 do not hold, 1 cannot go on');
+      // Asked for what is not there, it verified nothing: exit 2 saying so, not "valid" (a typo, the wrong file).
+      const unknown = await verifyCli(scratch.url, ['--care-giver', 'SE2321000016-CG99']);
+      expect(unknown.code, unknown.out).toBe(2);
+      expect(unknown.out).toMatch(/care giver SE2321000016-CG99 has no audit events and no chain/);
+      const other = path.join(dir, 'other.log');
+      writeFileSync(other, `${JSON.stringify({ msg: 'server listening' })}\n`);
+      const none = await verifyCli(scratch.url, ['--anchors', other]);
+      expect(none.code, none.out).toBe(2);
+      expect(none.out).toMatch(/holds no "audit chain heads" line/);
+      expect((await verifyCli(scratch.url, ['--care-giver', CARE_GIVER])).code).toBe(1);
     } finally {
       await database.close();
       await scratch.drop();
