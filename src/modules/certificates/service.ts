@@ -14,7 +14,7 @@ import {
   ValidationFailed,
 } from '../../lib/errors.js';
 import { fulfilled, Batcher, rejected } from '../../lib/batcher.js';
-import { isDatabaseUnavailable } from '../../db/errors.js';
+import { isDatabaseUnavailable, isPoolExhausted, isSchemaMissing, isStatementTimeout } from '../../db/errors.js';
 import type { AuditEntry, AuditService } from '../audit/service.js';
 import {
   bumpUnitCaseVersions,
@@ -204,7 +204,12 @@ export class CertificateService {
     try {
       written = [await writeTogether(group)];
     } catch (err) {
-      if (isDatabaseUnavailable(err)) throw err;
+      // The database's state, not a post's: trying each post again waited the same once more (a lone post blocked by
+      // a lock was answered 503 after twice DATABASE_STATEMENT_TIMEOUT_MS, a full pool after twice the connect
+      // timeout). A deadlock among the group's posts is still retried one by one.
+      if (isDatabaseUnavailable(err) || isStatementTimeout(err) || isPoolExhausted(err) || isSchemaMissing(err)) {
+        throw err;
+      }
       written = [];
       for (const write of group) {
         try {
