@@ -92,46 +92,55 @@ describe.skipIf(!TEST_DATABASE_URL)('every connection of the pool in use (Postgr
   });
 });
 
+/**
+ * A migrated app whose database then runs `statements` (dropping what the service made), ready before them; `check`
+ * runs against it after. On PostgreSQL with TEST_DATABASE_URL, else PGlite in memory.
+ */
+async function withDatabaseEmptied(
+  statements: readonly string[],
+  check: (app: Awaited<ReturnType<typeof buildApp>>) => Promise<void>,
+): Promise<void> {
+  const scratch = TEST_DATABASE_URL ? await createScratchDatabase() : undefined;
+  const database = await openDatabase(scratch ? { url: scratch.url, poolMax: 2 } : { dataDir: 'memory://' });
+  await runMigrations(database);
+  const app = await buildApp({ config: testConfig(), database });
+  await app.ready();
+  try {
+    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    for (const statement of statements) await database.db.execute(sql.raw(statement));
+    await check(app);
+  } finally {
+    await app.close();
+    await database.close();
+    await scratch?.drop();
+  }
+}
+
 describe('a database emptied under the running service (its tables gone, the server up)', () => {
   it('is not ready, and a request is 503 problem+json saying so, not 500', async () => {
-    const scratch = TEST_DATABASE_URL ? await createScratchDatabase() : undefined;
-    const database = await openDatabase(scratch ? { url: scratch.url, poolMax: 2 } : { dataDir: 'memory://' });
-    await runMigrations(database);
-    const app = await buildApp({ config: testConfig(), database });
-    await app.ready();
-    try {
-      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
-      for (const statement of ['drop schema drizzle cascade', 'drop schema public cascade', 'create schema public']) {
-        await database.db.execute(sql.raw(statement));
-      }
-      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
-      expect(ready.statusCode).toBe(503);
-      expect(ready.json().detail).toMatch(/migrations are not applied/);
-      expect(ready.headers['retry-after']).toBe('2');
-      const res = await app.inject({ method: 'GET', url: '/v1/certificates/c-1', headers: bearer({ role: 'doctor' }) });
-      expect(res.statusCode).toBe(503);
-      expect(res.headers['content-type']).toContain('application/problem+json');
-      expect(res.json().detail).toMatch(/not migrated/);
-    } finally {
-      await app.close();
-      await database.close();
-      await scratch?.drop();
-    }
+    await withDatabaseEmptied(
+      ['drop schema drizzle cascade', 'drop schema public cascade', 'create schema public'],
+      async (app) => {
+        const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+        expect(ready.statusCode).toBe(503);
+        expect(ready.json().detail).toMatch(/migrations are not applied/);
+        expect(ready.headers['retry-after']).toBe('2');
+        const res = await app.inject({
+          method: 'GET',
+          url: '/v1/certificates/c-1',
+          headers: bearer({ role: 'doctor' }),
+        });
+        expect(res.statusCode).toBe(503);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        expect(res.json().detail).toMatch(/not migrated/);
+      },
+    );
   });
 });
 
 describe('a database whose tables are dropped while its migration records stay', () => {
   it('is not ready on any probe, however often asked (it said ready once a seal pass had failed)', async () => {
-    const scratch = TEST_DATABASE_URL ? await createScratchDatabase() : undefined;
-    const database = await openDatabase(scratch ? { url: scratch.url, poolMax: 2 } : { dataDir: 'memory://' });
-    await runMigrations(database);
-    const app = await buildApp({ config: testConfig(), database });
-    await app.ready();
-    try {
-      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
-      for (const statement of ['drop schema public cascade', 'create schema public']) {
-        await database.db.execute(sql.raw(statement));
-      }
+    await withDatabaseEmptied(['drop schema public cascade', 'create schema public'], async (app) => {
       // A seal pass fails on the missing tables; readiness must not read that as "ready, sealing failing".
       await app.services.audit.sealer.sealNow().catch(() => undefined);
       for (let probe = 0; probe < 3; probe++) {
@@ -139,11 +148,7 @@ describe('a database whose tables are dropped while its migration records stay',
         expect(ready.statusCode, `probe ${probe}`).toBe(503);
         expect(ready.json().detail).toMatch(/tables are missing/);
       }
-    } finally {
-      await app.close();
-      await database.close();
-      await scratch?.drop();
-    }
+    });
   });
 });
 

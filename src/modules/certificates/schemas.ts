@@ -35,9 +35,11 @@ export const CertificateParams = z.object({ id: CertificateId });
  * A new certificate's id: no personal identity number in it, in any of its written forms. The id travels in URLs
  * (`GET /v1/certificates/{id}`), which proxies and balancers log; a stored one is still found by its id.
  */
-const NewCertificateId = CertificateId.refine((id) => !containsPersonalIdentity(id), {
-  message: 'must not hold a personal identity number (the id travels in URLs)',
-}).meta({
+const NO_IDENTITY_IN_ID = [
+  (id: string) => !containsPersonalIdentity(id),
+  { message: 'must not hold a personal identity number (a certificate id travels in URLs)' },
+] as const;
+const NewCertificateId = CertificateId.refine(...NO_IDENTITY_IN_ID).meta({
   description:
     'The certificate’s id in the issuing system; unique within the care giver (another care giver may use it too). ' +
     'It travels in URLs, so it may not hold a personal identity number: 12 or 10 digits, the last four after an ' +
@@ -115,9 +117,7 @@ const RelationSchema = z
       ),
     // As the id: no certificate with a personal identity number in its id can be stored, and a client following the
     // relation would put it into GET /v1/certificates/{id}.
-    certificateId: CertificateId.refine((id) => !containsPersonalIdentity(id), {
-      message: 'must not hold a personal identity number (as a certificate id: it travels in URLs)',
-    }).describe(
+    certificateId: CertificateId.refine(...NO_IDENTITY_IN_ID).describe(
       'The related (earlier) certificate, of the same care giver and patient: a stored one of another patient is 400 (in a batch, that item is invalid), as is a replacement or supplement that would close a loop (a → b → c → a); like an id, it may not hold a personal identity number (400)',
     ),
   })

@@ -5,6 +5,7 @@ import { unsealedEventCount } from '../../../src/modules/audit/repository.js';
 import type { Actor } from '../../../src/lib/actor.js';
 import { CERTIFICATE_EXAMPLE } from '../../../src/modules/certificates/schemas.js';
 import { useTestApp } from '../../helpers/app.js';
+import { postCertificate } from '../certificates/fixtures.js';
 import { removeFirstEventAndReseal, withAuditGuardsOff } from '../../helpers/database.js';
 import {
   AUDITOR,
@@ -441,12 +442,7 @@ describe('audit trail', () => {
     expect(unknown.statusCode).toBe(200);
     expect(unknown.json().items).toEqual([]);
     // UNIT becomes care giver A's when A's certificate first names it; B's auditor asks for its events.
-    const cert = await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/certificates',
-      headers: bearer({ role: 'ehr' }),
-      payload: CERTIFICATE_EXAMPLE,
-    });
+    const cert = await postCertificate(ctx.app, CERTIFICATE_EXAMPLE);
     expect(cert.statusCode, cert.body).toBe(201);
     const other = await ctx.app.inject({
       url: `/v1/audit-events?unitId=${UNIT}`,

@@ -5,8 +5,7 @@ import { openDatabase } from '../../../src/db/client.js';
 import { runMigrations } from '../../../src/db/migrate.js';
 import { testConfig } from '../../helpers/app.js';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../../helpers/database.js';
-import { bearer } from '../../helpers/tokens.js';
-import { certificateBody } from './fixtures.js';
+import { certificateBody, postCertificate } from './fixtures.js';
 
 // A lock held elsewhere needs another connection: PostgreSQL only (PGlite is one connection).
 describe.skipIf(!TEST_DATABASE_URL)('a single post that the database makes wait (PostgreSQL)', () => {
@@ -23,23 +22,13 @@ describe.skipIf(!TEST_DATABASE_URL)('a single post that the database makes wait 
       await blocker.query('lock table certificates in access exclusive mode');
       // Every write of the group goes through store(): once for the group, and once per post when it was retried.
       const store = vi.spyOn(app.services.certificates as unknown as { store: () => unknown }, 'store');
-      const res = await app.inject({
-        method: 'POST',
-        url: '/v1/certificates',
-        headers: bearer({ role: 'ehr' }),
-        payload: certificateBody(),
-      });
+      const res = await postCertificate(app, certificateBody());
       expect(res.statusCode, res.body).toBe(503);
       expect(res.headers['retry-after']).toBeDefined();
       expect(store).toHaveBeenCalledTimes(1);
       await blocker.query('rollback');
       // With the lock gone the same post is stored.
-      const again = await app.inject({
-        method: 'POST',
-        url: '/v1/certificates',
-        headers: bearer({ role: 'ehr' }),
-        payload: certificateBody(),
-      });
+      const again = await postCertificate(app, certificateBody());
       expect(again.statusCode, again.body).toBe(201);
     } finally {
       await blocker.end();
