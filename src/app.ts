@@ -178,7 +178,7 @@ export async function buildApp({ config, database, logger }: AppOptions): Promis
       // The plugin's default leaves out PATCH, which an effort's update is; and a browser shows a script only the
       // headers named here, of which a client needs these to retry, to quote a request and to update conditionally.
       methods: ['GET', 'POST', 'PATCH'],
-      exposedHeaders: ['retry-after', 'x-request-id', 'etag'],
+      exposedHeaders: ['retry-after', 'x-request-id', 'etag', 'location'],
     });
   }
   // Registered before authentication (which runs in preHandler), so requests with a bad token count too.

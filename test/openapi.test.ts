@@ -59,15 +59,17 @@ describe('the contract’s error answers', () => {
     type Answer = { headers?: Record<string, unknown> };
     const answer = (path: string, method: string, status: string) =>
       (paths[path]?.[method]?.responses as Record<string, Answer> | undefined)?.[status];
-    for (const [path, method, status] of [
-      ['/v1/coordination-efforts', 'post', '201'],
-      ['/v1/coordination-efforts/{id}', 'get', '200'],
-      ['/v1/coordination-efforts/{id}', 'patch', '200'],
+    // A 201 of what has a GET of its own names it in Location.
+    for (const [path, method, status, headers] of [
+      ['/v1/coordination-efforts', 'post', '201', ['ETag', 'Location', 'X-Request-Id']],
+      ['/v1/coordination-efforts/{id}', 'get', '200', ['ETag', 'X-Request-Id']],
+      ['/v1/coordination-efforts/{id}', 'patch', '200', ['ETag', 'X-Request-Id']],
+      ['/v1/certificates', 'post', '201', ['Location', 'X-Request-Id']],
+      ['/v1/certificates', 'post', '200', ['X-Request-Id']],
+      ['/v1/consents', 'post', '201', ['Location', 'X-Request-Id']],
+      ['/v1/patients/coordination-status', 'post', '201', ['X-Request-Id']],
     ] as const) {
-      expect(Object.keys(answer(path, method, status)?.headers ?? {}).sort(), `${method} ${path}`).toEqual([
-        'ETag',
-        'X-Request-Id',
-      ]);
+      expect(Object.keys(answer(path, method, status)?.headers ?? {}).sort(), `${method} ${path}`).toEqual(headers);
     }
     // Every 429 and 503 declares the Retry-After it carries.
     let retried = 0;
@@ -87,6 +89,7 @@ describe('the contract’s error answers', () => {
     // Every answer declares the request id it carries, and every 401 its Bearer challenge; both are declared once.
     const document = ctx.app.swagger() as unknown as { components: { headers: Record<string, unknown> } };
     expect(Object.keys(document.components.headers).sort()).toEqual([
+      'Location',
       'Retry-After',
       'WWW-Authenticate',
       'X-Request-Id',

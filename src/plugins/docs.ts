@@ -82,6 +82,7 @@ type Operation = {
   responses?: Responses;
   [OPTIONAL_BODY]?: boolean;
   [ETAG_HEADER]?: boolean;
+  [LOCATION_HEADER]?: boolean;
   [TEXT_BODY]?: string;
 };
 
@@ -93,6 +94,9 @@ export const OPTIONAL_BODY = 'x-optional-body';
 
 /** A route schema's mark for answers that carry the resource's version as an ETag (declared on its 2xx answers). */
 export const ETAG_HEADER = 'x-etag';
+
+/** A route schema's mark for a 201 that names the created resource's address in Location. */
+export const LOCATION_HEADER = 'x-location';
 
 /** A route schema's mark for a 200 answered as text of this media type (the zod transform declares JSON). */
 export const TEXT_BODY = 'x-text-body';
@@ -107,6 +111,14 @@ const HEADERS = {
   'Retry-After': {
     description: 'Seconds to wait before sending the request again',
     schema: { type: 'integer' as const },
+  },
+  Location: {
+    description: 'The address of what was created (its GET), relative to the service',
+    schema: {
+      type: 'string' as const,
+      format: 'uri-reference',
+      example: '/v1/consents/8d3c1f0e-5b7a-4c2e-9f1d-2a6b4c8e0f13',
+    },
   },
   'WWW-Authenticate': {
     description: 'The Bearer challenge (RFC 6750), with error="invalid_token" when a token was sent',
@@ -143,6 +155,8 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
         }
         delete operation[ETAG_HEADER];
       }
+      const location = operation[LOCATION_HEADER];
+      delete operation[LOCATION_HEADER];
       const text = operation[TEXT_BODY];
       delete operation[TEXT_BODY];
       if (!responses) continue;
@@ -178,6 +192,7 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
         headers['X-Request-Id'] = headerRef('X-Request-Id');
         if (status === '429' || status === '503') headers['Retry-After'] = headerRef('Retry-After');
         if (status === '401') headers['WWW-Authenticate'] = headerRef('WWW-Authenticate');
+        if (status === '201' && location) headers.Location = headerRef('Location');
         response.headers = headers;
       }
     }

@@ -1,4 +1,4 @@
-import { OPTIONAL_BODY } from '../../plugins/docs.js';
+import { LOCATION_HEADER, OPTIONAL_BODY } from '../../plugins/docs.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { notFoundResponse, Problem, problemResponses } from '../../lib/schemas.js';
 import {
@@ -39,11 +39,13 @@ export const certificatesRoutes: FastifyPluginAsyncZod = async (app) => {
           ...problemResponses,
           ...conflict,
         },
+        [LOCATION_HEADER]: true,
       },
       preHandler: ehr,
     },
     async (req, reply) => {
       const { created, certificate } = await app.services.certificates.create(req.actor, req.body);
+      if (created) reply.header('location', `/v1/certificates/${encodeURIComponent(certificate.id)}`);
       return reply.code(created ? 201 : 200).send(certificate);
     },
   );

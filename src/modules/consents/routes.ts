@@ -1,3 +1,4 @@
+import { LOCATION_HEADER } from '../../plugins/docs.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { careRelationResponses, notFoundResponse, Problem, problemResponses } from '../../lib/schemas.js';
 import {
@@ -31,10 +32,14 @@ export const consentsRoutes: FastifyPluginAsyncZod = async (app) => {
         security,
         body: NewConsentSchema,
         response: { 201: ConsentSchema, ...problemResponses },
+        [LOCATION_HEADER]: true,
       },
       preHandler: staff,
     },
-    async (req, reply) => reply.code(201).send(await app.services.consents.create(req.actor, req.body)),
+    async (req, reply) => {
+      const consent = await app.services.consents.create(req.actor, req.body);
+      return reply.code(201).header('location', `/v1/consents/${consent.id}`).send(consent);
+    },
   );
 
   app.get(

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { etagOf } from '../../lib/etag.js';
 import { Conflict, PreconditionFailed } from '../../lib/errors.js';
-import { ETAG_HEADER } from '../../plugins/docs.js';
+import { ETAG_HEADER, LOCATION_HEADER } from '../../plugins/docs.js';
 import { notFoundResponse, Problem, problemResponses, UnitParams } from '../../lib/schemas.js';
 import {
   EffortIdParams,
@@ -68,12 +68,17 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
         body: NewEffortSchema,
         response: { 201: EffortSchema, ...problemResponses, ...consentRequired },
         [ETAG_HEADER]: true,
+        [LOCATION_HEADER]: true,
       },
       preHandler: staff,
     },
     async (req, reply) => {
       const effort = await app.services.coordination.create(req.actor, req.body);
-      return reply.code(201).header('etag', etagOf(effort.version)).send(effort);
+      return reply
+        .code(201)
+        .header('etag', etagOf(effort.version))
+        .header('location', `/v1/coordination-efforts/${effort.id}`)
+        .send(effort);
     },
   );
 

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
-import { CARE_GIVER, EHR, UNIT } from '../../helpers/tokens.js';
+import { bearer, CARE_GIVER, EHR, UNIT } from '../../helpers/tokens.js';
 import { certificateBody, PATIENT, postBatch, postCertificate } from './fixtures.js';
 
 // PGlite runs in this process: a 1,000-row batch holds the event loop, which load shedding must not answer with 503.
@@ -42,6 +42,22 @@ describe('posting one certificate', () => {
     );
     expect(row).toMatchObject({ counts: true, created_by: EHR });
     expect(row!.content_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('names the stored certificate in Location on 201 (its GET answers it), and not on an identical re-post', async () => {
+    const first = await postCertificate(ctx.app, certificateBody({ id: 'c:2026.x_1' }));
+    expect(first.statusCode).toBe(201);
+    expect(first.headers.location).toBe('/v1/certificates/c%3A2026.x_1');
+    const read = await ctx.app.inject({
+      method: 'GET',
+      url: String(first.headers.location),
+      headers: bearer({ role: 'doctor' }),
+    });
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json()).toMatchObject({ id: 'c:2026.x_1' });
+    const again = await postCertificate(ctx.app, certificateBody({ id: 'c:2026.x_1' }));
+    expect(again.statusCode).toBe(200);
+    expect(again.headers.location).toBeUndefined();
   });
 
   it('writes one create audit event', async () => {

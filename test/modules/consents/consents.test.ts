@@ -44,6 +44,15 @@ async function auditEvents() {
 }
 
 describe('recording a consent', () => {
+  it('names the consent in Location, whose GET answers it', async () => {
+    const res = await post('/v1/consents', written());
+    expect(res.statusCode).toBe(201);
+    expect(res.headers.location).toBe(`/v1/consents/${res.json().id}`);
+    const read = await ctx.app.inject({ method: 'GET', url: String(res.headers.location), headers: coordinator });
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json()).toEqual(res.json());
+  });
+
   it('stores a written consent valid one year from givenOn by default, and audits it', async () => {
     const res = await post('/v1/consents', written({ purpose: 'Return to work' }));
     expect(res.statusCode).toBe(201);

@@ -93,6 +93,16 @@ describe('creating an effort needs consent', () => {
     ]);
   });
 
+  it('names the effort in Location, whose GET answers it', async () => {
+    await givenConsent();
+    const res = await post('/v1/coordination-efforts', effort());
+    expect(res.statusCode).toBe(201);
+    expect(res.headers.location).toBe(`/v1/coordination-efforts/${res.json().id}`);
+    const read = await get(String(res.headers.location));
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json()).toEqual(res.json());
+  });
+
   it('is allowed with a coordination consent valid on performedOn, and audited', async () => {
     const consent = await givenConsent();
     const res = await post('/v1/coordination-efforts', effort({ note: 'First meeting' }));
