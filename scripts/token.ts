@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createSigner } from 'fast-jwt';
-import { loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../src/domain/hsa-id.js';
 import { ROLES } from '../src/lib/actor.js';
 
@@ -63,7 +63,15 @@ if (notHsa.length > 0) {
   process.exit(1);
 }
 
-const config = loadConfig();
+// A bad environment (a JWT_SECRET too short) is told as the service tells it at start, not with a stack trace.
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 if (config.jwt.kind !== 'secret') {
   process.stderr.write(
     'npm run token signs with JWT_SECRET; with JWT_PUBLIC_KEY, get tokens from your identity provider\n',
@@ -72,9 +80,10 @@ if (config.jwt.kind !== 'secret') {
 }
 const expiresIn = /^(\d+)([smhd])$/.exec(values['expires-in'] ?? '8h');
 const seconds = expiresIn ? Number(expiresIn[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[expiresIn[2] as 's'] : 8 * 3600;
-if (!expiresIn || seconds * 1000 > config.jwt.maxLifetimeMs) {
+// 0s would be a token expired when printed (fast-jwt would even leave exp out: a token that never expires).
+if (!expiresIn || seconds < 1 || seconds * 1000 > config.jwt.maxLifetimeMs) {
   process.stderr.write(
-    `--expires-in must be a number with s, m, h or d, at most JWT_MAX_LIFETIME_MS (${config.jwt.maxLifetimeMs / 1000} s): the service refuses longer tokens\n`,
+    `--expires-in must be a number above 0 with s, m, h or d, at most JWT_MAX_LIFETIME_MS (${config.jwt.maxLifetimeMs / 1000} s): the service refuses longer tokens\n`,
   );
   process.exit(1);
 }
