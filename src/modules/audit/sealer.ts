@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/client.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
 import { nextTransactionId, sealAuditEvents, sealWatermark } from './repository.js';
 
 export interface SealerOptions {
@@ -15,7 +16,7 @@ export interface SealerOptions {
   sealNowTimeoutMs?: number;
   /**
    * A failure that goes on is reported again after this long (10 minutes by default); a new or a changed one (other
-   * care givers failing, another error) at once. Every pass reported it: two lines a second and more in the log.
+   * care givers failing, another error) at once. The database out of reach is one failure, whatever its message. Every pass reported it: two lines a second and more in the log.
    */
   repeatReportMs?: number;
   onError?: (err: unknown) => void;
@@ -135,7 +136,12 @@ export class AuditSealer {
       return sealed;
     } catch (err) {
       this.lastPassFailed = true;
-      this.report(`error:${err instanceof Error ? err.message : String(err)}`, err);
+      // An outage is one failure however each pass met it (refused, reset, terminated, timed out): keyed by message,
+      // passes that alternated between those messages reported every one of them.
+      const key = isDatabaseUnavailable(err)
+        ? 'unavailable'
+        : `error:${err instanceof Error ? err.message : String(err)}`;
+      this.report(key, err);
       return -1;
     }
   }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
-import { queryRows } from '../../../src/db/client.js';
+import { type Executor, queryRows } from '../../../src/db/client.js';
+import { AuditSealer } from '../../../src/modules/audit/sealer.js';
 import { useTestApp } from '../../helpers/app.js';
 import { withAuditGuardsOff } from '../../helpers/database.js';
 import { captureLogs } from '../../helpers/log-capture.js';
@@ -53,5 +54,34 @@ describe('a care giver’s audit chain that cannot go on', () => {
     await slipInBlock();
     await untilFailures((n) => expect(n).toBeGreaterThanOrEqual(3));
     expect(reports()).toBe(2);
+  });
+});
+
+describe('the database out of reach while sealing', () => {
+  it('is reported once however each pass meets it; another error is reported at once', async () => {
+    const outage = [
+      'connect ECONNREFUSED 127.0.0.1:5432',
+      'Connection terminated unexpectedly',
+      'timeout exceeded when trying to connect',
+    ];
+    let calls = 0;
+    let error = (n: number): Error => new Error(outage[n % outage.length]);
+    const db = {
+      execute: async () => {
+        throw error(calls++);
+      },
+    } as unknown as Executor;
+    const reported: string[] = [];
+    const sealer = new AuditSealer(db, { sweepMs: 60_000, onError: (err) => reported.push(String(err)) });
+    const pass = () => (sealer as unknown as { pass(wait: boolean): Promise<number> }).pass(false);
+    for (let i = 0; i < 9; i++) expect(await pass()).toBe(-1);
+    expect(calls).toBe(9);
+    expect(reported).toEqual(['Error: connect ECONNREFUSED 127.0.0.1:5432']);
+    expect(sealer.failing).toBe(true);
+    error = () => new Error('permission denied for table audit_seal_blocks');
+    await pass();
+    await pass();
+    expect(reported).toHaveLength(2);
+    expect(reported[1]).toContain('permission denied');
   });
 });
