@@ -57,10 +57,12 @@ const SHOWN = /[^\s\p{Cf}]/u;
 
 /**
  * A patient's, doctor's, unit's or care giver's name, as coordinators see it in lists: "Tolvan \u202eosnavloT" showed
- * reversed, and a name of one zero-width space showed as none.
+ * reversed, and a name of one zero-width space showed as none. Stored composed (NFC): "Vårdcentralen" with a combining
+ * ring is the same name, and a re-post of a certificate spelling it so is the same certificate, not a 409.
  */
 const Name = z
   .string()
+  .normalize('NFC')
   .trim()
   .min(1)
   .max(200)

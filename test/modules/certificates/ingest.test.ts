@@ -60,6 +60,24 @@ describe('posting one certificate', () => {
     expect(again.headers.location).toBeUndefined();
   });
 
+  it('stores names composed (NFC): a re-post spelling them decomposed is the same certificate', async () => {
+    const decomposed = (name: string) => name.normalize('NFD');
+    const names = {
+      patient: { id: PATIENT, name: decomposed('Åsa Öberg') },
+      unit: { id: UNIT, name: decomposed('Vårdcentralen Norr') },
+    };
+    expect(names.patient.name).not.toBe('Åsa Öberg');
+    const first = await postCertificate(ctx.app, certificateBody(names));
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.json()).toMatchObject({ patient: { name: 'Åsa Öberg' }, unit: { name: 'Vårdcentralen Norr' } });
+    const composed = await postCertificate(
+      ctx.app,
+      certificateBody({ patient: { id: PATIENT, name: 'Åsa Öberg' }, unit: { id: UNIT, name: 'Vårdcentralen Norr' } }),
+    );
+    expect(composed.statusCode, composed.body).toBe(200);
+    expect(await count('certificates')).toBe(1);
+  });
+
   it('writes one create audit event', async () => {
     await postCertificate(ctx.app, certificateBody());
     expect(await auditEvents()).toEqual([
