@@ -90,8 +90,10 @@ const SignedAtInput = z
   })
   .meta({
     description:
-      'Signing time: RFC 3339 with a zone, or without a zone read as Swedish local time (Europe/Stockholm); the ' +
-      'seconds may be left out (2026-11-20T09:30Z); not in the future (5 minutes of clock skew allowed)',
+      'Signing time: RFC 3339 with a zone, or without a zone read as Swedish local time (Europe/Stockholm; a time ' +
+      'of the hour skipped in spring is read an hour later, as clocks move, and one of the autumn hour that occurs ' +
+      'twice as the earlier, as Temporal’s "compatible"); the seconds may be left out (2026-11-20T09:30Z); not in ' +
+      'the future (5 minutes of clock skew allowed). Answered as UTC',
     example: '2026-11-20T09:30:00Z',
   });
 
