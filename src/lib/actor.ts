@@ -49,6 +49,8 @@ export interface SickLeaveAtUnit {
 export interface CaseRecords {
   /** Undefined when the patient has no counted certificate at the care giver. */
   sickLeaveAt(careGiverId: string, unitId: string, patientId: string): Promise<SickLeaveAtUnit | undefined>;
+  /** Whether the unit issued the patient a certificate of any type, neither a test nor revoked. */
+  certifiedAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean>;
 }
 
 export interface UnitOwners {

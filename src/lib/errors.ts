@@ -96,8 +96,8 @@ export class Unauthorized extends AppError {
 
 /**
  * Inner secrecy: records of the care giver's other units (the patient's history, the patient's consents) go only
- * to a unit with a care relation with the patient, a counted certificate there or the patient's consent to
- * coordination there valid today. The answer depends on the asking unit alone: it tells nothing of other units.
+ * to a unit with a care relation with the patient: a certificate the unit issued them (any type, neither a test nor
+ * revoked) or their consent at the unit (either kind) valid today. The answer depends on the asking unit alone: it tells nothing of other units.
  */
 export class NoCareRelation extends AppError {
   constructor(what: string) {
@@ -105,7 +105,7 @@ export class NoCareRelation extends AppError {
       403,
       'no-care-relation',
       'No care relation at the unit',
-      `The patient has no sick-leave certificate and no valid consent to coordination at the unit: ${what}, which ` +
+      `The unit has issued the patient no certificate and holds no consent of theirs valid today: ${what}, which ` +
         'shows records of other units, is shown only to a unit with a care relation with the patient',
     );
   }

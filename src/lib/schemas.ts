@@ -110,8 +110,8 @@ export const notFoundResponse = { 404: problem('No such resource') } as const;
 export const careRelationResponses = {
   403: problem(
     'The token does not allow this role or unit, or the unit has no care relation with the patient (type ' +
-      '`…/no-care-relation`: no counted certificate of the patient there, and no consent to coordination there ' +
-      'valid today). That answer depends on the asking unit alone; the refused lookup is audited',
+      '`…/no-care-relation`: the unit issued the patient no certificate (of any type, neither a test nor revoked), ' +
+      'and holds no consent of theirs, of either kind, valid today). That answer depends on the asking unit alone; the refused lookup is audited',
   ),
 } as const;
 

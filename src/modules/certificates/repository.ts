@@ -356,6 +356,26 @@ export async function sickLeaveAt(
   return row?.first_day ? { atUnit: row.at_unit === true, firstDay: row.first_day } : undefined;
 }
 
+/**
+ * Whether the unit issued the patient a certificate, of any type and time, neither a test nor revoked: the unit has
+ * met the patient (an employer's certificate or an infection-control one is written after a visit too), which makes a
+ * care relation for inner secrecy. A revoked one may have named the wrong patient; a test one no patient at all.
+ */
+export async function certifiedAt(
+  ex: Executor,
+  careGiverId: string,
+  unitId: string,
+  patientId: string,
+): Promise<boolean> {
+  const rows = await queryRows<{ certified: boolean }>(
+    ex,
+    sql`select exists (select 1 from certificates
+          where care_giver_id = ${careGiverId} and patient_id = ${patientId} and unit_id = ${unitId}
+            and not test and revoked_at is null) as certified`,
+  );
+  return rows[0]?.certified === true;
+}
+
 export async function findCertificates(ex: Executor, keys: readonly CertificateKey[]): Promise<StoredCertificate[]> {
   if (keys.length === 0) return [];
   const rows = await queryPrepared<Row>(

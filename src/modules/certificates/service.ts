@@ -34,6 +34,7 @@ import {
   recomputeSupersession,
   relationTargets,
   sickLeaveAt,
+  certifiedAt,
   type StoredCertificate,
   supersededTargets,
 } from './repository.js';
@@ -435,6 +436,11 @@ export class CertificateService {
   /** Whether the patient has a sick-leave case at the unit: a certificate there that counts, of any time. */
   async sickLeaveAt(careGiverId: string, unitId: string, patientId: string): Promise<SickLeaveAtUnit | undefined> {
     return sickLeaveAt(this.database.db, careGiverId, unitId, patientId);
+  }
+
+  /** Whether the unit issued the patient a certificate that is neither a test nor revoked (see certifiedAt). */
+  async certifiedAt(careGiverId: string, unitId: string, patientId: string): Promise<boolean> {
+    return certifiedAt(this.database.db, careGiverId, unitId, patientId);
   }
 
   /** A unit the actor acts at: in the token (assertActsFor) and not another care giver's (assertUnitsOfCareGiver). */

@@ -1,11 +1,13 @@
 import type { Database, Executor } from '../../db/client.js';
-import { stockholmDate, type LocalDate } from '../../domain/calendar.js';
+import { stockholmDate } from '../../domain/calendar.js';
 import {
   type ConsentActor,
   type ConsentCheckResult,
   type ConsentFacts,
   type ConsentKind,
+  CONSENT_KINDS,
   checkConsent,
+  consentStateOn,
   defaultValidUntil,
 } from '../../domain/consent-rules.js';
 import {
@@ -136,12 +138,7 @@ export class ConsentService {
     await this.units.assertActsAt(actor, body.unitId);
     const rows = await findPatientConsents(this.database.db, actor.careGiverId, body.patientId);
     // Inner secrecy (NoCareRelation): the list shows consents of every unit, which tell where the patient is cared for.
-    const today = stockholmDate();
-    const consentedHere = checkConsent(rows.filter((row) => row.unitId === body.unitId).map(toFacts), {
-      kind: 'coordination',
-      on: today,
-    }).allowed;
-    if (!consentedHere && !(await this.units.sickLeaveAt(actor.careGiverId, body.unitId, body.patientId))?.atUnit) {
+    if (!(await this.hasCareRelation(actor.careGiverId, body.unitId, body.patientId, { consents: rows }))) {
       await this.audit.refusedRead(actor, body.unitId, RESOURCE, body.patientId);
       throw new NoCareRelation('the list of their consents');
     }
@@ -187,14 +184,25 @@ export class ConsentService {
    * Whether the patient's consent to coordination at the unit is valid on `on`: a care relation of the unit with the
    * patient (the sick-leave history asks it before showing other units' records).
    */
-  async hasValidCoordinationConsent(
+  /**
+   * Inner secrecy: whether the unit has a care relation with the patient, so that it may see what other units hold
+   * of them. The unit issued them a certificate (any type, neither a test nor revoked; a counted one the caller may
+   * already know of: `certified`), or they gave the unit a consent valid today, of either kind: a coordinator
+   * registers it at their own unit, with the patient.
+   */
+  async hasCareRelation(
     careGiverId: string,
     unitId: string,
     patientId: string,
-    on: LocalDate,
+    known: { certified?: boolean; consents?: readonly ConsentRow[] } = {},
   ): Promise<boolean> {
-    const rows = await findConsentsForCheck(this.database.db, careGiverId, unitId, patientId, ['coordination']);
-    return checkConsent(rows.map(toFacts), { kind: 'coordination', on }).allowed;
+    if (known.certified) return true;
+    const rows =
+      known.consents?.filter((row) => row.unitId === unitId) ??
+      (await findConsentsForCheck(this.database.db, careGiverId, unitId, patientId, CONSENT_KINDS));
+    const today = stockholmDate();
+    if (rows.some((row) => consentStateOn(toFacts(row), today) === 'valid')) return true;
+    return this.units.certifiedAt(careGiverId, unitId, patientId);
   }
 
   /**

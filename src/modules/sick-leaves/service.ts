@@ -18,9 +18,14 @@ import type { CertificateService } from '../certificates/service.js';
 import type { CoordinationService } from '../coordination/service.js';
 import { CaseCache } from './case-cache.js';
 
-/** What the history asks the consents module: whether the patient has consented to coordination at a unit. */
-export interface CareRelationConsents {
-  hasValidCoordinationConsent(careGiverId: string, unitId: string, patientId: string, on: LocalDate): Promise<boolean>;
+/** What the history asks the consents module: whether the unit has a care relation with the patient. */
+export interface CareRelations {
+  hasCareRelation(
+    careGiverId: string,
+    unitId: string,
+    patientId: string,
+    known?: { certified?: boolean },
+  ): Promise<boolean>;
 }
 import {
   type CaseFilters,
@@ -178,7 +183,7 @@ export class SickLeaveService {
     readonly audit: AuditService,
     readonly certificates: CertificateService,
     readonly coordination: CoordinationService,
-    private readonly consents: CareRelationConsents,
+    private readonly consents: CareRelations,
     private readonly cursors: PageCursors,
     options: { cacheEntries?: number; cacheCases?: number } = {},
   ) {
@@ -294,10 +299,9 @@ export class SickLeaveService {
     const certs = await patientCaseCertificates(this.database.db, actor.careGiverId, body.patientId);
     // Inner secrecy (NoCareRelation): any coordinator of the care giver who knew a personnummer read every unit's
     // diagnoses of the patient. The refusal is audited as the lookup it is.
-    const today = stockholmDate();
-    const related =
-      certs.some((c) => c.unitId === body.unitId) ||
-      (await this.consents.hasValidCoordinationConsent(actor.careGiverId, body.unitId, body.patientId, today));
+    const related = await this.consents.hasCareRelation(actor.careGiverId, body.unitId, body.patientId, {
+      certified: certs.some((c) => c.unitId === body.unitId),
+    });
     if (!related) {
       await this.audit.refusedRead(actor, body.unitId, RESOURCE, body.patientId);
       throw new NoCareRelation('the history');

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
+import { stockholmDate } from '../../../src/domain/calendar.js';
 import { CERTIFICATE_EXAMPLE } from '../../../src/modules/certificates/schemas.js';
 import { useTestApp } from '../../helpers/app.js';
 import { bearer, CARE_GIVER, COORDINATOR, DOCTOR, OTHER_CARE_GIVER, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
@@ -423,6 +424,30 @@ describe('reading consents', () => {
     // OTHER_UNIT, where the consent is, sees it.
     const there = await post('/v1/patients/consents', { patientId: PATIENT, unitId: OTHER_UNIT }, both);
     expect(there.json().items).toHaveLength(1);
+  });
+
+  it('is shown at a unit where the patient gave an information-sharing consent valid today, or got any certificate', async () => {
+    const both = bearer({ role: 'coordinator', units: [UNIT, OTHER_UNIT] });
+    await givenConsent({ unitId: OTHER_UNIT }, both);
+    await givenConsent({ kind: 'information_sharing', actors: ['employer'], givenOn: stockholmDate() });
+    const res = await post('/v1/patients/consents', { patientId: PATIENT, unitId: UNIT });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().items).toHaveLength(2);
+    // A unit that issued the patient an employer's certificate (never counted in a case) has met them too.
+    const third = 'SE2321000016-U003';
+    const ag = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/certificates',
+      headers: bearer({ role: 'ehr', units: [third] }),
+      payload: { ...CERTIFICATE_EXAMPLE, type: 'AG7804', unit: { id: third, name: 'Företagshälsan' } },
+    });
+    expect(ag.statusCode, ag.body).toBe(201);
+    const there = await post(
+      '/v1/patients/consents',
+      { patientId: PATIENT, unitId: third },
+      bearer({ role: 'coordinator', units: [third] }),
+    );
+    expect(there.statusCode, there.body).toBe(200);
   });
 
   it('lists the patient’s consents at every unit of the care giver, history included, free text only for own units', async () => {

@@ -5,7 +5,7 @@ import { queryRows } from '../../../src/db/client.js';
 import { useTestApp } from '../../helpers/app.js';
 import { TEST_DATABASE_URL, untilSomeoneWaitsForALock } from '../../helpers/database.js';
 import { bearer, DOCTOR, OTHER_DOCTOR, OTHER_UNIT, UNIT } from '../../helpers/tokens.js';
-import { certificateBody, ehrHeaders, postBatch, postCertificate } from '../certificates/fixtures.js';
+import { certificateBody, ehrHeaders, postBatch, postCertificate, revoke } from '../certificates/fixtures.js';
 import { givenCertificate, personnummer } from './given.js';
 
 // domain.md, the engine, step 1: a unit's cases are built from the counted certificates of the unit's patients within
@@ -369,7 +369,7 @@ describe.skipIf(!TEST_DATABASE_URL)('two writes for one patient at two units at 
 
 // domain.md, access: "Access is limited to the unit the user works for (inner secrecy)". The history shows every
 // unit's cases of the care giver (the outline), to a unit that has a care relation with the patient: a sick leave
-// there, or the patient's valid consent to coordination there. Any coordinator of the care giver who knew a
+// there, or the patient's valid consent there. Any coordinator of the care giver who knew a
 // personnummer read every unit's diagnoses of the patient.
 describe('the patient’s history at a unit without a care relation', () => {
   const U003 = 'SE2321000016-U003';
@@ -413,6 +413,39 @@ describe('the patient’s history at a unit without a care relation', () => {
       // Marked refused: the patient's access log tells it from a read that showed records.
       resource_id: 'refused:no-care-relation',
     });
+  });
+
+  it('is shown to a unit that issued the patient any certificate, counted or not, but not a test or a revoked one', async () => {
+    await givenCaseAcrossTwoUnits();
+    const at = (unit: string, id: string, over: Record<string, unknown>) =>
+      certificateBody({
+        id,
+        unit: { id: unit, name: 'Företagshälsan' },
+        signedAt: '2026-11-12T09:00:00Z',
+        periods: [{ degree: 50, start: '2026-11-12', end: '2026-11-30' }],
+        ...over,
+      });
+    const units = { employer: 'SE2321000016-U004', infection: 'SE2321000016-U005', test: 'SE2321000016-U006' };
+    const revokedAt = 'SE2321000016-U007';
+    const headers = ehrHeaders({ units: [...Object.values(units), revokedAt] });
+    for (const body of [
+      at(units.employer, 'ag-1', { type: 'AG7804' }),
+      at(units.infection, 'smitta-1', { infectionControl: true }),
+      at(units.test, 'test-1', { test: true }),
+      at(revokedAt, 'wrong-patient-1', {}),
+    ]) {
+      expect((await postCertificate(ctx.app, body, headers)).statusCode).toBe(201);
+    }
+    expect((await revoke(ctx.app, 'wrong-patient-1', undefined, headers)).statusCode).toBe(200);
+    for (const unit of [units.employer, units.infection]) {
+      const shown = await askAt(unit);
+      expect(shown.statusCode, `${unit}: ${shown.body}`).toBe(200);
+      // Their own certificates count in no case: what they see is the other units' case.
+      expect(
+        shown.json().cases.flatMap((c: { certificates: { id: string }[] }) => c.certificates.map((x) => x.id)),
+      ).toEqual(['cert-a', 'cert-b']);
+    }
+    for (const unit of [units.test, revokedAt]) expect((await askAt(unit)).statusCode, unit).toBe(403);
   });
 
   it('is shown, every unit’s cases, once the patient has consented to coordination at the unit', async () => {
