@@ -52,8 +52,12 @@ const NewCertificateId = CertificateId.refine(...NO_IDENTITY_IN_ID).meta({
  * they break, hide or reorder what a screen shows.
  */
 const UNSHOWN = /[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-/** A character that shows: not a space, nor a format character such as a zero-width space. */
-const SHOWN = /[^\s\p{Cf}]/u;
+/**
+ * A character that shows: a letter, digit, punctuation or symbol, but none of the letters drawn blank (the Hangul
+ * fillers, the Braille blank). Spaces, format characters (a zero-width space), combining marks with nothing to sit
+ * on and variation selectors alone showed as an empty name in the overview.
+ */
+const SHOWN = /(?![\u115F\u1160\u2800\u3164\uFFA0])[\p{L}\p{N}\p{P}\p{S}]/u;
 
 /**
  * A patient's, doctor's, unit's or care giver's name, as coordinators see it in lists: "Tolvan \u202eosnavloT" showed

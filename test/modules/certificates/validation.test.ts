@@ -66,17 +66,17 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
     ]) {
       await expectInvalid(certificateBody({ patient: { id: '191212121212', name } }), 'patient.name');
     }
-    await expectInvalid(
-      certificateBody({ unit: { id: 'SE2321000016-U001', name: '\u200b\u200b' } }),
-      'unit.name',
-      /shows/,
-    );
+    // Nothing that shows: zero-width spaces, a Hangul filler (a letter drawn blank), a variation selector or
+    // combining accents alone, the Braille blank.
+    for (const name of ['\u200b\u200b', '\u3164', '\ufe0f', '\u0301\u0301', '\u2800 \u3164']) {
+      await expectInvalid(certificateBody({ unit: { id: 'SE2321000016-U001', name } }), 'unit.name', /shows/);
+    }
     // Letters of any script, and a zero-width joiner inside a name, are names.
     const ok = await postCertificate(
       ctx.app,
       certificateBody({
         id: 'c-names-1',
-        patient: { id: '191212121212', name: 'Åsa Øberg-Nguyễn \u0639\u0644\u064a' },
+        patient: { id: '191212121212', name: 'Åsa Øberg-Nguyễn \u0639\u0644\u064a 김민준 O\u0308' },
       }),
     );
     expect(ok.statusCode, ok.body).toBe(201);
