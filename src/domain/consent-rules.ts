@@ -150,7 +150,7 @@ export function checkConsent(consents: readonly ConsentFacts[], query: ConsentCh
   if (covering.length === 0) return { allowed: false, reason: 'voided' };
   const valid = covering
     .filter((c) => consentStateOn(c, query.on, query.documentsThePast) === 'valid')
-    .sort(longestValidFirst);
+    .sort(standingLongestFirst);
   const best = valid[0];
   if (best) return { allowed: true, reason: 'valid', consentId: best.id, validUntil: best.validUntil };
   let refusal: { consent: ConsentFacts; reason: ConsentRefusal } | undefined;
@@ -168,7 +168,13 @@ export function checkConsent(consents: readonly ConsentFacts[], query: ConsentCh
   return { allowed: false, reason, consentId: consent.id, validUntil: consent.validUntil };
 }
 
-function longestValidFirst(a: ConsentFacts, b: ConsentFacts): number {
+/**
+ * Among consents valid on the day, one still standing before one revoked since (valid only for what documents the
+ * past): an effort tied to the revoked one had an auditor find a withdrawn consent while another covered it. Then the
+ * one valid longest.
+ */
+function standingLongestFirst(a: ConsentFacts, b: ConsentFacts): number {
+  if (a.revoked !== b.revoked) return a.revoked ? 1 : -1;
   if (a.validUntil !== b.validUntil) return a.validUntil > b.validUntil ? -1 : 1;
   return (b.recordedAt?.getTime() ?? 0) - (a.recordedAt?.getTime() ?? 0);
 }

@@ -146,6 +146,30 @@ describe('checkConsent', () => {
     expect(result).toMatchObject({ consentId: 'long', validUntil: '2027-01-01' });
   });
 
+  it('documenting the past, picks a consent still standing over a longer one revoked since', () => {
+    const standing = consent({ id: 'standing', validFrom: '2026-01-01', validUntil: '2027-01-01' });
+    const revoked = consent({
+      id: 'revoked',
+      validFrom: '2026-05-01',
+      validUntil: '2027-05-01',
+      revoked: true,
+      revokedOn: '2026-06-01',
+    });
+    for (const consents of [
+      [standing, revoked],
+      [revoked, standing],
+    ]) {
+      expect(checkConsent(consents, { kind: 'coordination', on, documentsThePast: true })).toMatchObject({
+        consentId: 'standing',
+      });
+    }
+    // Alone, the revoked one still documents the day it covered.
+    expect(checkConsent([revoked], { kind: 'coordination', on, documentsThePast: true })).toMatchObject({
+      allowed: true,
+      consentId: 'revoked',
+    });
+  });
+
   it('prefers revoked over expired over not yet valid over voided when none allows', () => {
     const expired = consent({ id: 'e', validUntil: '2026-04-01' });
     const future = consent({ id: 'f', validFrom: '2026-06-01', validUntil: '2026-12-01' });

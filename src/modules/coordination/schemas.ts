@@ -38,7 +38,11 @@ export const EffortSchema = z
     performedOn: z.string().meta({ format: 'date' }),
     status: EffortStatusSchema,
     note: z.string().nullable().describe('Free text; shown only to staff of the unit'),
-    consentId: z.uuid().describe('The coordination consent the effort rested on when recorded'),
+    consentId: z
+      .uuid()
+      .describe(
+        'The coordination consent the effort rested on when recorded (or re-dated): of those valid on performedOn, one not revoked before one revoked since, then the one valid longest',
+      ),
     sharingConsentId: z.uuid().nullable().describe('The information_sharing consent, for external collaboration'),
     createdBy: z.string(),
     createdAt: z.string().meta({ format: 'date-time' }),
