@@ -178,12 +178,22 @@ export const ConsentCheckBodySchema = z
     patientId: PatientId,
     unitId: HsaId.describe('The unit whose consents are checked; must be in the token'),
     kind: ConsentKindSchema,
-    actor: ConsentActorSchema.optional().describe('Required for `information_sharing`; ignored for `coordination`'),
+    actor: ConsentActorSchema.optional().describe(
+      'Required for `information_sharing`; not allowed for `coordination` (400), which allows no sharing',
+    ),
     on: RecordDate.optional().describe('The day to check; default today (Europe/Stockholm)'),
   })
   .superRefine((body, ctx) => {
     if (body.kind === 'information_sharing' && !body.actor) {
       ctx.addIssue({ code: 'custom', path: ['actor'], message: 'is required for information_sharing' });
+    }
+    // Answered allowed, a coordination check naming the employer read as leave to share with them: it gives none.
+    if (body.kind === 'coordination' && body.actor) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['actor'],
+        message: 'must be left out for coordination (to share with an actor, check information_sharing)',
+      });
     }
   })
   .meta({ id: 'ConsentCheckRequest' });

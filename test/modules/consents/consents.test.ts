@@ -243,6 +243,15 @@ describe('checking consent', () => {
     expect(res.json().errors).toEqual([expect.objectContaining({ path: 'actor' })]);
   });
 
+  it('refuses an actor on a coordination check (it allows no sharing), writing nothing', async () => {
+    await givenConsent();
+    const res = await check({ kind: 'coordination', actor: 'employer', on: '2026-05-01' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().errors).toEqual([expect.objectContaining({ path: 'actor' })]);
+    expect((await auditEvents()).filter((e) => e.action === 'check')).toEqual([]);
+  });
+
   it('answers revoked after a revocation and voided after a voiding', async () => {
     const { id } = await givenConsent();
     await post(`/v1/consents/${id}/revoke`, { reason: 'Patient changed their mind' });
