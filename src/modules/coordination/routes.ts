@@ -41,6 +41,15 @@ const IfMatchHeaders = z.object({
     .regex(IF_MATCH, 'must be * or entity tags as the ETag gives them, quoted ("3"), comma-separated')
     .optional()
     .describe('Optional: the ETag the effort was read with ("3"), or a list of them, or *; a change since is 412'),
+  'if-none-match': z
+    .string()
+    .max(1_000)
+    .regex(IF_MATCH, 'must be * or entity tags as the ETag gives them, quoted ("3"), comma-separated')
+    .optional()
+    .describe(
+      'Optional (RFC 9110): the change is made unless the effort is at a version it names (weak comparison); `*` ' +
+        'is always 412, the effort existing',
+    ),
 });
 const invalidTransition = {
   409: Problem.describe(
@@ -115,7 +124,8 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
           'note needs none, so an effort whose consent was revoked can still be closed. A patch names at least one ' +
           'of status, note and performedOn (an empty one is 400); one whose values change nothing ' +
           'answers the effort as it is (same version). Each answer carries the version as `ETag`; sent back in ' +
-          '`If-Match`, it makes the change conditional on no one having changed the effort since (412 otherwise).',
+          '`If-Match`, it makes the change conditional on no one having changed the effort since (412 otherwise); ' +
+          '`If-None-Match` is honoured as RFC 9110 has it (`*` is 412, the effort existing).',
         security,
         params: EffortIdParams,
         headers: IfMatchHeaders,
@@ -134,12 +144,10 @@ export const coordinationRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       try {
-        const effort = await app.services.coordination.update(
-          req.actor,
-          req.params.id,
-          req.body,
-          req.headers['if-match'],
-        );
+        const effort = await app.services.coordination.update(req.actor, req.params.id, req.body, {
+          ifMatch: req.headers['if-match'],
+          ifNoneMatch: req.headers['if-none-match'],
+        });
         return reply.header('etag', etagOf(effort.version)).send(effort);
       } catch (error) {
         // Every answer about the effort carries its version as ETag, the 412 and 409 that name it too.

@@ -10,7 +10,7 @@ import {
   type Role,
   type UnitOwners,
 } from '../../lib/actor.js';
-import { ifMatchAllows } from '../../lib/etag.js';
+import { ifMatchAllows, ifNoneMatchAllows, type Preconditions } from '../../lib/etag.js';
 import { assertNotBeforeBirth } from '../../lib/patient-dates.js';
 import {
   AppError,
@@ -138,7 +138,12 @@ export class CoordinationService {
    * Status moves only forward (409 otherwise); a new performedOn, or a move to in_progress or done, must again rest
    * on valid consent on performedOn (422): after a revocation the effort can still be declined or cancelled.
    */
-  async update(actor: Actor, id: string, patch: EffortPatch, ifMatch?: string): Promise<EffortOut> {
+  async update(
+    actor: Actor,
+    id: string,
+    patch: EffortPatch,
+    { ifMatch, ifNoneMatch }: Preconditions = {},
+  ): Promise<EffortOut> {
     assertRole(actor, STAFF);
     // Asked before the transaction, as for closing a consent (the owner lookup is not the transaction's).
     await this.units.assertUnitsOfCareGiver(actor, [
@@ -154,6 +159,14 @@ export class CoordinationService {
         if (ifMatch !== undefined && !ifMatchAllows(ifMatch, current.version)) {
           throw new PreconditionFailed(
             `The effort is at version ${current.version}, not one that If-Match names: read it again before changing it`,
+            { version: current.version },
+          );
+        }
+        if (ifNoneMatch !== undefined && !ifNoneMatchAllows(ifNoneMatch, current.version)) {
+          throw new PreconditionFailed(
+            ifNoneMatch.trim() === '*'
+              ? 'The effort exists, and If-None-Match: * asks for a change only if it did not'
+              : `The effort is at version ${current.version}, which If-None-Match names`,
             { version: current.version },
           );
         }

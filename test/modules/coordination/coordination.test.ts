@@ -427,6 +427,25 @@ describe('updating an effort', () => {
     expect((await auditEvents()).filter((e) => e.action === 'update')).toHaveLength(3);
   });
 
+  it('If-None-Match (RFC 9110): * is 412 since the effort exists; a list naming its version is 412, others go ahead', async () => {
+    await givenConsent();
+    const created = await givenEffort();
+    const unless = (tags: string) => ({ ...coordinator, 'if-none-match': tags });
+    const star = await patch(created.id, { note: 'n' }, unless('*'));
+    expect(star.statusCode).toBe(412);
+    expect(star.json()).toMatchObject({ type: expect.stringMatching(/\/precondition-failed$/), version: 1 });
+    expect(star.headers.etag).toBe('"1"');
+    // Weak comparison: W/"1" names version 1.
+    for (const tags of ['"1"', 'W/"1"', '"5", "1"']) {
+      expect((await patch(created.id, { note: 'n' }, unless(tags))).statusCode, tags).toBe(412);
+    }
+    expect((await patch(created.id, { note: 'n' }, unless('2'))).statusCode).toBe(400);
+    expect((await get(`/v1/coordination-efforts/${created.id}`)).json()).toMatchObject({ note: null, version: 1 });
+    const changed = await patch(created.id, { note: 'n' }, unless('"5", W/"7"'));
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json().version).toBe(2);
+  });
+
   it('may cancel or decline from planned and in_progress', async () => {
     await givenConsent();
     const a = await givenEffort();
