@@ -21,9 +21,12 @@ export const CoordinatorStatusSchema = z
   .enum(COORDINATOR_STATUSES)
   .describe('The coordinator’s status of the patient’s case at the unit');
 
-const Note = FreeText(NOTE_MAX).describe(
-  `Free text, at most ${NOTE_MAX} characters; never logged, shown only to staff of the unit`,
-);
+// A note of nothing but white space is no note: stored as none (null), not as an empty text lists would show.
+const Note = FreeText(NOTE_MAX)
+  .transform((note) => (note.trim() === '' ? null : note))
+  .describe(
+    `Free text, at most ${NOTE_MAX} characters; never logged, shown only to staff of the unit; blank is none (null)`,
+  );
 
 export const EffortIdParams = z.object({ id: z.uuid().describe('Coordination effort id') });
 
@@ -88,7 +91,7 @@ export const NewEffortSchema = z
 export const EffortPatchSchema = z
   .strictObject({
     status: EffortStatusSchema.optional(),
-    note: Note.nullable().optional().describe('New note; null removes it'),
+    note: Note.nullable().optional().describe('New note; null (or blank) removes it'),
     performedOn: RecordDate.optional().describe('A new day re-checks consent on that day (422 when missing)'),
   })
   .refine((b) => b.status !== undefined || b.note !== undefined || b.performedOn !== undefined, {

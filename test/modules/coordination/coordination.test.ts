@@ -463,6 +463,20 @@ describe('updating an effort', () => {
     expect((await patch(id, { note: 'x'.repeat(4_001) })).statusCode).toBe(400);
   });
 
+  it('a blank note is none: stored as null on create and on a change', async () => {
+    await givenConsent();
+    const blank = await givenEffort({ note: '  \n ' });
+    expect(blank.note).toBeNull();
+    const { id } = await givenEffort({ note: 'Draft' });
+    const cleared = await patch(id, { note: '' });
+    expect(cleared.json()).toMatchObject({ note: null, version: 2 });
+    const [row] = await queryRows<{ note: string | null }>(
+      ctx.database.db,
+      sql`select note from coordination_efforts where id = ${id}`,
+    );
+    expect(row!.note).toBeNull();
+  });
+
   it('a new performedOn re-checks consent on that day', async () => {
     const consent = await givenConsent({ validUntil: '2026-06-30' });
     const { id } = await givenEffort();
