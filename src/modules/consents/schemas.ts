@@ -196,7 +196,16 @@ export const ConsentCheckBodySchema = z
       });
     }
   })
-  .meta({ id: 'ConsentCheckRequest' });
+  .meta({
+    id: 'ConsentCheckRequest',
+    example: {
+      patientId: '191212121212',
+      unitId: 'SE2321000016-U001',
+      kind: 'information_sharing',
+      actor: 'employer',
+      on: '2026-11-25',
+    },
+  });
 
 export const ConsentCheckResultSchema = z
   .object({
