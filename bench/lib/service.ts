@@ -145,7 +145,9 @@ export async function startBare(body: string): Promise<Running> {
   const port = await freePort();
   const file = join(mkdtempSync(join(tmpdir(), 'samverkan-bare-')), 'body.json');
   writeFileSync(file, body);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/bare-server.ts'], {
+  // BENCH_NODE_ARGS profiles the bare route too, to compare where the two spend a request.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/lib/bare-server.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), BARE_BODY_FILE: file },
     stdio: ['ignore', 'inherit', 'inherit'],
