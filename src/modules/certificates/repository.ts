@@ -111,33 +111,19 @@ export async function insertCertificates(
   also: AlsoInInsert,
 ): Promise<Map<string, InsertedCertificate>> {
   if (rows.length === 0) return new Map();
+  // The content once: the columns that repeat it are read out of it in the statement. Sent beside it as well, they
+  // made the parameter half as long again, and parsing it was a tenth of the database's time per certificate.
   const records = rows.map((r) => ({
-    id: r.content.id,
-    type: r.content.type,
-    care_giver_id: r.content.careGiver.id,
-    care_giver_name: r.content.careGiver.name,
-    unit_id: r.content.unit.id,
-    unit_name: r.content.unit.name,
-    patient_id: r.content.patient.id,
-    patient_name: r.content.patient.name ?? null,
-    doctor_id: r.content.issuedBy.id,
-    doctor_name: r.content.issuedBy.name ?? null,
-    signed_at: r.content.signedAt,
+    content: r.content,
     start_date: r.startDate,
     end_date: r.endDate,
-    occupations: r.content.occupations,
-    infection_control: r.content.infectionControl,
-    test: r.content.test,
     counts: r.counts,
     content_hash: r.contentHash,
-    content: r.content,
     created_by: r.createdBy,
     period_degrees: r.content.periods.map((p) => p.degree),
     period_starts: r.content.periods.map((p) => p.start),
     period_ends: r.content.periods.map((p) => p.end),
     diagnosis_codes: r.content.diagnoses.map((d) => d.code),
-    relation_kind: r.content.relation?.kind ?? null,
-    relation_target: r.content.relation?.certificateId ?? null,
     poster_units: r.posterUnits,
   }));
   const audited = also.audit(
@@ -163,12 +149,20 @@ export async function insertCertificates(
     ex,
     also.bumpVersions ? 'certificates_insert_bump' : 'certificates_insert',
     sql`with input as (
-          select * from jsonb_to_recordset(${json(records)}) as r(id text, type text, care_giver_id text,
-            care_giver_name text, unit_id text, unit_name text, patient_id text, patient_name text, doctor_id text,
-            doctor_name text, signed_at timestamptz, start_date date, end_date date, occupations text[],
-            infection_control boolean, test boolean, counts boolean, content_hash text, content jsonb,
-            created_by text, period_degrees smallint[], period_starts date[], period_ends date[],
-            diagnosis_codes text[], relation_kind text, relation_target text, poster_units text[])
+          select r.content->>'id' as id, r.content->>'type' as type, r.content->'careGiver'->>'id' as care_giver_id,
+            r.content->'careGiver'->>'name' as care_giver_name, r.content->'unit'->>'id' as unit_id,
+            r.content->'unit'->>'name' as unit_name, r.content->'patient'->>'id' as patient_id,
+            r.content->'patient'->>'name' as patient_name, r.content->'issuedBy'->>'id' as doctor_id,
+            r.content->'issuedBy'->>'name' as doctor_name, (r.content->>'signedAt')::timestamptz as signed_at,
+            r.start_date, r.end_date,
+            array(select jsonb_array_elements_text(r.content->'occupations')) as occupations,
+            (r.content->>'infectionControl')::boolean as infection_control, (r.content->>'test')::boolean as test,
+            r.counts, r.content_hash, r.content, r.created_by, r.period_degrees, r.period_starts, r.period_ends,
+            r.diagnosis_codes, r.content->'relation'->>'kind' as relation_kind,
+            r.content->'relation'->>'certificateId' as relation_target, r.poster_units
+          from jsonb_to_recordset(${json(records)}) as r(content jsonb, start_date date, end_date date,
+            counts boolean, content_hash text, created_by text, period_degrees smallint[], period_starts date[],
+            period_ends date[], diagnosis_codes text[], poster_units text[])
         ),
         created as (
           insert into certificates (id, type, care_giver_id, unit_id, patient_id, patient_name, doctor_id,
