@@ -69,7 +69,8 @@ export async function insertAuditEvents(ex: Executor, careGiverId: string, event
  * its write and the write's events are one statement. Events may be of several care givers; `only` is a condition on
  * the events (`e`, with the fields of NewAuditEvent quoted as in TypeScript) that keeps those to write, such as the
  * ones whose resource that statement created. Its text does not depend on the events, so the statement stays one
- * prepared statement.
+ * prepared statement. The events come as json, not jsonb: only their fields are read, and json's parse into records
+ * took 4.0–5.2 against 5.1–6.6 ms for 1,000 events (no jsonb value is built).
  */
 export function auditEventsInsert(
   events: readonly (NewAuditEvent & { careGiverId: string })[],
@@ -80,7 +81,7 @@ export function auditEventsInsert(
                               request_id, purpose)
     select date_trunc('milliseconds', clock_timestamp()), e."actorId", e.role, e."careGiverId", e."unitId",
            e."patientId", e.action, e.resource, e."resourceId", e."requestId", e.purpose
-    from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e("actorId" text, role text, "careGiverId" text,
+    from json_to_recordset(${JSON.stringify(events)}::json) as e("actorId" text, role text, "careGiverId" text,
          "unitId" text, "patientId" text, action text, resource text, "resourceId" text, "requestId" text,
          purpose text)
     where ${only(sql`e`)}`;
