@@ -1,3 +1,4 @@
+import { showsSomething } from '../../domain/text.js';
 import { z } from 'zod';
 import {
   CERTIFICATE_ID_PATTERN,
@@ -52,12 +53,6 @@ const NewCertificateId = CertificateId.refine(...NO_IDENTITY_IN_ID).meta({
  * they break, hide or reorder what a screen shows.
  */
 const UNSHOWN = /[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-/**
- * A character that shows: a letter, digit, punctuation or symbol, but none of the letters drawn blank (the Hangul
- * fillers, the Braille blank). Spaces, format characters (a zero-width space), combining marks with nothing to sit
- * on and variation selectors alone showed as an empty name in the overview.
- */
-const SHOWN = /(?![\u115F\u1160\u2800\u3164\uFFA0])[\p{L}\p{N}\p{P}\p{S}]/u;
 
 /**
  * A patient's, doctor's, unit's or care giver's name, as coordinators see it in lists: "Tolvan \u202eosnavloT" showed
@@ -71,7 +66,7 @@ const Name = z
   .min(1)
   .max(200)
   .refine((name) => !UNSHOWN.test(name), 'must not hold control characters, line separators or bidirectional marks')
-  .refine((name) => SHOWN.test(name), 'must hold a character that shows');
+  .refine(showsSomething, 'must hold a character that shows');
 
 const SIGNED_AT_SKEW_MS = 5 * 60_000;
 
@@ -410,7 +405,16 @@ export const BatchResultSchema = z
 export type BatchResult = z.infer<typeof BatchResultSchema>;
 
 export const RevokeBody = z
-  .strictObject({ reason: z.string().trim().min(1).max(1_000).optional().describe('Why it is revoked (free text)') })
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(1)
+      .max(1_000)
+      .refine(showsSomething, 'must hold a character that shows')
+      .optional()
+      .describe('Why it is revoked (free text)'),
+  })
   .meta({ id: 'CertificateRevoke' });
 
 export type RevokeInput = z.infer<typeof RevokeBody>;

@@ -9,6 +9,7 @@ import {
   needsJournalReference,
 } from '../../domain/consent-rules.js';
 import { isValidDate } from '../../domain/calendar.js';
+import { showsSomething } from '../../domain/text.js';
 import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
 
 export const PURPOSE_MAX = 1_000;
@@ -21,6 +22,10 @@ export const FreeText = (max: number) =>
     .string()
     .max(max)
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
+/** Free text that must say something: trimmed, with a character that shows (see showsSomething; '' shows none). */
+export const ShownText = (max: number) =>
+  FreeText(max).trim().min(1, { abort: true }).refine(showsSomething, 'must hold a character that shows');
 
 /** Calendar dates this module accepts: a sane range, so date arithmetic never leaves what PostgreSQL stores. */
 export const RecordDate = LocalDateSchema.refine(
@@ -98,15 +103,14 @@ export const NewConsentSchema = z
       .max(CONSENT_ACTORS.length)
       .optional()
       .describe('Required (at least one) for `information_sharing`, none for `coordination`; duplicates are merged'),
-    purpose: FreeText(PURPOSE_MAX).trim().min(1).optional().describe('What the consent is for (free text)'),
-    journalReference: FreeText(JOURNAL_REFERENCE_MAX)
-      .trim()
-      .min(1)
+    purpose: ShownText(PURPOSE_MAX).optional().describe('What the consent is for (free text)'),
+    journalReference: ShownText(JOURNAL_REFERENCE_MAX)
       .optional()
       .describe('Where the consent is documented in the patient record; required for `oral`'),
   })
   .superRefine((body, ctx) => {
-    if (needsJournalReference(body.form) && !body.journalReference) {
+    // Left out; one given that shows nothing has its own issue.
+    if (needsJournalReference(body.form) && body.journalReference === undefined) {
       ctx.addIssue({ code: 'custom', path: ['journalReference'], message: 'is required for oral consent' });
     }
     if (needsActors(body.kind) && (body.actors ?? []).length === 0) {
@@ -165,7 +169,7 @@ export const NewConsentSchema = z
   });
 
 export const ClosingBodySchema = z.strictObject({
-  reason: FreeText(REASON_MAX).trim().min(1).describe('Why (free text; never logged)'),
+  reason: ShownText(REASON_MAX).describe('Why (free text; never logged)'),
 });
 
 export const PatientConsentsBodySchema = z.strictObject({

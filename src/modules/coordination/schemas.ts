@@ -1,3 +1,4 @@
+import { showsSomething } from '../../domain/text.js';
 import { z } from 'zod';
 import { CONSENT_ACTORS } from '../../domain/consent-rules.js';
 import { COORDINATOR_STATUSES, EFFORT_KINDS, EFFORT_STATUSES, needsActor } from '../../domain/coordination-rules.js';
@@ -21,9 +22,10 @@ export const CoordinatorStatusSchema = z
   .enum(COORDINATOR_STATUSES)
   .describe('The coordinator’s status of the patient’s case at the unit');
 
-// A note of nothing but white space is no note: stored as none (null), not as an empty text lists would show.
+// A note of nothing that shows (white space, a zero-width space) is no note: stored as none (null), not as an empty
+// text lists would show.
 const Note = FreeText(NOTE_MAX)
-  .transform((note) => (note.trim() === '' ? null : note))
+  .transform((note) => (showsSomething(note) ? note : null))
   .describe(
     `Free text, at most ${NOTE_MAX} characters; never logged, shown only to staff of the unit; blank is none (null)`,
   );

@@ -1,3 +1,4 @@
+import { showsSomething } from '../../domain/text.js';
 import { z } from 'zod';
 import { CHAPTERS } from '../../domain/icd10.js';
 import { DEFAULT_MAX_GAP_DAYS, MAX_GAP_DAYS, MAX_RECENTLY_ENDED_DAYS } from '../../domain/sick-leave-engine.js';
@@ -94,7 +95,15 @@ export const OverviewSearchSchema = z
   .strictObject({
     ...caseFilters('body'),
     ...paging('body'),
-    q: z.string().trim().min(1).max(100).optional().describe('Part of the patient’s name (any case)'),
+    q: z
+      .string()
+      .normalize('NFC')
+      .trim()
+      .min(1)
+      .max(100)
+      .refine(showsSomething, 'must hold a character that shows')
+      .optional()
+      .describe('Part of the patient’s name (any case; composed as names are stored, NFC)'),
   })
   .meta({ id: 'SickLeaveSearch' });
 

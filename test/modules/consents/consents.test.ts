@@ -105,8 +105,15 @@ describe('recording a consent', () => {
     expect(refused.statusCode).toBe(400);
     expect(refused.json().errors).toEqual([expect.objectContaining({ path: 'journalReference' })]);
     expect(await consentCount()).toBe(0);
-    const blank = await post('/v1/consents', written({ form: 'oral', journalReference: '   ' }));
-    expect(blank.statusCode).toBe(400);
+    // Nor with one that shows nothing (white space, a zero-width space, a Hangul filler), nor such a purpose.
+    for (const journalReference of ['   ', '\u200b', '\u3164']) {
+      const blank = await post('/v1/consents', written({ form: 'oral', journalReference }));
+      expect(blank.statusCode, journalReference).toBe(400);
+      expect(blank.json().errors).toEqual([expect.objectContaining({ path: 'journalReference' })]);
+    }
+    const noPurpose = await post('/v1/consents', written({ purpose: '\u200b' }));
+    expect(noPurpose.json().errors).toEqual([{ path: 'purpose', message: 'must hold a character that shows' }]);
+    expect(await consentCount()).toBe(0);
     const ok = await post('/v1/consents', written({ form: 'oral', journalReference: 'Note 2026-03-10' }));
     expect(ok.statusCode).toBe(201);
     expect(ok.json().journalReference).toBe('Note 2026-03-10');

@@ -465,8 +465,8 @@ describe('updating an effort', () => {
 
   it('a blank note is none: stored as null on create and on a change', async () => {
     await givenConsent();
-    const blank = await givenEffort({ note: '  \n ' });
-    expect(blank.note).toBeNull();
+    for (const note of ['  \n ', '\u200b', '\u3164 \u200b'])
+      expect((await givenEffort({ note })).note, note).toBeNull();
     const { id } = await givenEffort({ note: 'Draft' });
     const cleared = await patch(id, { note: '' });
     expect(cleared.json()).toMatchObject({ note: null, version: 2 });

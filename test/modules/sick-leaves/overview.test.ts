@@ -315,6 +315,27 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       });
       expect(postInUrl.statusCode).toBe(400);
       expect(postInUrl.json().errors[0]).toMatchObject({ path: 'query.q', message: expect.stringMatching(/body/) });
+      // Names are stored composed (NFC); a query spelled decomposed (a and a combining ring, as macOS input may send
+      // it) finds them too, and one that shows nothing is refused as a name that shows nothing is.
+      const asa = personnummer('19800101', 1);
+      await givenCertificate(ctx.database.db, {
+        patientId: asa,
+        patientName: 'Åsa Öberg',
+        periods: [[100, '2026-03-10', '2026-03-24']],
+        diagnoses: ['F321'],
+      });
+      expect(await names({ q: 'a\u030asa' })).toEqual([asa]);
+      expect(await names({ q: 'O\u0308berg' })).toEqual([asa]);
+      for (const q of ['\u200b', '\u3164']) {
+        const res = await ctx.app.inject({
+          method: 'POST',
+          url: `/v1/units/${UNIT}/sick-leaves/search`,
+          headers: coordinator,
+          payload: { activeOn: ON, q },
+        });
+        expect(res.statusCode, q).toBe(400);
+        expect(res.json().errors[0]).toMatchObject({ path: 'q', message: 'must hold a character that shows' });
+      }
     });
 
     it('the search body takes JSON numbers as numbers, and nothing else for them', async () => {
