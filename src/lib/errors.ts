@@ -105,7 +105,8 @@ export class NoCareRelation extends AppError {
       403,
       'no-care-relation',
       'No care relation at the unit',
-      `The unit has issued the patient no certificate and holds no consent of theirs valid today: ${what}, which ` +
+      'The unit has issued the patient no certificate that makes a care relation (one neither a test nor revoked) ' +
+        `and holds no consent of theirs valid today: ${what}, which ` +
         'shows records of other units, is shown only to a unit with a care relation with the patient',
     );
   }
