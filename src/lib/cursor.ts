@@ -11,6 +11,14 @@ const TAG_BYTES = 16;
  * before its content is looked at. The key is derived from a secret every process shares, so any process opens a
  * cursor another one made.
  */
+/**
+ * Whom a page cursor is for: bound into it (with sealFor), another caller's request refuses it. A doctor's list of a
+ * unit is not a coordinator's (a doctor sees only their cases), and a cursor that leaked pages nobody else's list.
+ */
+export function issuedTo(actor: { id: string; role: string; careGiverId: string }) {
+  return { caller: actor.id, role: actor.role, careGiverId: actor.careGiverId };
+}
+
 export class PageCursors {
   private readonly key: Buffer;
 

@@ -3,7 +3,7 @@ import type { Executor } from '../../db/client.js';
 import { addDays, stockholmDayStart } from '../../domain/calendar.js';
 import { type Actor, assertRole, type UnitOwners } from '../../lib/actor.js';
 import { ValidationFailed } from '../../lib/errors.js';
-import type { PageCursors } from '../../lib/cursor.js';
+import { issuedTo, type PageCursors } from '../../lib/cursor.js';
 import { type ChainAnchor, type ChainVerification, verifyChain } from './chain.js';
 import {
   allChainHeads,
@@ -170,7 +170,7 @@ export class AuditService {
     // And the care giver whose log it pages: another care giver's auditor is refused it, not paged from its id.
     const bound = {
       list: at === '' ? 'search' : 'list',
-      careGiverId: actor.careGiverId,
+      ...issuedTo(actor),
       ...filter,
       from: page.from,
       to: page.to,

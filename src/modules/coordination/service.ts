@@ -21,7 +21,7 @@ import {
   Unprocessable,
   ValidationFailed,
 } from '../../lib/errors.js';
-import type { PageCursors } from '../../lib/cursor.js';
+import { issuedTo, type PageCursors } from '../../lib/cursor.js';
 import type { AuditService } from '../audit/service.js';
 import type { ConsentService } from '../consents/service.js';
 import {
@@ -231,7 +231,14 @@ export class CoordinationService {
       throw new ValidationFailed('from is after to', [{ path: 'query.from', message: 'must not be after to' }]);
     }
     let after: { performedOn: string; createdAt: string; id: string } | undefined;
-    const bound = { unitId, kind: query.kind, status: query.status, from: query.from, to: query.to };
+    const bound = {
+      ...issuedTo(actor),
+      unitId,
+      kind: query.kind,
+      status: query.status,
+      from: query.from,
+      to: query.to,
+    };
     if (query.cursor) {
       const decoded = this.cursors.openFor(query.cursor, bound, EffortCursor);
       if (!decoded) {

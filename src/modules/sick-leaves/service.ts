@@ -5,7 +5,7 @@ import { ageOn, birthDateOf, genderOf } from '../../domain/personal-identity.js'
 import { type CaseCertificate, casesOn, patientHistory, type SickLeaveCase } from '../../domain/sick-leave-engine.js';
 import { type Actor, assertRole } from '../../lib/actor.js';
 import { NoCareRelation, ValidationFailed } from '../../lib/errors.js';
-import type { PageCursors } from '../../lib/cursor.js';
+import { issuedTo, type PageCursors } from '../../lib/cursor.js';
 import { type AuditService, shownUnits } from '../audit/service.js';
 import {
   patientCaseCertificates,
@@ -204,7 +204,7 @@ export class SickLeaveService {
     // A cursor pages the list it came from: every filter and the sort, not the page size. A follow-up page without
     // activeOn stays on the day of the first page, even across midnight; one with another day is another list.
     const { cursor: _cursor, limit: _limit, activeOn: _activeOn, ...filters } = query;
-    const bound = { unitId, ...filters };
+    const bound = { ...issuedTo(actor), unitId, ...filters };
     const cursor = query.cursor ? this.cursors.openFor(query.cursor, bound, OverviewCursor) : undefined;
     if (query.cursor && (!cursor || (query.activeOn !== undefined && cursor.a !== query.activeOn))) {
       throw invalidCursor(at);
