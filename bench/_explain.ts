@@ -18,7 +18,11 @@ try {
   await service.stop();
   const again = await startService({ databaseUrl: scratch.url, poolMax: 4 });
   for (let i = 0; i < 6; i++) {
-    const res = await fetch(`${again.base}/v1/certificates/batch`, { method: 'POST', headers: { ...requests.headers, 'content-type': 'application/json' }, body: requests.batch() });
+    const res = await fetch(`${again.base}/v1/certificates/batch`, {
+      method: 'POST',
+      headers: { ...requests.headers, 'content-type': 'application/json' },
+      body: requests.batch(),
+    });
     await res.text();
   }
   await again.stop();

@@ -6,7 +6,7 @@ import { type CaseCertificate, casesOn, patientHistory, type SickLeaveCase } fro
 import { type Actor, assertRole } from '../../lib/actor.js';
 import { NoCareRelation, ValidationFailed } from '../../lib/errors.js';
 import { issuedTo, type PageCursors } from '../../lib/cursor.js';
-import { type AuditService, shownUnits } from '../audit/service.js';
+import { type AuditEntry, type AuditService, shownUnits } from '../audit/service.js';
 import {
   patientCaseCertificates,
   patientsCaseCertificates,
@@ -223,12 +223,7 @@ export class SickLeaveService {
 
     // Statuses only for the page's patients, unless the status filter needed them all already.
     const statuses = known ?? (await this.statusesOf(actor, unitId, activeOn, pageRows));
-    await this.audit.readPatients(
-      actor,
-      unitId,
-      RESOURCE,
-      pageRows.map((r) => r.c.patientId),
-    );
+    await this.audit.record(actor, pageReads(pageRows, unitId));
     return {
       items: pageRows.map((r) => toItem(r, statuses.get(r.c.patientId))),
       total: rows.length,
@@ -472,6 +467,27 @@ function summaryQuery(activeOn: LocalDate, query: CaseFilters): string {
 /** A doctor sees the cases whose active certificate they signed; a coordinator sees every case of the unit. */
 function visibleTo(actor: Actor, c: SickLeaveCase): boolean {
   return actor.role !== 'doctor' || c.activeCertificate.doctorId === actor.id;
+}
+
+/**
+ * One read event per patient on the page. A case across units shows the other units' certificates (the active one's
+ * diagnosis and degree, their doctors): its event names the units, as the history's does, so that an auditor can
+ * follow up inner secrecy from the overview's log too. A case of the unit's own certificates names none.
+ */
+function pageReads(pageRows: readonly Row[], unitId: string): AuditEntry[] {
+  const units = new Map<string, Set<string>>();
+  for (const r of pageRows) {
+    const shown = units.get(r.c.patientId) ?? new Set<string>();
+    for (const cert of r.c.certificates) shown.add(cert.unitId);
+    units.set(r.c.patientId, shown);
+  }
+  return [...units].map(([patientId, shown]) => ({
+    action: 'read',
+    resource: RESOURCE,
+    unitId,
+    patientId,
+    ...(shown.size > 1 || !shown.has(unitId) ? { resourceId: shownUnits(shown) } : {}),
+  }));
 }
 
 function toItem(r: Row, coordinationStatus: CoordinationStatus | undefined): SickLeaveItem {

@@ -141,6 +141,28 @@ describe('a case across two units of one care giver', () => {
     expect(last?.resource_id).toBeNull();
   });
 
+  it('the overview’s audit event names the units of a case across units, and none for a case of the unit’s own', async () => {
+    await givenCaseAcrossTwoUnits();
+    const own = personnummer('19700101', 2);
+    await givenCertificate(ctx.database.db, {
+      patientId: own,
+      unitId: U001,
+      periods: [[100, '2026-11-01', '2026-11-30']],
+    });
+    expect((await overview(U001, '2026-11-15')).items).toHaveLength(2);
+    const events = await queryRows<{ unit_id: string; patient_id: string; resource_id: string | null }>(
+      ctx.database.db,
+      sql`select unit_id, patient_id, resource_id from audit_events
+          where resource = 'sick_leave' and action = 'read' order by patient_id`,
+    );
+    expect(events).toEqual(
+      [
+        { unit_id: U001, patient_id: P, resource_id: `units:${[U001, U002].sort().join(',')}` },
+        { unit_id: U001, patient_id: own, resource_id: null },
+      ].sort((a, b) => a.patient_id.localeCompare(b.patient_id)),
+    );
+  });
+
   it('the summary counts it and the search finds it as the overview lists it', async () => {
     await givenCaseAcrossTwoUnits();
     const summary = await ctx.app.inject({

@@ -617,10 +617,7 @@ describe('GET /v1/units/{unitId}/sick-leaves', () => {
       // Same query, another page size: still valid.
       expect((await list(`sort=start&limit=2&cursor=${first.nextCursor}`)).statusCode).toBe(200);
       // Another caller's request, a doctor's list or another coordinator's, refuses it: it pages the list it came from.
-      for (const headers of [
-        bearer({ role: 'doctor' }),
-        bearer({ role: 'coordinator', sub: 'SE2321000016-K002' }),
-      ]) {
+      for (const headers of [bearer({ role: 'doctor' }), bearer({ role: 'coordinator', sub: 'SE2321000016-K002' })]) {
         const res = await list(`sort=start&limit=1&cursor=${first.nextCursor}`, headers);
         expect(res.statusCode).toBe(400);
         expect(res.json().errors[0].path).toBe('query.cursor');
