@@ -171,6 +171,8 @@ export interface AuditFilter {
   unitId?: string;
   actorId?: string;
   patientId?: string;
+  action?: string;
+  resource?: string;
   from?: Date;
   to?: Date;
   /** Newest first: only events with an id below this. */
@@ -183,6 +185,8 @@ export async function findAuditEvents(ex: Executor, f: AuditFilter): Promise<Sto
   if (f.unitId) conditions.push(sql`unit_id = ${f.unitId}`);
   if (f.actorId) conditions.push(sql`actor_id = ${f.actorId}`);
   if (f.patientId) conditions.push(sql`patient_id = ${f.patientId}`);
+  if (f.action) conditions.push(sql`action = ${f.action}`);
+  if (f.resource) conditions.push(sql`resource = ${f.resource}`);
   if (f.from) conditions.push(sql`at >= ${f.from.toISOString()}::timestamptz`);
   if (f.to) conditions.push(sql`at < ${f.to.toISOString()}::timestamptz`);
   if (f.beforeId !== undefined) conditions.push(sql`id < ${f.beforeId}`);

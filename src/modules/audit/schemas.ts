@@ -42,10 +42,21 @@ export const AuditPageSchema = z
   .object({ items: z.array(AuditEventSchema), nextCursor: z.string().nullable() })
   .meta({ id: 'AuditEventPage' });
 
+/** Filters both lists take: what was done, to what (an auditor asks who revoked, or who read sick leave). */
+const kindFilters = {
+  action: z.enum(ACTIONS).optional().describe('Only events of this action'),
+  resource: z
+    .string()
+    .regex(/^[a-z_]{1,40}$/, 'must be a resource name, such as sick_leave or consent')
+    .optional()
+    .describe('Only events of this resource (certificate, sick_leave, sick_leave_summary, consent, consent_check, …)'),
+};
+
 export const AuditListQuerySchema = z.strictObject(
   {
     unitId: HsaId.optional(),
     actorId: HsaId.optional(),
+    ...kindFilters,
     from: DateOrInstant.optional(),
     to: DateOrInstant.optional().describe('Exclusive for an instant; a date includes the whole day'),
     limit: Limit(500, 100),
@@ -56,6 +67,7 @@ export const AuditListQuerySchema = z.strictObject(
 
 export const AuditSearchBodySchema = z.strictObject({
   patientId: PatientId,
+  ...kindFilters,
   from: DateOrInstant.optional(),
   to: DateOrInstant.optional(),
   limit: BodyLimit(500, 100),

@@ -142,17 +142,18 @@ export class AuditService {
     assertRole(actor, ['auditor']);
     // 200 with no events told nothing of the unit; every other request naming another care giver's unit is a 403.
     if (query.unitId) await this.units?.assertUnitsOfCareGiver(actor, [query.unitId], 'read');
-    return this.search(actor, { unitId: query.unitId, actorId: query.actorId }, query, 'query.');
+    const { unitId, actorId, action, resource } = query;
+    return this.search(actor, { unitId, actorId, action, resource }, query, 'query.');
   }
 
   /** The patient's right to see who accessed their data, within the auditor's care giver. */
   async searchPatient(actor: Actor, body: AuditSearchBody): Promise<AuditPage> {
-    return this.search(actor, { patientId: body.patientId }, body, '');
+    return this.search(actor, { patientId: body.patientId, action: body.action, resource: body.resource }, body, '');
   }
 
   private async search(
     actor: Actor,
-    filter: { unitId?: string; actorId?: string; patientId?: string },
+    filter: { unitId?: string; actorId?: string; patientId?: string; action?: string; resource?: string },
     page: { from?: string; to?: string; cursor?: string; limit: number },
     /** Where the window's fields are, for the errors: 'query.' or '' (the body). */
     at: string,

@@ -330,6 +330,40 @@ describe('audit trail', () => {
     expect(elsewhere.json().errors[0].path).toBe('query.cursor');
   });
 
+  it('filters both lists by action and resource, and refuses what is neither', async () => {
+    const audit = ctx.app.services.audit;
+    await audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT]);
+    await audit.record(coordinator, [
+      { action: 'revoke', resource: 'consent', resourceId: 'x', unitId: UNIT, patientId: PATIENT },
+      { action: 'read', resource: 'consent', resourceId: 'y', unitId: UNIT, patientId: '200001012384' },
+    ]);
+    const auditor = bearer({ role: 'auditor' });
+    const list = async (query: string) => {
+      const res = await ctx.app.inject({ url: `/v1/audit-events?${query}`, headers: auditor });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().items.map((e: { action: string; resource: string }) => `${e.action} ${e.resource}`);
+    };
+    // The auditor's own reads are logged as they go (audit_events): each list below leaves one per patient shown.
+    expect(await list('action=revoke')).toEqual(['revoke consent']);
+    expect(await list('resource=sick_leave')).toEqual(['read sick_leave']);
+    expect(await list('action=read&resource=consent')).toEqual(['read consent']);
+    const search = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/search',
+      headers: auditor,
+      payload: { patientId: PATIENT, action: 'revoke' },
+    });
+    expect(search.json().items.map((e: { resource: string }) => e.resource)).toEqual(['consent']);
+    for (const [query, path] of [
+      ['action=delete', 'query.action'],
+      ['resource=Sick-Leave', 'query.resource'],
+    ]) {
+      const res = await ctx.app.inject({ url: `/v1/audit-events?${query}`, headers: auditor });
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().errors[0].path).toBe(path);
+    }
+  });
+
   it('answers a patient’s access-log search and logs the auditor’s own read', async () => {
     await ctx.app.services.audit.readPatients(coordinator, UNIT, 'sick_leave', [PATIENT, '200001012384']);
     const res = await ctx.app.inject({
