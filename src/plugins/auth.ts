@@ -28,9 +28,13 @@ const Claims = z.object({
   name: z.string().max(200).optional(),
   exp: z.number(),
   iat: z.number().optional(),
+  nbf: z.number().optional(),
 });
 
-/** How far ahead of this service's clock a token's iat may be (clock skew between it and the identity provider). */
+/**
+ * How far ahead of this service's clock a token's iat and nbf may be (clock skew between it and the identity
+ * provider): many set nbf = iat, and one whose clock ran a second fast had its fresh tokens refused. exp has none.
+ */
 const IAT_SKEW_MS = 60_000;
 
 const ROLE_GUARD = Symbol('roleGuard');
@@ -70,6 +74,8 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['j
       algorithms: [...jwt.algorithms],
       // fast-jwt checks iss and aud only when a token has them: configured, they must be there too.
       requiredClaims: ['exp', ...(jwt.issuer ? ['iss'] : []), ...(jwt.audience ? ['aud'] : [])],
+      // nbf is checked below, with the skew iat is given (fast-jwt's clockTolerance would extend exp as well).
+      ignoreNotBefore: true,
       ...(jwt.issuer ? { allowedIss: jwt.issuer } : {}),
       ...(jwt.audience ? { allowedAud: jwt.audience } : {}),
     },
@@ -110,6 +116,9 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { jwt: Config['j
     // Issued in the future: a wrong clock at the issuer, or a token minted to outlive the lifetime check below.
     if (claims.data.iat !== undefined && claims.data.iat * 1000 > Date.now() + IAT_SKEW_MS) {
       throw new Unauthorized('The token is issued in the future (iat after this service’s clock)');
+    }
+    if (claims.data.nbf !== undefined && claims.data.nbf * 1000 > Date.now() + IAT_SKEW_MS) {
+      throw new Unauthorized('The token is not valid yet (nbf after this service’s clock)');
     }
     // A token that would stay valid for days or years is refused however well signed: leaked, it must not last.
     if (claims.data.exp * 1000 - Date.now() > jwt.maxLifetimeMs) {
