@@ -18,10 +18,17 @@ const optionalText = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-const PostgresUrl = z.url({
-  protocol: /^postgres(ql)?$/,
-  error: 'must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database)',
-});
+const PostgresUrl = z
+  .url({
+    protocol: /^postgres(ql)?$/,
+    error: 'must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database)',
+  })
+  // Without one, pg connects to the database named as the user: postgres://postgres@host/ migrated the service's
+  // tables and audit chain into the server's shared postgres database.
+  .refine(
+    (url) => decodeURIComponent(new URL(url).pathname.slice(1)) !== '',
+    'must name the database (postgres://user@host:5432/database): without one, the user’s database would be used',
+  );
 
 /**
  * Why a PEM is not a key the service can verify tokens with (RS256: RSA; ES256: EC on P-256), or undefined. Checked at

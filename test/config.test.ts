@@ -52,6 +52,18 @@ describe('config', () => {
     expect(problemsOf({ DOCS_ENABLED: 'maybe' })[0]).toMatch(/^DOCS_ENABLED:/);
   });
 
+  it('refuses a database URL that names no database (pg would use the user’s: the shared postgres database)', () => {
+    for (const url of ['postgres://postgres@127.0.0.1:5432/', 'postgres://postgres@127.0.0.1:5432', 'postgresql://h']) {
+      expect(problemsOf({ DATABASE_URL: url }), url).toEqual([
+        expect.stringMatching(/^DATABASE_URL: must name the database/),
+      ]);
+    }
+    expect(problemsOf({ DATABASE_URL: 'postgres://p/db', DATABASE_READ_URL: 'postgres://h:5433/' })).toEqual([
+      expect.stringMatching(/^DATABASE_READ_URL: must name the database/),
+    ]);
+    expect(problemsOf({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable' })).toEqual([]);
+  });
+
   it('reads a number setting as digits only: 0x10, 1e3 and 16.0 are refused naming the variable', () => {
     for (const value of ['0x10', '1e3', '16.0', '+16']) {
       expect(problemsOf({ SICK_LEAVE_CACHE_CASES: value }), value).toEqual([
