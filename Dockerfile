@@ -12,6 +12,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
+# npm run audit:verify and npm run token work in the image too: verifying the audit chain is an operator's task.
+COPY scripts ./scripts
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 EXPOSE 3000

@@ -32,9 +32,16 @@ async function main(): Promise<void> {
     logger,
     dataDirLockWaitMs: DATA_DIR_LOCK_STALE_MS + 2_000,
   });
-  await runMigrations(database).catch((err) => {
-    throw named('DATABASE_URL', config.database.url, err);
-  });
+  // Said while it waits: behind another instance's migration (an index build can take minutes) a start looked hung.
+  const migrating = performance.now();
+  const waiting = setTimeout(() => logger.info('waiting for the migration lock: another instance is migrating'), 1_000);
+  const { applied } = await runMigrations(database, () => clearTimeout(waiting))
+    .catch((err) => {
+      throw named('DATABASE_URL', config.database.url, err);
+    })
+    .finally(() => clearTimeout(waiting));
+  if (applied > 0)
+    logger.info({ applied, ms: Math.round(performance.now() - migrating) }, 'database migrations applied');
   // Migrations recorded as applied while the service's tables are gone (dropped under an earlier run, its drizzle
   // schema kept) are not applied again: refused at start, rather than answering every request 503.
   if (!(await migrationsApplied(database.db))) {

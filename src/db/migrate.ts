@@ -26,15 +26,22 @@ function journalEntries(): number {
  * an index built on a large table, or another instance doing so, stopped a start-up after 15 s. The session gets
  * the pool's timeout back before it returns to the pool.
  */
-export async function runMigrations(database: Database): Promise<void> {
-  await database.withSession(async (session) => {
+export async function runMigrations(
+  database: Database,
+  /** Told once the lock is taken: waiting for it means another instance is migrating (a start looked hung). */
+  onLocked?: () => void,
+): Promise<{ applied: number }> {
+  return database.withSession(async (session) => {
     await session.execute(sql`set statement_timeout = 0`);
     try {
       await session.execute(sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+      onLocked?.();
       try {
+        const before = await recordedMigrations(session);
         // biome-ignore lint/suspicious/noExplicitAny: each migrator wants its own driver's database type
         const migrator: any = database.kind === 'pg' ? migratePg : migratePglite;
         await migrator(session, { migrationsFolder });
+        return { applied: (await recordedMigrations(session)) - before };
       } finally {
         await session.execute(sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
       }
@@ -43,6 +50,17 @@ export async function runMigrations(database: Database): Promise<void> {
       await session.execute(sql`reset statement_timeout`);
     }
   });
+}
+
+/** How many migrations the database records as applied (none before the first). */
+async function recordedMigrations(ex: Executor): Promise<number> {
+  const [table] = await queryRows<{ present: boolean }>(
+    ex,
+    sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`,
+  );
+  if (!table?.present) return 0;
+  const [row] = await queryRows<{ n: number }>(ex, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  return row?.n ?? 0;
 }
 
 /** The service's tables (src/db/schema.ts). */

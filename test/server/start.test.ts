@@ -1,9 +1,10 @@
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { runMigrations } from '../../src/db/migrate.js';
+import { MIGRATION_LOCK_KEY, migrationsFolder, runMigrations } from '../../src/db/migrate.js';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
 
@@ -57,3 +58,53 @@ describe.skipIf(!TEST_DATABASE_URL)(
     });
   },
 );
+
+describe('a start that migrates', () => {
+  const migrations = readdirSync(migrationsFolder).filter((f) => f.endsWith('.sql')).length;
+
+  /** Starts the server, answers its output once it listens (or exits), and stops it. */
+  async function untilListening(env: Record<string, string>): Promise<string> {
+    const server = runScript('src/server.ts', {
+      DATA_DIR: 'memory://',
+      DATABASE_URL: '',
+      LOG_LEVEL: 'info',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...env,
+    });
+    await vi.waitFor(() => expect(server.output()).toMatch(/samverkan listening|failed to start/), {
+      timeout: 40_000,
+      interval: 100,
+    });
+    server.child.kill('SIGTERM');
+    await server.exited;
+    return server.output();
+  }
+
+  it('logs how many migrations it applied to a new database', async () => {
+    const output = await untilListening({});
+    expect(output).toContain(`"applied":${migrations}`);
+    expect(output).toContain('database migrations applied');
+  });
+
+  it.skipIf(!TEST_DATABASE_URL)('says it waits while another instance holds the migration lock', async () => {
+    const scratch = await createScratchDatabase();
+    const holder = await openDatabase({ url: scratch.url, poolMax: 1 });
+    try {
+      await holder.withSession(async (session) => {
+        await session.execute(sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+        const started = untilListening({ DATABASE_URL: scratch.url });
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        await session.execute(sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+        const output = await started;
+        expect(output).toContain('waiting for the migration lock: another instance is migrating');
+        expect(output.indexOf('waiting for the migration lock')).toBeLessThan(output.indexOf('migrations applied'));
+      });
+      // Started again on it, nothing is left to apply: no such line.
+      expect(await untilListening({ DATABASE_URL: scratch.url })).not.toContain('migrations applied');
+    } finally {
+      await holder.close();
+      await scratch.drop();
+    }
+  });
+});
