@@ -5,13 +5,6 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * Page cursors, sealed with AES-256-GCM. A cursor travels in a URL (`?cursor=`) and the overview's holds the last
- * patient of its page (the keyset's tie-break), so a readable cursor would put a personal identity number into
- * proxies' logs and browser histories. Sealed, a cursor shows nothing, and one that was altered or made up is refused
- * before its content is looked at. The key is derived from a secret every process shares, so any process opens a
- * cursor another one made.
- */
-/**
  * Whom a page cursor is for: bound into it (with sealFor), another caller's request refuses it. A doctor's list of a
  * unit is not a coordinator's (a doctor sees only their cases), and a cursor that leaked pages nobody else's list.
  */
@@ -19,6 +12,13 @@ export function issuedTo(actor: { id: string; role: string; careGiverId: string 
   return { caller: actor.id, role: actor.role, careGiverId: actor.careGiverId };
 }
 
+/**
+ * Page cursors, sealed with AES-256-GCM. A cursor travels in a URL (`?cursor=`) and the overview's holds the last
+ * patient of its page (the keyset's tie-break), so a readable cursor would put a personal identity number into
+ * proxies' logs and browser histories. Sealed, a cursor shows nothing, and one that was altered or made up is refused
+ * before its content is looked at. The key is derived from a secret every process shares, so any process opens a
+ * cursor another one made.
+ */
 export class PageCursors {
   private readonly key: Buffer;
 

@@ -97,7 +97,8 @@ export class Unauthorized extends AppError {
 /**
  * Inner secrecy: records of the care giver's other units (the patient's history, the patient's consents) go only
  * to a unit with a care relation with the patient: a certificate the unit issued them (any type, neither a test nor
- * revoked) or their consent at the unit (either kind) valid today. The answer depends on the asking unit alone: it tells nothing of other units.
+ * revoked) or their consent at the unit (either kind) valid today. The answer depends on the asking unit alone: it
+ * tells nothing of other units.
  */
 export class NoCareRelation extends AppError {
   constructor(what: string) {

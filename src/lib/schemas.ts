@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EARLIEST_DATE, isSupportedDate, LATEST_DATE, stockholmToday } from '../domain/calendar.js';
 import { HSA_ID_MAX_LENGTH, HSA_ID_PATTERN } from '../domain/hsa-id.js';
 import { identityFault, MAX_AGE_YEARS, parsePersonalIdentity } from '../domain/personal-identity.js';
+import { showsSomething } from '../domain/text.js';
 
 /** Shared wire schemas: every module builds its own from these so a rule lives in one place. */
 export const HsaId = z
@@ -9,6 +10,17 @@ export const HsaId = z
   .max(HSA_ID_MAX_LENGTH)
   .regex(HSA_ID_PATTERN, 'must be an HSA-id: SE + 10 digits + - + code')
   .meta({ example: 'SE2321000016-U001' });
+
+/** Free text of at most `max` characters; no NUL characters (PostgreSQL text cannot store them). */
+export const FreeText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
+/** Free text that must say something: trimmed, with a character that shows (see showsSomething; '' shows none). */
+export const ShownText = (max: number) =>
+  FreeText(max).trim().min(1, { abort: true }).refine(showsSomething, 'must hold a character that shows');
 
 export const LocalDateSchema = z
   .string()
@@ -111,7 +123,8 @@ export const careRelationResponses = {
   403: problem(
     'The token does not allow this role or unit, or the unit has no care relation with the patient (type ' +
       '`…/no-care-relation`: the unit issued the patient no certificate (of any type, neither a test nor revoked), ' +
-      'and holds no consent of theirs, of either kind, valid today). That answer depends on the asking unit alone; the refused lookup is audited',
+      'and holds no consent of theirs, of either kind, valid today). That answer depends on the asking unit alone; ' +
+      'the refused lookup is audited',
   ),
 } as const;
 

@@ -16,7 +16,8 @@ export interface SealerOptions {
   sealNowTimeoutMs?: number;
   /**
    * A failure that goes on is reported again after this long (10 minutes by default); a new or a changed one (other
-   * care givers failing, another error) at once. The database out of reach is one failure, whatever its message. Every pass reported it: two lines a second and more in the log.
+   * care givers failing, another error) at once; the database out of reach is one failure, whatever its message.
+   * Every pass reported it: two lines a second and more in the log.
    */
   repeatReportMs?: number;
   onError?: (err: unknown) => void;

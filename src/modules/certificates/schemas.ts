@@ -19,7 +19,7 @@ import {
 import { addDays, stockholmToday } from '../../domain/calendar.js';
 import { CHAPTERS } from '../../domain/icd10.js';
 import { birthDateOf, containsPersonalIdentity } from '../../domain/personal-identity.js';
-import { HsaId, LocalDateSchema, PatientId, SCHEMA_REF } from '../../lib/schemas.js';
+import { HsaId, LocalDateSchema, PatientId, SCHEMA_REF, ShownText } from '../../lib/schemas.js';
 
 export const CertificateId = z
   .string()
@@ -406,14 +406,7 @@ export type BatchResult = z.infer<typeof BatchResultSchema>;
 
 export const RevokeBody = z
   .strictObject({
-    reason: z
-      .string()
-      .trim()
-      .min(1)
-      .max(1_000)
-      .refine(showsSomething, 'must hold a character that shows')
-      .optional()
-      .describe('Why it is revoked (free text)'),
+    reason: ShownText(1_000).optional().describe('Why it is revoked (free text)'),
   })
   .meta({ id: 'CertificateRevoke' });
 

@@ -9,23 +9,11 @@ import {
   needsJournalReference,
 } from '../../domain/consent-rules.js';
 import { isValidDate } from '../../domain/calendar.js';
-import { showsSomething } from '../../domain/text.js';
-import { HsaId, LocalDateSchema, PatientId } from '../../lib/schemas.js';
+import { HsaId, LocalDateSchema, PatientId, ShownText } from '../../lib/schemas.js';
 
 export const PURPOSE_MAX = 1_000;
 export const JOURNAL_REFERENCE_MAX = 200;
 export const REASON_MAX = 1_000;
-
-/** Free text of at most `max` characters; no NUL characters (PostgreSQL text cannot store them). */
-export const FreeText = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
-
-/** Free text that must say something: trimmed, with a character that shows (see showsSomething; '' shows none). */
-export const ShownText = (max: number) =>
-  FreeText(max).trim().min(1, { abort: true }).refine(showsSomething, 'must hold a character that shows');
 
 /** Calendar dates this module accepts: a sane range, so date arithmetic never leaves what PostgreSQL stores. */
 export const RecordDate = LocalDateSchema.refine(

@@ -181,10 +181,6 @@ export class ConsentService {
   }
 
   /**
-   * Whether the patient's consent to coordination at the unit is valid on `on`: a care relation of the unit with the
-   * patient (the sick-leave history asks it before showing other units' records).
-   */
-  /**
    * Inner secrecy: whether the unit has a care relation with the patient, so that it may see what other units hold
    * of them. The unit issued them a certificate (any type, neither a test nor revoked; a counted one the caller may
    * already know of: `certified`), or they gave the unit a consent valid today, of either kind: a coordinator

@@ -2,8 +2,16 @@ import { showsSomething } from '../../domain/text.js';
 import { z } from 'zod';
 import { CONSENT_ACTORS } from '../../domain/consent-rules.js';
 import { COORDINATOR_STATUSES, EFFORT_KINDS, EFFORT_STATUSES, needsActor } from '../../domain/coordination-rules.js';
-import { CursorSchema, HsaId, Limit, LocalDateSchema, PatientId, unknownParameters } from '../../lib/schemas.js';
-import { FreeText, RecordDate } from '../consents/schemas.js';
+import {
+  CursorSchema,
+  FreeText,
+  HsaId,
+  Limit,
+  LocalDateSchema,
+  PatientId,
+  unknownParameters,
+} from '../../lib/schemas.js';
+import { RecordDate } from '../consents/schemas.js';
 
 export const NOTE_MAX = 4_000;
 
@@ -46,7 +54,8 @@ export const EffortSchema = z
     consentId: z
       .uuid()
       .describe(
-        'The coordination consent the effort rested on when recorded (or re-dated): of those valid on performedOn, one not revoked before one revoked since, then the one valid longest',
+        'The coordination consent the effort rested on when recorded (or re-dated): of those valid on performedOn, ' +
+          'one not revoked before one revoked since, then the one valid longest',
       ),
     sharingConsentId: z.uuid().nullable().describe('The information_sharing consent, for external collaboration'),
     createdBy: z.string(),
