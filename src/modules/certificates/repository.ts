@@ -11,6 +11,8 @@ import type { CertificateContent } from './schemas.js';
 
 export interface NewCertificate {
   content: CertificateContent;
+  /** The content as JSON text (the service's canonical text, which it hashed). */
+  contentJson: string;
   contentHash: string;
   /** The type and flags allow counting; supersession is settled afterwards by `recomputeSupersession`. */
   counts: boolean;
@@ -113,19 +115,25 @@ export async function insertCertificates(
   if (rows.length === 0) return new Map();
   // The content once: the columns that repeat it are read out of it in the statement. Sent beside it as well, they
   // made the parameter half as long again, and parsing it was a tenth of the database's time per certificate.
-  const records = rows.map((r) => ({
-    content: r.content,
-    start_date: r.startDate,
-    end_date: r.endDate,
-    counts: r.counts,
-    content_hash: r.contentHash,
-    created_by: r.createdBy,
-    period_degrees: r.content.periods.map((p) => p.degree),
-    period_starts: r.content.periods.map((p) => p.start),
-    period_ends: r.content.periods.map((p) => p.end),
-    diagnosis_codes: r.content.diagnoses.map((d) => d.code),
-    poster_units: r.posterUnits,
-  }));
+  // The content's text is spliced in as it came (the service has it already, canonical for its hash): stringifying
+  // 1,000 contents again was a twentieth of a batch's CPU.
+  let records = '[';
+  for (const r of rows) {
+    if (records.length > 1) records += ',';
+    records += `{"content":${r.contentJson},${JSON.stringify({
+      start_date: r.startDate,
+      end_date: r.endDate,
+      counts: r.counts,
+      content_hash: r.contentHash,
+      created_by: r.createdBy,
+      period_degrees: r.content.periods.map((p) => p.degree),
+      period_starts: r.content.periods.map((p) => p.start),
+      period_ends: r.content.periods.map((p) => p.end),
+      diagnosis_codes: r.content.diagnoses.map((d) => d.code),
+      poster_units: r.posterUnits,
+    }).slice(1)}`;
+  }
+  records += ']';
   const audited = also.audit(
     (e) => sql`(${e}."careGiverId", ${e}."resourceId") in (select care_giver_id, id from created)`,
   );
@@ -160,7 +168,7 @@ export async function insertCertificates(
             r.counts, r.content_hash, r.content, r.created_by, r.period_degrees, r.period_starts, r.period_ends,
             r.diagnosis_codes, r.content->'relation'->>'kind' as relation_kind,
             r.content->'relation'->>'certificateId' as relation_target, r.poster_units
-          from jsonb_to_recordset(${json(records)}) as r(content jsonb, start_date date, end_date date,
+          from jsonb_to_recordset(${records}::jsonb) as r(content jsonb, start_date date, end_date date,
             counts boolean, content_hash text, created_by text, period_degrees smallint[], period_starts date[],
             period_ends date[], diagnosis_codes text[], poster_units text[])
         ),
