@@ -96,10 +96,47 @@ function withCentury(input: string, today: LocalDate): string {
 const CANDIDATES = /(?<!\d)(\d{8}|\d{6})([-+ _.:]?)(\d{4})(?!\d)/g;
 /** Runs longer than any written form, in which a 12-digit number may still stand. */
 const LONG_RUNS = /\d{13,}/g;
+/** Groups of digits joined by single separators, e.g. 1912-1212-1212 or 12 12 12-1212 (see groupedIdentity). */
+const GROUPED = /(?<!\d)\d+(?:[-+ _.:]\d+)+/g;
+/** Where, in a number's 12- or 10-digit form, a writer may break it: between year, month, day and the last four. */
+const BREAKS_12 = new Set([2, 4, 6, 8]);
+const BREAKS_10 = new Set([2, 4, 6]);
 
 /**
- * Whether `text` holds a valid personnummer or samordningsnummer: in one of its written forms (see CANDIDATES), or
- * in 12 digits from a century (19, 20) inside a longer run of digits. Ten digits inside a longer run are not looked
+ * Whether digit groups joined by separators spell a number with its breaks between the parts of its date and the
+ * last four (1912-1212-1212, 1912 12 12-1212, 12 12 12-1212): a window of whole groups of 12 digits, or of 10 whose
+ * last four stand alone ('+' before them for 100 or older).
+ */
+function groupedIdentity(text: string): boolean {
+  const groups: string[] = [];
+  const separators: string[] = [];
+  for (const part of text.split(/([-+ _.:])/)) {
+    if (/^\d+$/.test(part)) groups.push(part);
+    else separators.push(part);
+  }
+  for (let first = 0; first < groups.length; first++) {
+    let digits = '';
+    const breaks: number[] = [];
+    for (let last = first; last < groups.length && digits.length < 12; last++) {
+      if (last > first) breaks.push(digits.length);
+      digits += groups[last];
+      if (last === first) continue;
+      const allowed = digits.length === 12 ? BREAKS_12 : digits.length === 10 ? BREAKS_10 : undefined;
+      if (!allowed || !breaks.every((b) => allowed.has(b))) continue;
+      if (digits.length === 12 && parsePersonalIdentity(digits)) return true;
+      if (digits.length === 10 && breaks.at(-1) === 6) {
+        const century = separators[last - 1] === '+' ? '+' : '-';
+        if (parsePersonalIdentity(`${digits.slice(0, 6)}${century}${digits.slice(6)}`)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether `text` holds a valid personnummer or samordningsnummer: in one of its written forms (see CANDIDATES), in
+ * groups of digits broken where a date is (see groupedIdentity), or in 12 digits from a century (19, 20) inside a
+ * longer run of digits. Ten digits inside a longer run are not looked
  * for: about one ten-digit window in a hundred and forty is a valid number by chance, so an issuing system's long
  * numeric ids would be refused at random, where a twelve-digit window from a century is one in several thousand.
  */
@@ -109,6 +146,7 @@ export function containsPersonalIdentity(text: string): boolean {
     const written = date.length === 6 ? `${date}${separator === '+' ? '+' : '-'}${last}` : `${date}${last}`;
     if (parsePersonalIdentity(written)) return true;
   }
+  for (const [grouped] of text.matchAll(GROUPED)) if (groupedIdentity(grouped)) return true;
   for (const [run] of text.matchAll(LONG_RUNS)) {
     for (let i = 0; i + 12 <= run.length; i++) {
       if ((run.startsWith('19', i) || run.startsWith('20', i)) && parsePersonalIdentity(run.slice(i, i + 12))) {

@@ -26,14 +26,16 @@ const isDigit = (id: string, from: number, to: number): boolean => {
 
 /**
  * containsPersonalIdentity for a UUID's 8-4-4-4-12 form, with a fast way out: a number can only stand in its first
- * two groups (the last six or all eight digits of the first, and the second) or in the last one (ten or twelve
- * digits, so its middle eight are digits); anywhere else no run of digits is long enough. The full check (1.3 µs)
+ * two groups (the last six or all eight digits of the first, and the second), in the middle three (4-4-4) or in the
+ * last one (ten or twelve digits, so its middle eight are digits); anywhere else no run of digits is long enough. The full check (1.3 µs)
  * ran for every request.
  */
 function uuidHoldsPersonalIdentity(id: string): boolean {
   const firstTwo = isDigit(id, 2, 8) && isDigit(id, 9, 13);
+  // The middle three groups, as a number is also written (1912-1212-1212).
+  const middle = isDigit(id, 9, 13) && isDigit(id, 14, 18) && isDigit(id, 19, 23);
   const last = isDigit(id, 26, 34);
-  return (firstTwo || last) && containsPersonalIdentity(id);
+  return (firstTwo || middle || last) && containsPersonalIdentity(id);
 }
 
 /**

@@ -73,12 +73,19 @@ describe('a personal identity number inside other text', () => {
     // Bare ten digits, the separators people also use, and twelve digits inside a longer run.
     const alsoWritten = ['c-1212121212', 'c-19121212_1212', 'c:19121212:1212', 'c-19121212 1212', '121212.1212'];
     const inLongerRuns = ['1912121212120', '1191212121212', 'x-00191212121212-7'];
-    for (const text of [...written, ...alsoWritten, ...inLongerRuns]) {
+    // Grouped where its date breaks: year, month, day and the last four (a ten-digit one's last four alone).
+    const grouped = ['1912-1212-1212', 'c.1912.1212.1212.x', '1912 12 12-1212', '12 12 12-1212', '12-12-12+1212'];
+    for (const text of [...written, ...alsoWritten, ...inLongerRuns, ...grouped]) {
       expect(containsPersonalIdentity(text), text).toBe(true);
     }
     // A wrong check digit, a day that does not exist, too few digits, ten digits inside a longer run, a long run
     // without a valid twelve-digit number from a century in it.
-    for (const text of ['191212121213', '19121312-1212', '12121212', 'uuid', '01212121212', '2026112000000017']) {
+    // Groups broken inside a part of the date, or whose ten digits do not end in four standing alone.
+    const notGrouped = ['1-9121212-1212', '19121-2121212', '1912-1212-1213', '12-12-121212', '2026-11-01-0001'];
+    for (const text of [
+      ...['191212121213', '19121312-1212', '12121212', 'uuid', '01212121212', '2026112000000017'],
+      ...notGrouped,
+    ]) {
       expect(containsPersonalIdentity(text), text).toBe(false);
     }
   });

@@ -181,12 +181,13 @@ describe('HTTP behaviour shared by every route', () => {
       expect(made.headers['x-request-id'], free).toMatch(/^[0-9a-f-]{36}$/);
       expect(made.headers['x-request-id'], free).not.toBe(free);
     }
-    // A UUID in form that holds a personal identity number (19121212-1212, 121212-1212, or 12 or 10 digits in the
-    // last group) is not taken either: the id is written into every log line and audit event of the request.
+    // A UUID in form that holds a personal identity number (19121212-1212, 121212-1212, 1912-1212-1212 in the middle
+    // groups, or 12 or 10 digits in the last group) is not taken either: the id is written into every log line and audit event of the request.
     for (const carrier of [
       '19121212-1212-4000-8000-000000000000',
       'ab121212-1212-4000-8000-000000000000',
       '3f2b8c1e-9d4a-4e7b-8a6c-191212121212',
+      '3f2b8c1e-1912-1212-1212-0b1d2e3f4a5b',
       '3f2b8c1e-9d4a-4e7b-8a6c-a1212121212b',
     ]) {
       const made = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': carrier } });

@@ -44,7 +44,8 @@ const NewCertificateId = CertificateId.refine(...NO_IDENTITY_IN_ID).meta({
   description:
     'The certificate’s id in the issuing system; unique within the care giver (another care giver may use it too). ' +
     'It travels in URLs, so it may not hold a personal identity number: 12 or 10 digits, the last four after an ' +
-    'optional `-`, `_`, `.` or `:`, or 12 digits from a century (19, 20) inside a longer run of digits (400)',
+    'optional `-`, `_`, `.` or `:`; grouped where its date breaks (`1912-1212-1212`, `12:12:12-1212`); or 12 ' +
+    'digits from a century (19, 20) inside a longer run of digits (400)',
   example: 'c-2026-000123',
 });
 
