@@ -108,12 +108,10 @@ const BREAKS_10 = new Set([2, 4, 6]);
  * last four stand alone ('+' before them for 100 or older).
  */
 function groupedIdentity(text: string): boolean {
-  const groups: string[] = [];
-  const separators: string[] = [];
-  for (const part of text.split(/([-+ _.:])/)) {
-    if (/^\d+$/.test(part)) groups.push(part);
-    else separators.push(part);
-  }
+  // The text is digits and single separators only, so the split alternates: group, separator, group, …
+  const parts = text.split(/([-+ _.:])/);
+  const groups = parts.filter((_, i) => i % 2 === 0);
+  const separators = parts.filter((_, i) => i % 2 === 1);
   for (let first = 0; first < groups.length; first++) {
     let digits = '';
     const breaks: number[] = [];
@@ -136,9 +134,9 @@ function groupedIdentity(text: string): boolean {
 /**
  * Whether `text` holds a valid personnummer or samordningsnummer: in one of its written forms (see CANDIDATES), in
  * groups of digits broken where a date is (see groupedIdentity), or in 12 digits from a century (19, 20) inside a
- * longer run of digits. Ten digits inside a longer run are not looked
- * for: about one ten-digit window in a hundred and forty is a valid number by chance, so an issuing system's long
- * numeric ids would be refused at random, where a twelve-digit window from a century is one in several thousand.
+ * longer run of digits. Ten digits inside a longer run are not looked for: about one ten-digit window in a hundred
+ * and forty is a valid number by chance, so an issuing system's long numeric ids would be refused at random, where a
+ * twelve-digit window from a century is one in several thousand.
  */
 export function containsPersonalIdentity(text: string): boolean {
   for (const m of text.matchAll(CANDIDATES)) {

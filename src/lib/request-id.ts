@@ -27,8 +27,8 @@ const isDigit = (id: string, from: number, to: number): boolean => {
 /**
  * containsPersonalIdentity for a UUID's 8-4-4-4-12 form, with a fast way out: a number can only stand in its first
  * two groups (the last six or all eight digits of the first, and the second), in the middle three (4-4-4) or in the
- * last one (ten or twelve digits, so its middle eight are digits); anywhere else no run of digits is long enough. The full check (1.3 µs)
- * ran for every request.
+ * last one (ten or twelve digits, so its middle eight are digits); anywhere else no run of digits is long enough.
+ * The full check (1.3 µs) ran for every request.
  */
 function uuidHoldsPersonalIdentity(id: string): boolean {
   const firstTwo = isDigit(id, 2, 8) && isDigit(id, 9, 13);
