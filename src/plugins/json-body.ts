@@ -135,11 +135,6 @@ export function unreadableBody(headers: Record<string, string | string[] | undef
 }
 
 /**
- * JSON bodies are parsed by Fastify's own parser (prototype poisoning refused), then refused as a whole when any text
- * cannot be stored, so no module can pass a NUL or an unpaired surrogate on to the database. The body is taken as
- * bytes and refused unless it is UTF-8: decoded as a string, an invalid byte would become U+FFFD and be stored so.
- */
-/**
  * Where a prototype-poisoning key is, when plain JSON.parse reads the body: Fastify's parser refuses syntax errors
  * and such keys with one message, so a body it refused that parses here was refused for such a key. JSON.parse makes
  * `__proto__` an own property, so the walk finds it.
@@ -166,6 +161,11 @@ function forbiddenKeyPath(body: string): string | undefined {
   return '';
 }
 
+/**
+ * JSON bodies are parsed by Fastify's own parser (prototype poisoning refused), then refused as a whole when any text
+ * cannot be stored, so no module can pass a NUL or an unpaired surrogate on to the database. The body is taken as
+ * bytes and refused unless it is UTF-8: decoded as a string, an invalid byte would become U+FFFD and be stored so.
+ */
 export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
