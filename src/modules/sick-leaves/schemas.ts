@@ -122,7 +122,13 @@ const DoctorSchema = z.object({ id: z.string().meta({ example: 'SE2321000016-D00
 
 const PatientSchema = z.object({
   id: z.string().meta({ example: '191212121212' }),
-  name: z.string().nullable().meta({ example: 'Tolvan Tolvansson' }),
+  name: z
+    .string()
+    .nullable()
+    .meta({ example: 'Tolvan Tolvansson' })
+    .describe(
+      'As on the latest-signed certificate that carries one, in the newest case that has one; null when no certificate shown carries one, or no case is shown (a history of only employer certificates)',
+    ),
   age: z.number().int().min(0).describe('Whole years on activeOn'),
   gender: z.enum(['F', 'M']),
 });
