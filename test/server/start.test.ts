@@ -63,8 +63,8 @@ describe('a start that migrates', () => {
   const migrations = readdirSync(migrationsFolder).filter((f) => f.endsWith('.sql')).length;
 
   /** Starts the server, answers its output once it listens (or exits), and stops it. */
-  async function untilListening(env: Record<string, string>): Promise<string> {
-    const server = runScript('src/server.ts', {
+  function starting(env: Record<string, string>) {
+    return runScript('src/server.ts', {
       DATA_DIR: 'memory://',
       DATABASE_URL: '',
       LOG_LEVEL: 'info',
@@ -72,6 +72,9 @@ describe('a start that migrates', () => {
       HOST: '127.0.0.1',
       ...env,
     });
+  }
+
+  async function outputOnceListening(server: ReturnType<typeof starting>): Promise<string> {
     await vi.waitFor(() => expect(server.output()).toMatch(/samverkan listening|failed to start/), {
       timeout: 40_000,
       interval: 100,
@@ -80,6 +83,8 @@ describe('a start that migrates', () => {
     await server.exited;
     return server.output();
   }
+
+  const untilListening = (env: Record<string, string>) => outputOnceListening(starting(env));
 
   it('logs how many migrations it applied to a new database', async () => {
     const output = await untilListening({});
@@ -93,12 +98,17 @@ describe('a start that migrates', () => {
     try {
       await holder.withSession(async (session) => {
         await session.execute(sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
-        const started = untilListening({ DATABASE_URL: scratch.url });
-        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        const server = starting({ DATABASE_URL: scratch.url });
+        // Held until the start says it waits (a fixed pause was shorter than a start on a busy machine).
+        await vi.waitFor(
+          () => expect(server.output()).toContain('waiting for the migration lock: another instance is migrating'),
+          { timeout: 40_000, interval: 100 },
+        );
+        expect(server.output()).not.toContain('migrations applied');
         await session.execute(sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
-        const output = await started;
-        expect(output).toContain('waiting for the migration lock: another instance is migrating');
+        const output = await outputOnceListening(server);
         expect(output.indexOf('waiting for the migration lock')).toBeLessThan(output.indexOf('migrations applied'));
+        expect(output).toContain('samverkan listening');
       });
       // Started again on it, nothing is left to apply: no such line.
       expect(await untilListening({ DATABASE_URL: scratch.url })).not.toContain('migrations applied');
