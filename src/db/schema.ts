@@ -108,13 +108,13 @@ export const certificates = pgTable(
       columns: [t.unitId, t.careGiverId],
       foreignColumns: [units.id, units.careGiverId],
     }),
-    index('certificates_unit_window_idx').on(t.careGiverId, t.unitId, t.endDate, t.startDate).where(sql`${t.counts}`),
-    index('certificates_patient_idx').on(t.careGiverId, t.patientId, t.startDate),
-    // The sick-leave chaining reads a unit's patients' counted certificates in patient/start order from this index
-    // alone (an index-only scan: no heap page per certificate).
-    index('certificates_unit_patient_chain_idx')
-      .on(t.careGiverId, t.unitId, t.patientId, t.startDate, t.endDate, t.id)
+    // A unit's patients within a window, from this index alone (an index-only scan: no heap page per certificate),
+    // ranged on the end date. It replaced a (unit, patient, start, end, id) index that the chaining no longer reads
+    // since cases span units (0010): that one was scanned over the unit's whole history, and each write kept both.
+    index('certificates_unit_window_idx')
+      .on(t.careGiverId, t.unitId, t.endDate, t.startDate, t.patientId)
       .where(sql`${t.counts}`),
+    index('certificates_patient_idx').on(t.careGiverId, t.patientId, t.startDate),
     // A unit's cases chain its patients' counted certificates at every unit of the care giver, in patient/start
     // order, from this index alone (index-only, as above).
     index('certificates_patient_chain_idx')
