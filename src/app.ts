@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { clientAddress } from './lib/client-address.js';
+import { UNLIMITED_PATHS } from './lib/rate-limit.js';
 import proxyAddr from '@fastify/proxy-addr';
 import { loggerOptions } from './lib/logger.js';
 import { Problem, unknownParameters } from './lib/schemas.js';
@@ -51,7 +52,6 @@ export interface AppOptions {
 }
 
 const NO_QUERY = z.strictObject({}, unknownParameters());
-const UNLIMITED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 const URI_TOO_LONG = Problem.describe('A path parameter is longer than 200 characters (type …/uri-too-long)');
 
 /** Builds the whole app from config and a database; it neither listens nor reads the environment. */

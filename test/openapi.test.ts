@@ -59,15 +59,19 @@ describe('the contract’s error answers', () => {
     type Answer = { headers?: Record<string, unknown> };
     const answer = (path: string, method: string, status: string) =>
       (paths[path]?.[method]?.responses as Record<string, Answer> | undefined)?.[status];
-    // A 201 of what has a GET of its own names it in Location.
+    // A 201 of what has a GET of its own names it in Location; every answer but a probe's carries the rate limit's
+    // count.
+    const limit = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
     for (const [path, method, status, headers] of [
-      ['/v1/coordination-efforts', 'post', '201', ['ETag', 'Location', 'X-Request-Id']],
-      ['/v1/coordination-efforts/{id}', 'get', '200', ['ETag', 'X-Request-Id']],
-      ['/v1/coordination-efforts/{id}', 'patch', '200', ['ETag', 'X-Request-Id']],
-      ['/v1/certificates', 'post', '201', ['Location', 'X-Request-Id']],
-      ['/v1/certificates', 'post', '200', ['X-Request-Id']],
-      ['/v1/consents', 'post', '201', ['Location', 'X-Request-Id']],
-      ['/v1/patients/coordination-status', 'post', '201', ['X-Request-Id']],
+      ['/v1/coordination-efforts', 'post', '201', ['ETag', 'Location', ...limit, 'X-Request-Id']],
+      ['/v1/coordination-efforts/{id}', 'get', '200', ['ETag', ...limit, 'X-Request-Id']],
+      ['/v1/coordination-efforts/{id}', 'patch', '200', ['ETag', ...limit, 'X-Request-Id']],
+      ['/v1/certificates', 'post', '201', ['Location', ...limit, 'X-Request-Id']],
+      ['/v1/certificates', 'post', '200', [...limit, 'X-Request-Id']],
+      ['/v1/certificates', 'post', '408', ['X-Request-Id']],
+      ['/v1/consents', 'post', '201', ['Location', ...limit, 'X-Request-Id']],
+      ['/v1/patients/coordination-status', 'post', '201', [...limit, 'X-Request-Id']],
+      ['/health/ready', 'get', '200', ['X-Request-Id']],
     ] as const) {
       expect(Object.keys(answer(path, method, status)?.headers ?? {}).sort(), `${method} ${path}`).toEqual(headers);
     }
@@ -78,10 +82,11 @@ describe('the contract’s error answers', () => {
         for (const status of ['429', '503'] as const) {
           if (!op.responses[status]) continue;
           retried += 1;
+          const probe = path.startsWith('/health/') || path === '/metrics';
           expect(
             Object.keys(answer(path, method, status)?.headers ?? {}).sort(),
             `${method} ${path} ${status}`,
-          ).toEqual(['Retry-After', 'X-Request-Id']);
+          ).toEqual(probe ? ['Retry-After', 'X-Request-Id'] : ['Retry-After', ...limit, 'X-Request-Id']);
         }
       }
     }
@@ -92,6 +97,9 @@ describe('the contract’s error answers', () => {
       'Location',
       'Retry-After',
       'WWW-Authenticate',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
       'X-Request-Id',
     ]);
     let unauthorised = 0;

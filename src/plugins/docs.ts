@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { UNLIMITED_PATHS } from '../lib/rate-limit.js';
 import { Problem, problemResponses, SCHEMA_REF } from '../lib/schemas.js';
 
 export const API_DESCRIPTION = `Sick-leave overview, coordination efforts and consent for Swedish healthcare (Rehabstöd-style).
@@ -112,6 +113,19 @@ const HEADERS = {
     description: 'Seconds to wait before sending the request again',
     schema: { type: 'integer' as const },
   },
+  'X-RateLimit-Limit': {
+    description:
+      'Requests a client address may send per window (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS), failed authentication included',
+    schema: { type: 'integer' as const, example: 1000 },
+  },
+  'X-RateLimit-Remaining': {
+    description: 'Requests left to this client address in the current window',
+    schema: { type: 'integer' as const, minimum: 0 },
+  },
+  'X-RateLimit-Reset': {
+    description: 'Seconds until the current window ends and the count starts again',
+    schema: { type: 'integer' as const, minimum: 0 },
+  },
   Location: {
     description: 'The address of what was created (its GET), relative to the service',
     schema: {
@@ -134,8 +148,9 @@ const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers
  */
 function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Operation>>;
-  for (const operations of Object.values(paths)) {
-    for (const operation of Object.values(operations)) {
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const limited = !(UNLIMITED_PATHS.has(path) && (method === 'get' || method === 'head'));
       if (operation[OPTIONAL_BODY]) {
         if (operation.requestBody) operation.requestBody.required = false;
         delete operation[OPTIONAL_BODY];
@@ -185,11 +200,17 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
           content: { 'application/problem+json': structuredClone(problem) },
         };
       }
-      // Every answer carries its request id; 429 and 503 Retry-After (the rate limit's window, load shedding's and
+      // Every answer carries its request id, and of a limited operation the rate limit's count (except a 408, which
+      // the HTTP server sends before any hook); 429 and 503 Retry-After (the rate limit's window, load shedding's and
       // the database's retry); 401 the Bearer challenge.
       for (const [status, response] of Object.entries(responses)) {
         const headers = (response.headers ?? {}) as Record<string, unknown>;
         headers['X-Request-Id'] = headerRef('X-Request-Id');
+        if (limited && status !== '408') {
+          headers['X-RateLimit-Limit'] = headerRef('X-RateLimit-Limit');
+          headers['X-RateLimit-Remaining'] = headerRef('X-RateLimit-Remaining');
+          headers['X-RateLimit-Reset'] = headerRef('X-RateLimit-Reset');
+        }
         if (status === '429' || status === '503') headers['Retry-After'] = headerRef('Retry-After');
         if (status === '401') headers['WWW-Authenticate'] = headerRef('WWW-Authenticate');
         if (status === '201' && location) headers.Location = headerRef('Location');

@@ -17,6 +17,22 @@ describe('rate limiting', () => {
     expect(res.json()).toMatchObject({ status: 429, title: 'Too many requests' });
   });
 
+  it('tells each answer the count as the contract declares it: the limit, what is left, seconds to the reset', async () => {
+    const from = { remoteAddress: '192.0.2.21' };
+    const first = await ctx.app.inject({ url: '/v1/audit-events', headers: bearer({ role: 'auditor' }), ...from });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-ratelimit-limit']).toBe('3');
+    expect(first.headers['x-ratelimit-remaining']).toBe('2');
+    expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+    expect(Number(first.headers['x-ratelimit-reset'])).toBeLessThanOrEqual(60);
+    const refused = await ctx.app.inject({ url: '/v1/audit-events', headers: { authorization: 'Bearer x' }, ...from });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['x-ratelimit-remaining']).toBe('1');
+    // A probe is not counted, and says nothing of a count.
+    const probe = await ctx.app.inject({ url: '/health/live', ...from });
+    expect(probe.headers).not.toHaveProperty('x-ratelimit-limit');
+  });
+
   it('counts requests to routes that do not exist: probing for them is not free', async () => {
     const probe = (url: string) => ctx.app.inject({ url, remoteAddress: '192.0.2.7' });
     // Paths under /health/ that are not probes count too (only the probes themselves are let through).

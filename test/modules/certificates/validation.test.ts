@@ -106,6 +106,7 @@ describe('certificate validation (400 with the field’s path, nothing stored)',
       // Grouped where its date breaks (found by a tryout: 1912-1212-1212 was stored and shown in Location).
       '1912-1212-1212',
       '1912.1212.1212',
+      '1912.12.12-1212',
       'c-12:12:12-1212',
     ]) {
       await expectInvalid(certificateBody({ id }), 'id', /personal identity number/);
