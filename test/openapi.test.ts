@@ -69,6 +69,7 @@ describe('the contract’s error answers', () => {
       ['/v1/certificates', 'post', '201', ['Location', ...limit, 'X-Request-Id']],
       ['/v1/certificates', 'post', '200', [...limit, 'X-Request-Id']],
       ['/v1/certificates', 'post', '408', ['X-Request-Id']],
+      ['/v1/certificates', 'post', '431', ['X-Request-Id']],
       ['/v1/consents', 'post', '201', ['Location', ...limit, 'X-Request-Id']],
       ['/v1/patients/coordination-status', 'post', '201', [...limit, 'X-Request-Id']],
       ['/health/ready', 'get', '200', ['X-Request-Id']],
