@@ -201,8 +201,8 @@ function withProblemResponses(doc: OpenApiDocument): OpenApiDocument {
         };
       }
       // Every answer carries its request id, and of a limited operation the rate limit's count (except a 408 and a
-      // 431, which the HTTP server's parser refuses before any hook: clientErrorHandler); 429 and 503 Retry-After (the rate limit's window, load shedding's and
-      // the database's retry); 401 the Bearer challenge.
+      // 431, which the HTTP server's parser refuses before any hook: clientErrorHandler); 429 and 503 Retry-After
+      // (the rate limit's window, load shedding's and the database's retry); 401 the Bearer challenge.
       for (const [status, response] of Object.entries(responses)) {
         const headers = (response.headers ?? {}) as Record<string, unknown>;
         headers['X-Request-Id'] = headerRef('X-Request-Id');

@@ -43,7 +43,7 @@ function generate(next: () => number, depth: number): Value {
   if (depth > 3 || pick < 0.3)
     return next() < 0.5 ? Math.floor(next() * 100) : ['a', '{"b":1,', '[', '\\', 'a"b'][Math.floor(next() * 5)]!;
   if (pick < 0.5) return Array.from({ length: Math.floor(next() * 4) }, () => generate(next, depth + 1));
-  // Few keys from a small alphabet, so that some repeat; sometimes many, past the in-place comparison.
+  // Few keys from a small alphabet, so that some repeat; sometimes an object with many keys.
   const count = next() < 0.2 ? 10 + Math.floor(next() * 30) : Math.floor(next() * 5);
   const keys = ['a', 'b', 'id', 'ab', 'é', 'k"q'];
   return {

@@ -103,8 +103,8 @@ export const HISTORY_WINDOW_DAYS = 240;
 
 /**
  * The chaining of candidate patients' counted certificates at every unit of the care giver (ending on or after
- * `loadedFrom`, when given), read from certificates_patient_idx alone, on start/end dates with the engine's rule (a certificate joins when it starts at most `maxGapDays` empty days after
- * the latest end so far), keeping the chains that reach from `windowFrom` to `activeOn`, with their periods and
+ * `loadedFrom`, when given), read from certificates_patient_idx alone, on start/end dates with the engine's rule (a
+ * certificate joins when it starts at most `maxGapDays` empty days after the latest end so far), keeping the chains that reach from `windowFrom` to `activeOn`, with their periods and
  * diagnoses. `truncated` marks the certificates of a kept chain that is the first loaded one and starts less than
  * `maxGapDays` + 1 days after `loadedFrom`: a certificate ending before `loadedFrom` could belong to it (before it,
  * or inside its running end), so its patient needs the whole history. Certificates ending before `loadedFrom` can
